@@ -1,0 +1,33 @@
+# Quick start: `make demo` runs the main job; `make test` runs the whole test suite.
+# Both create .venv and install everything they need on a fresh machine.
+PY ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.bin/ganache: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch node_modules/.bin/ganache
+
+install: $(STAMP) node_modules/.bin/ganache
+
+demo: $(STAMP)
+	$(BIN)/trilateral demo $(DEMO_ARGS)
+
+test: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,3 @@
+from trilateral.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Settings and domain types shared by every capability. No I/O beyond reading the environment."""

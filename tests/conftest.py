@@ -1,0 +1,78 @@
+"""Shared fixtures: a fresh TRILATERAL_HOME per test, and hub databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not SHARED_DATA.is_dir():
+    SHARED_DATA = Path(os.environ.get("TRILATERAL_SHARED_DATA", "/work/shared/data"))
+
+
+def shared_data(*parts: str) -> Path:
+    """Path under ../shared/data; skips the calling test with a clear reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"reference data {path} is absent (it ships beside the repo as ../shared/data)")
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty TRILATERAL_HOME, with the hub database defaulting to SQLite inside it."""
+    h = tmp_path / "home"
+    monkeypatch.setenv("TRILATERAL_HOME", str(h))
+    monkeypatch.delenv("TRILATERAL_DATABASE_URL", raising=False)
+    return h
+
+
+def postgres_url_or_skip() -> str:
+    url = os.environ.get("TRILATERAL_TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("TRILATERAL_REQUIRE_POSTGRES") == "1":
+            pytest.fail("TRILATERAL_REQUIRE_POSTGRES=1 but TRILATERAL_TEST_DATABASE_URL is unset")
+        pytest.skip("set TRILATERAL_TEST_DATABASE_URL to run the PostgreSQL variant")
+    return url
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A freshly created PostgreSQL database (dropped afterwards); its SQLAlchemy URL."""
+    import sqlalchemy as sa
+
+    base_url = postgres_url_or_skip()
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    name = f"trilateral_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # server down: a clear failure in CI, a skip elsewhere
+        if os.environ.get("TRILATERAL_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"cannot create a PostgreSQL test database at {base_url}: {exc}")
+        pytest.skip(f"PostgreSQL at {base_url} unavailable: {exc}")
+    url = sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+            ), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The hub database URL, once for SQLite (in `home`) and once for PostgreSQL; also set in the env."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{home / 'hub.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_database")
+    monkeypatch.setenv("TRILATERAL_DATABASE_URL", url)
+    return url
