@@ -1,0 +1,1 @@
+"""ATT&CK and other reference data: loaders, the processed catalog, `refdata update`."""
