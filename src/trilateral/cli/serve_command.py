@@ -1,7 +1,24 @@
-"""Commands of one capability; registered on the root app by trilateral.cli."""
+"""`trilateral serve`: the TAXII 2.1 server (discovery at /taxii2/, OpenAPI at /docs)."""
+
+from __future__ import annotations
 
 import typer
 
 
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="TCP port to listen on."),
+    access_log: str = typer.Option(None, "--access-log",
+                                   help="Where JSON access lines go: '-' (stderr, default), a file, or 'off'."),
+) -> None:
+    """Serve TAXII 2.1 over the hub until interrupted."""
+    from trilateral.taxii.server import check_port_free
+    from trilateral.taxii.server import serve as run_server
+
+    check_port_free(host, port)
+    typer.echo(f"TAXII 2.1 discovery at http://{host}:{port}/taxii2/ (OpenAPI at /docs)", err=True)
+    run_server(host=host, port=port, access_log=access_log)
+
+
 def register(app: typer.Typer) -> None:
-    """Add this capability's commands to the root app (filled in by the capability's owner)."""
+    app.command("serve")(serve)

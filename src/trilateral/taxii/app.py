@@ -1,0 +1,55 @@
+"""The TAXII 2.1 application: `create_app(settings)` wires the hub, routes, errors and access log."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from trilateral.core.settings import Settings
+from trilateral.taxii.access_log import AccessLogMiddleware, configure_access_log
+from trilateral.taxii.errors import install_error_handlers
+from trilateral.taxii.routes_objects import router as objects_router
+from trilateral.taxii.routes_root import router as root_router
+
+log = logging.getLogger("trilateral.taxii")
+
+
+def _mount_screening(app: FastAPI) -> None:
+    """The screening API joins the same server when its package is installed (built separately)."""
+    try:
+        from trilateral.screening.http import router as screening_router
+    except ImportError:
+        return
+    app.include_router(screening_router, prefix="/api/v1/screen")
+
+
+def create_app(settings: Settings | None = None, hub: object | None = None) -> FastAPI:
+    """A FastAPI app serving TAXII 2.1 over the hub at `settings.database_url` (from the env by default).
+
+    `hub` lets a caller share an already opened Hub.
+    """
+    settings = settings or Settings.from_env()
+    if hub is None:
+        from trilateral.hub import Hub
+
+        hub = Hub.open(settings)
+    app = FastAPI(
+        title="Trilateral TAXII 2.1",
+        description="TAXII 2.1 server of the trilateral intel hub. Authenticate with HTTP Basic "
+                    "(member or client code : token) or `Authorization: Bearer TOKEN`.",
+        version="2.1",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.router.redirect_slashes = False  # TAXII paths end with '/'; no redirects, a 404 TAXII error instead
+    app.state.settings = settings
+    app.state.hub = hub
+    install_error_handlers(app)
+    app.include_router(root_router)
+    app.include_router(objects_router)
+    _mount_screening(app)
+    if not logging.getLogger("trilateral.taxii.access").handlers:
+        configure_access_log()
+    app.add_middleware(AccessLogMiddleware)
+    return app

@@ -1,0 +1,159 @@
+"""TAXII 2.1 query parameters: limit, next, added_after and the match[...] filters, validated once.
+
+Bad values are a 400 with a message naming the parameter. `next` tokens are opaque to clients; they
+wrap the hub's cursor with the principal and the filters they were issued for, so a token replayed by
+another principal, or with other filters, is refused instead of being reinterpreted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from starlette.datastructures import QueryParams
+
+from trilateral.core.principal import Principal
+from trilateral.taxii.errors import TaxiiError
+
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 10_000
+MAX_FILTER_VALUES = 10_000
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,248}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                      r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_STIX_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,249}$")
+_SPEC_VERSIONS = {"2.0", "2.1"}
+_VERSION_WORDS = {"first", "last", "all"}
+_KNOWN = {"limit", "next", "added_after", "match[id]", "match[type]", "match[version]", "match[spec_version]"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters of one objects / manifest / versions / object request."""
+
+    added_after: datetime | None = None
+    ids: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
+    versions: tuple[str, ...] = ("last",)
+    spec_versions: tuple[str, ...] | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    next_token: str | None = None
+
+    def digest(self, scope: str) -> str:
+        """What a `next` token is bound to: the endpoint scope and every filter except limit/next."""
+        key = orjson.dumps([scope, self.added_after.isoformat() if self.added_after else None,
+                            self.ids, self.types, self.versions, self.spec_versions])
+        return hashlib.sha256(key).hexdigest()[:16]
+
+
+def is_stix_id(text: str) -> bool:
+    return bool(_STIX_ID.match(text))
+
+
+def parse_timestamp(text: str, name: str) -> datetime:
+    """An RFC 3339 timestamp as an aware UTC datetime (sub-microsecond digits are truncated)."""
+    m = _TIMESTAMP.match(text.strip())
+    if not m:
+        raise TaxiiError(400, f"{name}={text!r} is not an RFC 3339 timestamp such as 2026-01-31T12:00:00.000Z")
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    try:
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                         int((frac or "0").ljust(6, "0")[:6]),
+                         tzinfo=UTC if zone in {"Z", "z"} else datetime.strptime(zone, "%z").tzinfo)
+    except ValueError as exc:
+        raise TaxiiError(400, f"{name}={text!r} is not a valid date and time: {exc}") from None
+    return value.astimezone(UTC)
+
+
+def _split(params: QueryParams, name: str) -> list[str] | None:
+    values = params.getlist(name)
+    if not values:
+        return None
+    items = [v.strip() for value in values for v in value.split(",")]
+    if any(not v for v in items):
+        raise TaxiiError(400, f"{name} has an empty value")
+    if len(items) > MAX_FILTER_VALUES:
+        raise TaxiiError(400, f"{name} has {len(items)} values; at most {MAX_FILTER_VALUES} are allowed")
+    return items
+
+
+def parse_filters(params: QueryParams, *, allow: frozenset[str] | None = None,
+                  default_versions: tuple[str, ...] = ("last",)) -> Filters:
+    """Validate the query string of a paged endpoint. `allow` limits which filters it takes."""
+    for name in params:
+        if name not in _KNOWN:
+            if name.startswith("match["):
+                raise TaxiiError(400, f"unsupported filter {name} (use match[id], match[type], "
+                                      "match[version] or match[spec_version])")
+            continue
+        if allow is not None and name not in allow:
+            raise TaxiiError(400, f"filter {name} is not supported on this endpoint")
+        if len(params.getlist(name)) > 1 and name in {"limit", "next", "added_after"}:
+            raise TaxiiError(400, f"{name} given more than once")
+
+    limit = DEFAULT_PAGE_SIZE
+    if "limit" in params:
+        text = params["limit"].strip()
+        if not text.isdigit() or int(text) < 1:
+            raise TaxiiError(400, f"limit={params['limit']!r} must be a positive integer")
+        limit = min(int(text), MAX_PAGE_SIZE)
+
+    added_after = parse_timestamp(params["added_after"], "added_after") if "added_after" in params else None
+
+    ids = _split(params, "match[id]")
+    for value in ids or ():
+        if not _STIX_ID.match(value):
+            raise TaxiiError(400, f"match[id]={value!r} is not a STIX identifier (type--uuid)")
+    types = _split(params, "match[type]")
+    for value in types or ():
+        if not _STIX_TYPE.match(value):
+            raise TaxiiError(400, f"match[type]={value!r} is not a STIX type name")
+    spec_versions = _split(params, "match[spec_version]")
+    for value in spec_versions or ():
+        if value not in _SPEC_VERSIONS:
+            raise TaxiiError(400, f"match[spec_version]={value!r} must be 2.0 or 2.1")
+    versions = _split(params, "match[version]")
+    for value in versions or ():
+        if value not in _VERSION_WORDS:
+            parse_timestamp(value, "match[version]")
+
+    next_token = params.get("next")
+    if next_token is not None and not next_token.strip():
+        next_token = None
+    return Filters(
+        added_after=added_after,
+        ids=tuple(dict.fromkeys(ids)) if ids else None,
+        types=tuple(dict.fromkeys(types)) if types else None,
+        versions=tuple(dict.fromkeys(versions)) if versions else default_versions,
+        spec_versions=tuple(dict.fromkeys(spec_versions)) if spec_versions else None,
+        limit=limit,
+        next_token=next_token,
+    )
+
+
+def encode_next(cursor: str, principal: Principal, filters: Filters, scope: str) -> str:
+    payload = orjson.dumps({"c": cursor, "p": principal.code, "f": filters.digest(scope)})
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_next(token: str, principal: Principal, filters: Filters, scope: str) -> str:
+    """The hub cursor inside a `next` token issued to this principal for these filters, else 400."""
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        cursor, code, digest = payload["c"], payload["p"], payload["f"]
+    except Exception:
+        raise TaxiiError(400, "next token is malformed; repeat the request without next to start again") from None
+    if code != principal.code:
+        raise TaxiiError(400, "next token was issued to another principal; start again without next")
+    if digest != filters.digest(scope):
+        raise TaxiiError(400, "next token was issued for other filters; repeat the same filters or start again")
+    if not isinstance(cursor, str):
+        raise TaxiiError(400, "next token is malformed; repeat the request without next to start again")
+    return cursor
