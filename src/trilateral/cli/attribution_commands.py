@@ -1,7 +1,124 @@
-"""Commands of one capability; registered on the root app by trilateral.cli."""
+"""`refdata import|update`, `attribute` and `screen`: thin commands over refdata, attribution, screening."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 
+from trilateral.core.errors import InputError
+
+refdata_app = typer.Typer(help="Reference data: MITRE ATT&CK profiles, sanctions lists.", no_args_is_help=True)
+
+
+def _emit(doc: object) -> None:
+    typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+@refdata_app.command("import")
+def refdata_import(
+    path: Path = typer.Argument(..., help="enterprise-attack.json (STIX 2.0/2.1) or a directory of STIX objects"),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """Build actor profiles from a local ATT&CK Enterprise copy."""
+    from trilateral.refdata.update import import_attack
+
+    catalog, stored = import_attack(path)
+    summary = {"groups": len(catalog.groups), "dprk_groups": [g.attack_id for g in catalog.dprk_groups],
+               "techniques": len(catalog.techniques), "software": len(catalog.software),
+               "spec_version": catalog.spec_version, "stored": str(stored)}
+    if as_json:
+        _emit(summary)
+    else:
+        typer.echo(f"{summary['groups']} intrusion sets ({len(summary['dprk_groups'])} DPRK: "
+                   f"{', '.join(summary['dprk_groups'])}), {summary['techniques']} techniques, "
+                   f"{summary['software']} software -> {stored}")
+
+
+@refdata_app.command("update")
+def refdata_update(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Fetch ATT&CK, the OFAC SDN list and OpenSanctions from their official addresses, then import them."""
+    from rich.progress import Progress
+
+    from trilateral.refdata.update import update
+
+    console = _stderr_console()
+    with Progress(transient=True, console=console, disable=not console.is_terminal) as bar:
+        def factory(name: str):
+            task = bar.add_task(name, total=None)
+            return lambda done, total: bar.update(task, completed=done, total=total)
+        report = update(progress_factory=factory)
+    if as_json:
+        _emit(report)
+    else:
+        for s in report["sources"]:
+            typer.echo(f"{s['name']}: imported from {s['url']}")
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def attribute(
+    incident: Path = typer.Argument(..., help="STIX 2.1 bundle of the incident (techniques, software, indicators)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the ranked candidates as JSON on stdout."),
+    share_as: str | None = typer.Option(None, "--share-as", help="Write attributed-to into the hub as this member."),
+    read_as: str | None = typer.Option(None, "--as", help="Read hub intel as this member (default: --share-as)."),
+    top: int = typer.Option(10, "--top", min=1, help="How many candidates to list."),
+) -> None:
+    """Rank ATT&CK intrusion sets for an incident, with confidence and the evidence behind each score."""
+    from trilateral.attribution.service import attribute_file, share_attribution
+
+    result, objects = attribute_file(incident, reader_code=read_as or share_as, top=top)
+    doc = result.to_json()
+    if share_as:
+        relationship, submitted = share_attribution(result, objects, share_as)
+        doc["shared"] = {"relationship": relationship["id"], "status": submitted.status_id,
+                         "confidence": relationship["confidence"]}
+    if as_json:
+        _emit(doc)
+        return
+    for i, c in enumerate(doc["candidates"], 1):
+        flag = " [DPRK]" if c["dprk"] else ""
+        typer.echo(f"{i:>2}. {c['id']} {c['name']}{flag}  confidence {c['confidence']:.2f}  score {c['score']:.2f}")
+        for ev in c["evidence"][:5]:
+            typer.echo(f"      {ev['weight']:+.2f}  {ev['kind']} {ev['id']} {ev['name']} ({ev['match']})")
+    for note in doc["notes"]:
+        typer.echo(f"note: {note}", err=True)
+    if share_as:
+        typer.echo(f"shared {doc['shared']['relationship']} (confidence {doc['shared']['confidence']})")
+
+
+def screen(
+    addresses: list[str] = typer.Argument(None, help="Addresses to screen"),
+    chain: str | None = typer.Option(None, "--chain", help="ethereum|bitcoin (default: guessed per address)"),
+    hops: int = typer.Option(3, "--hops", min=0, help="Exposure: how many hops back to look (0 = none)."),
+    as_code: str | None = typer.Option(None, "--as", help="Also match hub indicators this member may read."),
+    file: Path | None = typer.Option(None, "--file", help="A file of addresses, one a line (batch mode)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+) -> None:
+    """Direct hits (sanctions, labels, hub indicators) and indirect exposure for each address."""
+    from trilateral.screening.service import read_address_file, screen_addresses
+
+    todo = list(addresses or [])
+    if file is not None:
+        todo += read_address_file(file)
+    if not todo:
+        raise InputError("no addresses: pass ADDR... or --file FILE")
+    results = screen_addresses(todo, chain=chain, hops=hops, reader_code=as_code)
+    if as_json:
+        typer.echo(json.dumps(results, ensure_ascii=False))
+        return
+    for r in results:
+        hits = "; ".join(f"{h['source']}: {h['entity']} {'|'.join(h['programs'])}".strip() for h in r["hits"])
+        typer.echo(f"{r['address']} ({r['chain']}) exposure {r['exposure']:.4f} {'HIT ' + hits if hits else 'clean'}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this capability's commands to the root app (filled in by the capability's owner)."""
+    """Add `refdata`, `attribute` and `screen` to the root app."""
+    app.add_typer(refdata_app, name="refdata")
+    app.command("attribute")(attribute)
+    app.command("screen")(screen)

@@ -1,0 +1,108 @@
+"""`refdata import` (a local ATT&CK copy) and `refdata update` (fetch ATT&CK, OFAC SDN, OpenSanctions).
+
+Downloads go to a temporary file and are renamed only when complete, and nothing is imported until
+every source has been fetched: an interrupted or offline update leaves the previous data in place.
+Sanctions files are parsed by `trilateral.labels` (LabelStore.import_file), never here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from trilateral.core.errors import TrilateralError
+from trilateral.core.settings import Settings
+from trilateral.refdata.attack import load_attack
+from trilateral.refdata.catalog import AttackCatalog
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    env: str  # environment variable that overrides the URL (mirrors, tests)
+    default_url: str
+    filename: str
+    kind: str  # attack | labels
+
+    def url(self, env: dict[str, str] | None = None) -> str:
+        return (env if env is not None else os.environ).get(self.env) or self.default_url
+
+
+SOURCES = (
+    Source("MITRE ATT&CK Enterprise", "TRILATERAL_ATTACK_URL",
+           "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/"
+           "enterprise-attack.json", "enterprise-attack.json", "attack"),
+    Source("OFAC SDN (advanced XML)", "TRILATERAL_OFAC_SDN_XML_URL",
+           "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN_ADVANCED.XML",
+           "SDN_ADVANCED.XML", "labels"),
+    Source("OFAC SDN (CSV)", "TRILATERAL_OFAC_SDN_CSV_URL",
+           "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN.CSV",
+           "SDN.CSV", "labels"),
+    Source("OpenSanctions (sanctions, FtM JSON lines, incl. CryptoWallet)", "TRILATERAL_OPENSANCTIONS_URL",
+           "https://data.opensanctions.org/datasets/latest/sanctions/entities.ftm.json",
+           "opensanctions-sanctions.ftm.json", "labels"),
+)
+
+
+class OfflineError(TrilateralError):
+    """A reference-data source could not be reached."""
+
+
+def import_attack(path: Path, settings: Settings | None = None) -> tuple[AttackCatalog, Path]:
+    """Build profiles from a local ATT&CK bundle or directory and store them under refdata_dir."""
+    settings = settings or Settings.from_env()
+    catalog = load_attack(Path(path))
+    return catalog, catalog.save(settings.refdata_dir)
+
+
+def download(url: str, target: Path, progress: Callable[[int, int | None], None] | None = None,
+             timeout: float = 60.0) -> Path:
+    """Stream `url` to `target` atomically; OfflineError with one line when the host is unreachable."""
+    import httpx
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_suffix(target.suffix + ".part")
+    try:
+        with httpx.stream("GET", url, timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=True) as r:
+            if r.status_code != 200:
+                raise OfflineError(f"{url} answered HTTP {r.status_code}: try again later or use "
+                                   "`trilateral refdata import PATH` with a local copy")
+            total = int(r.headers.get("content-length") or 0) or None
+            done = 0
+            with part.open("wb") as fh:
+                for chunk in r.iter_bytes(1 << 20):
+                    fh.write(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, total)
+        os.replace(part, target)
+    except httpx.TransportError as exc:
+        part.unlink(missing_ok=True)
+        raise OfflineError(f"cannot reach {url} ({type(exc).__name__}): offline? "
+                           "use `trilateral refdata import PATH`") from None
+    return target
+
+
+def update(settings: Settings | None = None, env: dict[str, str] | None = None,
+           progress_factory: Callable[[str], Callable[[int, int | None], None]] | None = None) -> dict:
+    """Fetch every source, then import them all; returns what was imported (for `--json`)."""
+    settings = settings or Settings.from_env()
+    downloads = settings.refdata_dir / "downloads"
+    fetched: list[tuple[Source, Path]] = []
+    for source in SOURCES:
+        progress = progress_factory(source.name) if progress_factory else None
+        fetched.append((source, download(source.url(env), downloads / source.filename, progress)))
+    report: dict = {"sources": []}
+    for source, path in fetched:
+        if source.kind == "attack":
+            catalog, stored = import_attack(path, settings)
+            report["sources"].append({"name": source.name, "url": source.url(env), "groups": len(catalog.groups),
+                                      "dprk_groups": len(catalog.dprk_groups), "stored": str(stored)})
+        else:
+            from trilateral.labels import LabelStore
+
+            result = LabelStore(settings).import_file(path)
+            report["sources"].append({"name": source.name, "url": source.url(env), "imported": repr(result)})
+    return report
