@@ -1,7 +1,118 @@
-"""Commands of one capability; registered on the root app by trilateral.cli."""
+"""`trilateral chain ...` and `trilateral labels ...`: thin commands over trilateral.chain / .labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 
+from trilateral.core.settings import Settings
+
+chain_app = typer.Typer(help="Chain data: ingest formats into the columnar store; stats.", no_args_is_help=True)
+labels_app = typer.Typer(help="Address labels and sanctions lists.", no_args_is_help=True)
+
+
+def _summary(report_dict: dict, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report_dict, indent=1))
+        return
+    rows = ", ".join(f"{k} {v:,}" for k, v in sorted(report_dict["rows"].items())) or "no new rows"
+    typer.echo(f"{report_dict['chain']}: {report_dict['batches_committed']} batch(es) committed, "
+               f"{report_dict['batches_skipped']} already ingested; {rows}", err=True)
+    if report_dict["bad_row_count"]:
+        typer.echo(f"{report_dict['bad_row_count']} bad row(s) skipped:", err=True)
+        for line in report_dict["bad_rows"]:
+            typer.echo(f"  {line}", err=True)
+    for note in report_dict["notes"]:
+        typer.echo(f"note: {note}", err=True)
+
+
+@chain_app.command("ingest")
+def chain_ingest(
+    source: str = typer.Argument(..., help="ethereum-etl dir, bitcoin-etl transactions.json, getblock JSON, "
+                                           "Midgard actions JSON, or an EVM JSON-RPC URL"),
+    chain: str = typer.Option(None, "--chain", help="ethereum | bitcoin (not needed for midgard)"),
+    fmt: str = typer.Option(..., "--format", help="etl | rpc | core-json | midgard"),
+    strict: bool = typer.Option(False, "--strict", help="Fail the batch on the first bad row."),
+    from_block: int = typer.Option(None, "--from-block", help="rpc: first block (default 0)."),
+    to_block: int = typer.Option(None, "--to-block", help="rpc: last block (default: latest)."),
+    follow: bool = typer.Option(False, "--follow", help="rpc: keep polling for new blocks."),
+    batch_blocks: int = typer.Option(100, "--batch-blocks", help="rpc: blocks per committed batch."),
+    as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON on stdout."),
+) -> None:
+    """Ingest chain data; idempotent and resumable (re-running skips committed batches)."""
+    from trilateral.chain.ingest import ingest
+
+    options = {}
+    if fmt == "rpc":
+        options = {"from_block": from_block, "to_block": to_block, "follow": follow, "batch_blocks": batch_blocks}
+    report = ingest(Settings.from_env().chain_dir, fmt=fmt, source=source, chain=chain, strict=strict,
+                    **options)
+    _summary(report.as_dict(), as_json)
+
+
+@chain_app.command("stats")
+def chain_stats(as_json: bool = typer.Option(False, "--json", help="JSON on stdout.")) -> None:
+    """Per chain: blocks, transactions, transfers, addresses, first/last time."""
+    from trilateral.chain import ChainStore
+
+    stats = ChainStore(Settings.from_env().chain_dir).stats()
+    if as_json:
+        typer.echo(json.dumps(stats, indent=1))
+        return
+    for name, s in stats["chains"].items():
+        typer.echo(f"{name}: {s['blocks']:,} blocks, {s['transactions']:,} transactions, "
+                   f"{s['transfers']:,} transfers, {s['addresses']:,} addresses, "
+                   f"{s['first_time']} .. {s['last_time']}")
+    typer.echo(f"cross-chain links: {stats['crosschain']['links']:,}")
+
+
+@labels_app.command("import")
+def labels_import(
+    path: Path = typer.Argument(..., help="TagPack/ActorPack YAML, SDN.CSV, SDN_ADVANCED.XML, FtM JSON lines"),
+    fmt: str = typer.Option("auto", "--format", help="auto | tagpack | actorpack | sdn-csv | sdn-xml | ftm"),
+    as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON on stdout."),
+) -> None:
+    """Import address labels (idempotent: re-importing a source replaces its labels)."""
+    from trilateral.labels import LabelStore
+
+    report = LabelStore(Settings.from_env()).import_file(path, fmt=fmt)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=1))
+    else:
+        typer.echo(report.summary(), err=True)
+
+
+@labels_app.command("export")
+def labels_export(
+    out: Path = typer.Option(..., "--out", help="TagPack YAML file to write"),
+    source: str = typer.Option(None, "--source", help="Only labels from this source."),
+) -> None:
+    """Write the stored labels as a GraphSense TagPack YAML."""
+    from trilateral.labels import LabelStore
+
+    n = LabelStore(Settings.from_env()).export_tagpack(out, source=source)
+    typer.echo(f"wrote {n:,} tags to {out}", err=True)
+
+
+@labels_app.command("lookup")
+def labels_lookup(
+    addresses: list[str] = typer.Argument(..., help="Addresses to look up"),
+    chain: str = typer.Option("ethereum", "--chain"),
+) -> None:
+    """Labels of addresses, as JSON on stdout."""
+    from dataclasses import asdict
+
+    from trilateral.labels import LabelStore
+
+    hits = LabelStore(Settings.from_env()).lookup(chain, addresses)
+    typer.echo(json.dumps([{"address": a, "labels": [asdict(lab) for lab in h]} for a, h in zip(addresses, hits,
+                                                                                                   strict=True)],
+                          indent=1))
+
 
 def register(app: typer.Typer) -> None:
-    """Add this capability's commands to the root app (filled in by the capability's owner)."""
+    """Add `chain` and `labels` sub-commands to the root app."""
+    app.add_typer(chain_app, name="chain")
+    app.add_typer(labels_app, name="labels")
