@@ -1,0 +1,1 @@
+"""Screening: direct hits (sanctions, labels, hub indicators) and indirect exposure of addresses."""
