@@ -1,0 +1,1 @@
+"""Alembic migrations of the hub schema, shipped inside the package and run by Hub.open."""

@@ -1,0 +1,192 @@
+"""Read paths: TAXII-shaped query, manifest and versions, with keyset paging and signed cursors.
+
+The policy is part of every SQL statement (policy.visible_clause), so a page, its `more` flag and
+its cursor are computed only over what the caller may read. Pages are keyset-ordered on
+(date_added_us, seq): any number of objects sharing one date_added page correctly, and a page costs
+the same at object 10 as at object 1,000,000. The cursor holds only the position; it is HMAC-signed
+with a server secret and bound to the principal and to the filters, and the policy is re-applied
+for whoever presents it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from trilateral.core.principal import Principal
+from trilateral.core.tlp import Tlp
+from trilateral.hub.errors import InputError, InvalidCursor
+from trilateral.hub.policy import visible_clause
+from trilateral.hub.schema import object_recipients, objects
+from trilateral.hub.types import (
+    ManifestRecord,
+    QueryPage,
+    StoredObject,
+    format_timestamp,
+    from_micros,
+    parse_timestamp,
+    to_micros,
+)
+
+MAX_PAGE = 10_000
+
+
+def as_micros(value: datetime | str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return to_micros(parse_timestamp(value) if isinstance(value, str) else value)
+    except ValueError:
+        raise InputError(f"{value!r} is not an RFC 3339 timestamp") from None
+
+
+def normalise_versions(versions: str | Sequence[str] | None) -> tuple[str, ...]:
+    if versions is None:
+        return ("last",)
+    items = [versions] if isinstance(versions, str) else list(versions)
+    out: list[str] = []
+    for item in items:
+        for part in str(item).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part in ("first", "last", "all"):
+                out.append(part)
+            else:
+                out.append(str(as_micros(part)))
+    return tuple(sorted(set(out))) or ("last",)
+
+
+class Filters:
+    """The filters of one request, normalised, with the digest a cursor is bound to."""
+
+    def __init__(self, collection: str | None, added_after: datetime | str | None, ids: Sequence[str] | None,
+                 types: Sequence[str] | None, versions: str | Sequence[str] | None,
+                 spec_versions: Sequence[str] | None) -> None:
+        self.collection = collection
+        self.added_after = as_micros(added_after)
+        self.ids = tuple(sorted(set(ids))) if ids else None
+        self.types = tuple(sorted(set(types))) if types else None
+        self.versions = normalise_versions(versions)
+        self.spec_versions = tuple(sorted(set(spec_versions))) if spec_versions else None
+
+    def digest(self, kind: str) -> str:
+        data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions]
+        return hashlib.sha256(orjson.dumps(data)).hexdigest()[:32]
+
+    def where(self, principal: Principal, o: Any) -> list[sa.ColumnElement]:
+        conds: list[sa.ColumnElement] = [visible_clause(principal, o, object_recipients)]
+        if self.collection is not None:
+            conds.append(o.c.collection == self.collection)
+        if self.added_after is not None:
+            conds.append(o.c.date_added_us > self.added_after)
+        if self.ids:
+            conds.append(o.c.stix_id.in_(self.ids))
+        if self.types:
+            conds.append(o.c.stix_type.in_(self.types))
+        if self.spec_versions:
+            conds.append(o.c.spec_version.in_(self.spec_versions))
+        if "all" not in self.versions:
+            choices: list[sa.ColumnElement] = []
+            for name, newer in (("last", True), ("first", False)):
+                if name in self.versions:
+                    other = objects.alias()
+                    cmp = other.c.modified_us > o.c.modified_us if newer else other.c.modified_us < o.c.modified_us
+                    choices.append(~sa.exists().where(other.c.collection == o.c.collection,
+                                                      other.c.stix_id == o.c.stix_id, cmp,
+                                                      visible_clause(principal, other, object_recipients)))
+            stamps = [int(v) for v in self.versions if v not in ("first", "last")]
+            if stamps:
+                choices.append(o.c.modified_us.in_(stamps))
+            conds.append(sa.or_(*choices))
+        return conds
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def make_cursor(secret: bytes, principal: Principal, digest: str, date_added_us: int, seq: int) -> str:
+    body = orjson.dumps({"p": principal.code, "f": digest, "d": date_added_us, "s": seq})
+    return _b64(body) + "." + _b64(hmac.new(secret, body, hashlib.sha256).digest()[:18])
+
+
+def read_cursor(secret: bytes, principal: Principal, digest: str, cursor: str) -> tuple[int, int]:
+    try:
+        body_text, mac_text = cursor.split(".", 1)
+        body, mac = _unb64(body_text), _unb64(mac_text)
+    except (ValueError, TypeError):
+        raise InvalidCursor("the paging cursor is malformed; start again without 'next'") from None
+    if not hmac.compare_digest(mac, hmac.new(secret, body, hashlib.sha256).digest()[:18]):
+        raise InvalidCursor("the paging cursor was not issued by this hub; start again without 'next'")
+    data = orjson.loads(body)
+    if data.get("p") != principal.code or data.get("f") != digest:
+        raise InvalidCursor("the paging cursor belongs to another principal or another query; "
+                            "start again without 'next'")
+    return int(data["d"]), int(data["s"])
+
+
+def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, *, kind: str,
+         limit: int | None, cursor: str | None) -> tuple[list[sa.Row], bool, str | None]:
+    """One keyset page of visible versions: rows, whether more follow, and the signed next cursor."""
+    if limit is not None and limit < 1:
+        raise InputError(f"limit must be a positive integer, not {limit}")
+    size = min(limit or MAX_PAGE, MAX_PAGE)
+    o = objects
+    digest = filters.digest(kind)
+    conds = filters.where(principal, o)
+    if cursor:
+        d, s = read_cursor(secret, principal, digest, cursor)
+        conds.append(sa.or_(o.c.date_added_us > d, sa.and_(o.c.date_added_us == d, o.c.seq > s)))
+    columns = [o.c.seq, o.c.collection, o.c.stix_id, o.c.version, o.c.modified_us, o.c.date_added_us,
+               o.c.spec_version, o.c.tlp, o.c.submitter_code]
+    if kind == "objects":
+        columns.append(o.c.body)
+    rows = conn.execute(sa.select(*columns).where(*conds)
+                        .order_by(o.c.date_added_us, o.c.seq).limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = make_cursor(secret, principal, digest, rows[-1].date_added_us, rows[-1].seq) if more else None
+    return rows, more, next_cursor
+
+
+def version_text(row: sa.Row) -> str:
+    return row.version or format_timestamp(from_micros(row.date_added_us))
+
+
+def stored_object(row: sa.Row) -> StoredObject:
+    return StoredObject(id=row.stix_id, modified=version_text(row), date_added=from_micros(row.date_added_us),
+                        spec_version=row.spec_version, tlp=Tlp(row.tlp), submitted_by=row.submitter_code,
+                        object=orjson.loads(row.body), collection=row.collection)
+
+
+def manifest_record(row: sa.Row) -> ManifestRecord:
+    return ManifestRecord(id=row.stix_id, date_added=from_micros(row.date_added_us), version=version_text(row))
+
+
+def query_page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, limit: int | None,
+               cursor: str | None) -> QueryPage:
+    rows, more, nxt = page(conn, secret, principal, filters, kind="objects", limit=limit, cursor=cursor)
+    return QueryPage([stored_object(r) for r in rows], more, nxt)
+
+
+def manifest_page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, limit: int | None,
+                  cursor: str | None) -> QueryPage:
+    rows, more, nxt = page(conn, secret, principal, filters, kind="manifest", limit=limit, cursor=cursor)
+    return QueryPage([manifest_record(r) for r in rows], more, nxt)
+
+
+def sensitive_ids(records: list[StoredObject]) -> list[str]:
+    """Ids of AMBER+STRICT and RED versions in a response: these reads are audited."""
+    return sorted({f"{r.id}|{r.modified}" for r in records if r.tlp >= Tlp.AMBER_STRICT})

@@ -1,0 +1,185 @@
+"""Per-object STIX 2.1 validation with `stix2` and `stix2-validator`, without their per-call setup.
+
+Measured on an indicator (see bench/RESULTS-hub.md): `stix2validator.validate_instance` spent most
+of its ~2.6 ms in setup that is the same for every object of a type, and the STIX pattern was parsed
+three times by ANTLR (once by `stix2`, twice by the validator). What we change, once per process:
+
+1. `load_schema` re-read and re-parsed the JSON schema file on every call: now cached per path.
+2. `load_validator` built a new `referencing.Registry` per call, so every `$ref` re-crawled the
+   schema set: now one validator per schema, over a registry preloaded with every schema file of
+   the directory and crawled once.
+3. Pattern checks: `stix2` and the validator each call `stix2patterns.validator.run_validator` and
+   the validator then re-parses with `Pattern(...).inspect()`. All three now go through one memo
+   keyed by the pattern text; for the common shape of one or more `type:path = 'literal'` comparisons
+   joined by AND/OR inside one `[...]`, a strict regular expression produces the same inspection
+   result the ANTLR grammar would (tests/hub/test_stixcheck.py compares both on many patterns),
+   and the ANTLR parse is skipped. Anything else goes to ANTLR as before.
+
+Every check of both libraries still runs on every object; only repeated setup is removed.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import stix2
+import stix2.v21.sdo as stix2_sdo
+import stix2validator.v21.musts as musts21
+import stix2validator.validator as sv
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+from stix2patterns.v21 import object_validator
+from stix2patterns.v21.pattern import Pattern as _AntlrPattern
+from stix2patterns.validator import run_validator as _antlr_run_validator
+
+OPTIONS = sv.ValidationOptions(version="2.1", strict=False)
+
+# --- 1 and 2: schema and validator caches -------------------------------------------------------
+_original_load_schema = sv.load_schema
+_original_retrieve = sv.retrieve_from_filesystem
+_validators: dict[tuple[str, str], Any] = {}
+_base_registries: dict[str, Registry] = {}
+
+
+@functools.cache
+def _cached_load_schema(schema_path: str) -> dict[str, Any]:
+    return _original_load_schema(schema_path)
+
+
+def _base_registry(schema_dir: str) -> Registry:
+    registry = _base_registries.get(schema_dir)
+    if registry is None:
+        retrieve = functools.partial(_original_retrieve, schema_dir=schema_dir)
+        registry = Registry(retrieve=retrieve)  # type: ignore[call-arg]
+        for path in sorted(Path(schema_dir).rglob("*.json")):
+            if "examples" in path.parts:
+                continue
+            uri = path.as_uri()
+            registry = registry.with_resource(uri, retrieve(uri))
+        registry = registry.crawl()
+        _base_registries[schema_dir] = registry
+    return registry
+
+
+def _cached_load_validator(schema_path: str, schema: dict[str, Any], schema_dir: str) -> Any:
+    key = (schema_path, schema_dir)
+    validator = _validators.get(key)
+    if validator is None:
+        if schema_path in sv._PATCHED_SCHEMAS:
+            patched = sv._PATCHED_SCHEMAS[schema_path]
+        else:
+            patched = sv.patch_schema(schema, schema_path)
+            sv._PATCHED_SCHEMAS[schema_path] = patched
+        registry = _base_registry(schema_dir).with_resource(
+            schema_path, DRAFT202012.create_resource(patched)).crawl()
+        validator = sv.STIXValidator(patched, registry=registry,
+                                     format_checker=sv.Draft202012Validator.FORMAT_CHECKER)
+        _validators[key] = validator
+    return validator
+
+
+# --- 3: one pattern analysis shared by stix2 and stix2-validator ---------------------------------
+class PatternData(NamedTuple):
+    comparisons: dict[str, list[tuple[list[Any], str, str]]]
+    observation_ops: set[str]
+    qualifiers: set[str]
+
+
+_TYPE = r"[a-z][a-z0-9-]*[a-z0-9]"
+_STEP = r"(?:[a-z_][a-z0-9_]*|'[A-Za-z0-9_-]+')"
+_PATH = rf"[a-z_][a-z0-9_]*(?:\.{_STEP})*"
+_LITERAL = r"'(?:[^'\\]|\\['\\])*'"
+_COMPARISON = rf"\s*({_TYPE}):({_PATH})\s*=\s*({_LITERAL})\s*"
+_SIMPLE = re.compile(rf"^\[{_COMPARISON}(?:(?:AND|OR){_COMPARISON})*\]$")
+_ONE = re.compile(rf"(?:^\[|AND|OR){_COMPARISON}")
+_STEP_SPLIT = re.compile(rf"\.({_STEP})")
+
+
+def _fast_inspect(pattern: str) -> PatternData | None:
+    """Inspection of a plain `[t:p = 'v' (AND|OR t:p = 'v')*]` pattern, or None for anything else."""
+    if not _SIMPLE.match(pattern):
+        return None
+    comparisons: dict[str, list[tuple[list[Any], str, str]]] = {}
+    for m in _ONE.finditer(pattern):
+        obj_type, path, literal = m.group(1), m.group(2), m.group(3)
+        head = path.split(".", 1)[0]
+        steps = [head] + [s.strip("'") for s in _STEP_SPLIT.findall(path[len(head):])]
+        comparisons.setdefault(obj_type, []).append((steps, "=", literal))
+    return PatternData(comparisons, set(), set())
+
+
+class _Analysis(NamedTuple):
+    errors: list[str]
+    data: Any
+
+
+_analyses: OrderedDict[tuple[str, str], _Analysis] = OrderedDict()
+_ANALYSES_MAX = 4096
+
+
+def analyse_pattern(pattern: str, version: str = "2.1") -> _Analysis:
+    """Errors and inspection of a STIX pattern, memoised (each pattern is parsed at most once)."""
+    key = (pattern, version)
+    hit = _analyses.get(key)
+    if hit is not None:
+        return hit
+    data = _fast_inspect(pattern) if version == "2.1" else None
+    if data is not None:
+        result = _Analysis(object_validator.verify_object(data), data)
+    else:
+        errors = _antlr_run_validator(pattern, version)
+        inspected = None
+        if not errors:
+            inspected = _AntlrPattern(pattern).inspect()
+        result = _Analysis(list(errors), inspected)
+    _analyses[key] = result
+    if len(_analyses) > _ANALYSES_MAX:
+        _analyses.popitem(last=False)
+    return result
+
+
+def _memo_run_validator(pattern: str, stix_version: str = "2.1") -> list[str]:
+    return list(analyse_pattern(pattern, stix_version).errors)
+
+
+class _MemoPattern:
+    """Stands in for stix2patterns' Pattern inside the validator's pattern check."""
+
+    def __init__(self, pattern: str) -> None:
+        self._analysis = analyse_pattern(pattern, "2.1")
+        if self._analysis.data is None:
+            _AntlrPattern(pattern)  # raises the parse error exactly as before
+
+    def inspect(self) -> Any:
+        return self._analysis.data
+
+
+sv.load_schema = _cached_load_schema
+sv.load_validator = _cached_load_validator
+musts21.pattern_validator = _memo_run_validator
+musts21.Pattern = _MemoPattern
+stix2_sdo.run_validator = _memo_run_validator
+
+
+def check_object(obj: dict[str, Any]) -> str | None:
+    """None when `obj` is valid STIX 2.1 for both libraries, else one line saying why."""
+    try:
+        stix2.parse(obj, allow_custom=True, version="2.1")
+    except Exception as exc:  # stix2 raises many exception types; all mean "invalid"
+        return f"stix2: {_one_line(exc)}"
+    try:
+        result = sv.validate_instance(obj, OPTIONS)
+    except Exception as exc:
+        return f"stix2-validator: {_one_line(exc)}"
+    if not result.is_valid:
+        messages = "; ".join(e.message for e in result.errors[:3])
+        return f"stix2-validator: {_one_line(messages)}"
+    return None
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())[:500]

@@ -1,0 +1,144 @@
+"""Submit, versions, provenance, status, collections: the store on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from trilateral.core.errors import AuthenticationError, PermissionDenied
+from trilateral.core.tlp import Tlp
+from trilateral.hub import Hub, StatusNotFound
+from trilateral.hub.types import parse_timestamp
+
+from .conftest import T0, bundle, indicator
+
+
+def test_submit_stores_good_objects_and_reports_each_bad_one(hub: Hub, people) -> None:
+    good = indicator()
+    wrong_version = indicator(spec_version="2.0")
+    bad_pattern = indicator(pattern="[ipv4-addr:value = ")
+    result = hub.submit(people["US"], bundle(good, {"type": "x"}, wrong_version, bad_pattern), source="f.json")
+    assert result.stored == [(good["id"], T0)]
+    failed = dict(result.failed)
+    assert None in failed and "not a STIX object" in failed[None]
+    assert "spec_version '2.0'" in failed[wrong_version["id"]]
+    assert bad_pattern["id"] in failed and "pattern" in failed[bad_pattern["id"]].lower()
+    assert result.total == 4
+    [stored] = hub.query(people["US"]).records
+    assert stored.object == good and stored.submitted_by == "US" and stored.tlp is Tlp.GREEN
+    assert stored.date_added.microsecond == result.date_added.microsecond
+
+
+def test_every_version_is_kept_and_older_modified_is_a_version(hub: Hub, people) -> None:
+    v2 = indicator(modified="2026-03-02T00:00:00.000Z")
+    v1 = dict(v2, modified="2026-03-01T12:00:00.000Z", name="older")
+    hub.submit(people["US"], bundle(v2))
+    result = hub.submit(people["US"], bundle(v1))
+    assert result.stored == [(v1["id"], v1["modified"])]
+    page = hub.query(people["KR"], versions="all")
+    assert sorted(r.modified for r in page.records) == [v1["modified"], v2["modified"]]
+    assert [r.modified for r in hub.query(people["KR"], versions="last").records] == [v2["modified"]]
+    assert [r.modified for r in hub.query(people["KR"], versions="first").records] == [v1["modified"]]
+    exact = hub.query(people["KR"], versions=[v1["modified"]]).records
+    assert [r.object["name"] for r in exact] == ["older"]
+    assert [m.version for m in hub.versions(people["KR"], "shared", v1["id"]).records] == [v2["modified"],
+                                                                                          v1["modified"]]
+
+
+def test_identical_resubmission_is_a_duplicate_not_an_error(hub: Hub, people) -> None:
+    obj = indicator()
+    hub.submit(people["US"], bundle(obj))
+    again = hub.submit(people["US"], bundle(obj))
+    assert again.duplicates == [(obj["id"], T0)] and not again.failed and not again.stored
+
+
+def test_same_id_and_modified_with_different_content_is_an_error(hub: Hub, people) -> None:
+    obj = indicator()
+    hub.submit(people["US"], bundle(obj))
+    changed = dict(obj, name="changed")
+    result = hub.submit(people["US"], bundle(changed))
+    assert [i for i, _ in result.failed] == [obj["id"]]
+    assert "different content" in result.failed[0][1]
+    assert [r.object["name"] for r in hub.query(people["US"]).records] == [obj["name"]]
+
+
+def test_status_is_persisted_for_the_submitter_and_its_member_only(hub: Hub, people) -> None:
+    result = hub.submit(people["KR-UPBIT"], bundle(indicator(), {"type": "x"}))
+    for who in ("KR-UPBIT", "KR"):
+        status = hub.get_status(people[who], result.status_id)
+        assert (status.status, status.success_count, status.failure_count, status.pending_count) == (
+            "complete", 1, 1, 0)
+    for who in ("US", "JP-BITFLYER"):
+        with pytest.raises(StatusNotFound):
+            hub.get_status(people[who], result.status_id)
+
+
+def test_member_sees_in_status_only_what_it_may_read_of_its_clients_red(hub: Hub, people) -> None:
+    red = indicator(tlp=Tlp.RED, recipients=["US"])
+    result = hub.submit(people["KR-UPBIT"], bundle(red, indicator()))
+    assert hub.get_status(people["KR-UPBIT"], result.status_id).success_count == 2
+    status = hub.get_status(people["KR"], result.status_id)
+    assert status.success_count == 1 and red["id"] not in {d.id for d in status.successes}
+
+
+def test_collections_and_write_rules(hub: Hub, people) -> None:
+    ids = {c.id: c for c in hub.collections(people["KR-UPBIT"])}
+    assert set(ids) == {"shared", "member-US", "member-KR", "member-JP"}
+    assert ids["member-KR"].can_write and not ids["member-US"].can_write and ids["shared"].can_write
+    hub.submit(people["KR-UPBIT"], bundle(indicator()), collection="member-KR")
+    with pytest.raises(PermissionDenied):
+        hub.submit(people["JP"], bundle(indicator()), collection="member-KR")
+    assert len(hub.query(people["JP"], collection="member-KR").records) == 1
+
+
+def test_delete_by_submitter_or_its_member_only(hub: Hub, people) -> None:
+    obj = indicator()
+    hub.submit(people["KR-UPBIT"], bundle(obj))
+    assert hub.delete(people["US"], "shared", obj["id"]) == 0
+    assert hub.delete(people["KR"], "shared", obj["id"]) == 1
+    assert hub.query(people["KR"]).records == []
+
+
+def test_authentication_bearer_basic_rotation_revocation(hub: Hub) -> None:
+    [(us, token), *_] = hub.init()
+    assert hub.authenticate(token) == us
+    assert hub.authenticate(token, "us") == us
+    with pytest.raises(AuthenticationError):
+        hub.authenticate(token, "KR")
+    with pytest.raises(AuthenticationError):
+        hub.authenticate("not-a-token")
+    new = hub.rotate_token("US")
+    with pytest.raises(AuthenticationError):
+        hub.authenticate(token)
+    assert hub.authenticate(new) == us
+    hub.revoke("US")
+    with pytest.raises(AuthenticationError):
+        hub.authenticate(new)
+
+
+def test_unknown_principal_is_an_authentication_error(hub: Hub) -> None:
+    with pytest.raises(AuthenticationError, match="unknown principal"):
+        hub.principal("ZZ")
+
+
+def test_revoked_sponsor_cuts_off_its_clients(hub: Hub) -> None:
+    hub.init()
+    _, token = hub.add_principal("KR-UPBIT", "Upbit", client_of="KR")
+    hub.revoke("KR")
+    with pytest.raises(AuthenticationError):
+        hub.authenticate(token)
+
+
+def test_tokens_are_stored_only_as_hashes(hub: Hub) -> None:
+    import sqlalchemy as sa
+
+    tokens = [t for _, t in hub.init()]
+    with hub.engine.connect() as conn:
+        dump = " ".join(str(v) for row in conn.execute(sa.text("SELECT * FROM principals")) for v in row)
+    assert all(t not in dump for t in tokens) and all(len(t) >= 43 for t in tokens)
+
+
+def test_date_added_has_microseconds(hub: Hub, people) -> None:
+    result = hub.submit(people["US"], bundle(indicator()))
+    [rec] = hub.query(people["US"]).records
+    assert rec.date_added == result.date_added
+    assert parse_timestamp("2026-03-01T00:00:00.1234567Z").microsecond == 123456
