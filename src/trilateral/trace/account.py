@@ -1,0 +1,295 @@
+"""The exact-value pass of the account model over the small tainted subgraph, in time order (no I/O).
+
+Transfers are grouped per transaction. A transaction that touches a DEX address is a swap: the
+taint fraction of what went into the DEX is carried to what came out of it in the same
+transaction, whatever the assets. Value into an off-ramp is credited there and stops; value into
+a mixer pool waits for linked withdrawals (trace.mixers); value into a bridge leaves through the
+cross-chain link of its transaction as an injection on the other chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from trilateral.trace.mixers import MixerBook, MixerWithdrawal
+from trilateral.trace.model import Edge, Injection, Role, TraceResult
+from trilateral.trace.taint import NO_TAINT, Ledgers, Taint, fresh_taint, sum_taints
+
+
+@dataclass(frozen=True)
+class BridgeLink:
+    """A cross-chain link as the pass needs it: the in side on this chain, the out side anywhere."""
+
+    in_tx: str
+    in_address: str
+    in_amount: int
+    out_chain: str
+    out_tx: str
+    out_address: str
+    out_asset: str
+    out_amount: int
+    out_time: int
+
+
+@dataclass
+class AccountRows:
+    """The subgraph's transfers in time order; `amount` holds exact Python ints."""
+
+    timestamp: np.ndarray
+    tx_key: np.ndarray  # equal for rows of one transaction
+    from_id: np.ndarray
+    to_id: np.ndarray
+    asset_id: np.ndarray
+    amount: list[int]
+    tx_hash: list[str]
+    native_asset: int = 0
+
+    def __len__(self) -> int:
+        return len(self.amount)
+
+
+@dataclass
+class AccountChain:
+    """One account-model chain's inputs to the pass."""
+
+    chain: str
+    rows: AccountRows
+    address_text: dict[int, str]  # address_id -> text, for every id the rows mention
+    symbols: dict[int, str]  # asset_id -> ticker
+    roles: dict[int, Role] = field(default_factory=dict)
+    source_after: dict[int, int] = field(default_factory=dict)  # address seeds: id -> stolen from time
+    seed_txs: set[str] = field(default_factory=set)  # tx seeds: the value they moved is stolen
+    withdrawals: list[MixerWithdrawal] = field(default_factory=list)
+    links_by_tx: dict[str, list[BridgeLink]] = field(default_factory=dict)
+    injections: list[tuple[int, int, int, Taint, Injection]] = field(default_factory=list)  # ts, addr, asset
+    mixer_deposit_times: dict[int, list[int]] = field(default_factory=dict)  # pool -> every deposit's time
+
+
+def run_account_pass(chain: AccountChain, result: TraceResult, mixer_min_confidence: float = 0.5,
+                     mixer_window: int = 30 * 86_400) -> list[Injection]:
+    """Move taint through the chain's subgraph; return the injections it sends to other chains."""
+    return _AccountPass(chain, result, mixer_min_confidence, mixer_window).run()
+
+
+class _AccountPass:
+    def __init__(self, chain: AccountChain, result: TraceResult, mixer_min_confidence: float,
+                 mixer_window: int) -> None:
+        self.c = chain
+        self.r = result
+        self.ledgers = Ledgers(result.policy)
+        self.mixers = MixerBook(chain.chain, mixer_min_confidence, mixer_window)
+        for pool, times in chain.mixer_deposit_times.items():
+            self.mixers.set_deposit_times(pool, times)
+        self.touched: set[int] = set()  # addresses that ever held taint
+        self.gas_funded: dict[int, int] = {}  # address -> time it got native value from a tainted address
+        self.outgoing: list[Injection] = []
+        self.row_taint: dict[tuple[str, int], Taint] = {}  # injections riding on existing rows
+
+    # -- helpers -------------------------------------------------------------------------------
+    def text(self, address: int) -> str:
+        return self.c.address_text.get(address, f"id:{address}")
+
+    def symbol(self, asset: int) -> str:
+        return self.c.symbols.get(asset, f"asset:{asset}")
+
+    def edge(self, ts: int, tx: str, src: int, dst: int, asset: int, amount: int, taint: Taint, kind: str) -> None:
+        self.r.edges.append(Edge(self.c.chain, ts, tx, self.text(src), self.text(dst), self.symbol(asset),
+                                 amount, taint.amount, taint.confidence, kind))
+
+    def run(self) -> list[Injection]:
+        rows = self.c.rows
+        n = len(rows)
+        # events in time order: transaction groups (by first row), withdrawals, injections
+        starts = [0] + [i for i in range(1, n) if rows.tx_key[i] != rows.tx_key[i - 1]] if n else []
+        items: list[tuple[int, int, int, object]] = []
+        for g, s in enumerate(starts):
+            items.append((int(rows.timestamp[s]), 1, g, s))
+        for k, w in enumerate(self.c.withdrawals):
+            items.append((w.timestamp, 2, k, w))
+        on_rows = {(rows.tx_hash[i], int(rows.to_id[i])) for i in range(n)}
+        for k, inj in enumerate(self.c.injections):
+            ts, address, _asset, taint, meta = inj
+            if (meta.tx_hash, address) in on_rows:  # the bridge's own payout row carries the taint
+                self.row_taint[(meta.tx_hash, address)] = taint
+            else:
+                items.append((ts, 0, k, inj))
+        items.sort(key=lambda it: (it[0], it[1], it[2]))
+        bounds = [*starts, n]
+        group_end = {s: bounds[g + 1] for g, s in enumerate(starts)}
+        for ts, kind, _, payload in items:
+            if kind == 1:
+                s = payload
+                self.transaction(s, group_end[s])
+            elif kind == 2:
+                self.withdrawal(payload)
+            else:
+                _, address, asset, taint, inj = payload
+                self.deliver(ts, inj.tx_hash or "", -1, address, asset, inj.amount, taint, inj.via)
+        self.finish()
+        return self.outgoing
+
+    # -- transactions ------------------------------------------------------------------------
+    def transaction(self, start: int, end: int) -> None:
+        rows, roles = self.c.rows, self.c.roles
+        dex_rows = [i for i in range(start, end)
+                    if _kind(roles, int(rows.from_id[i])) == "dex" or _kind(roles, int(rows.to_id[i])) == "dex"]
+        if dex_rows:
+            self.swap(start, end)
+            return
+        for i in range(start, end):
+            self.transfer(i)
+
+    def send_taint(self, i: int) -> Taint:
+        """Taint carried by row i out of its sender (full value if the tx is a seed)."""
+        rows = self.c.rows
+        src, asset, amount = int(rows.from_id[i]), int(rows.asset_id[i]), rows.amount[i]
+        role = self.c.roles.get(src)
+        taint = NO_TAINT
+        if role is None:
+            taint = self.ledgers.get(self.c.chain, src, asset).send(amount)
+        elif self.row_taint and (rows.tx_hash[i], int(rows.to_id[i])) in self.row_taint:
+            return self.row_taint.pop((rows.tx_hash[i], int(rows.to_id[i])))
+        if rows.tx_hash[i] in self.c.seed_txs and amount > 0 and not taint:
+            self.r.stolen[(self.c.chain, self.symbol(asset))] += amount
+            taint = fresh_taint(amount, hops=1)
+        return taint
+
+    def transfer(self, i: int) -> None:
+        rows = self.c.rows
+        if _kind(self.c.roles, int(rows.from_id[i])) == "mixer" and self.c.withdrawals:
+            return  # a withdrawal's payout: delivered by its withdrawal event
+        amount = rows.amount[i]
+        taint = self.send_taint(i)
+        self.deliver(int(rows.timestamp[i]), rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i]),
+                     int(rows.asset_id[i]), amount, taint, "transfer")
+
+    def deliver(self, ts: int, tx: str, src: int, dst: int, asset: int, amount: int, taint: Taint,
+                via: str) -> None:
+        """Value `amount` with `taint` arrives at `dst`: credit, hold or pass it by dst's role."""
+        chain = self.c.chain
+        if src >= 0 and taint and asset == self.c.rows.native_asset:
+            self.gas_funded.setdefault(dst, ts)
+        after = self.c.source_after.get(dst)
+        if after is not None and ts >= after and amount > 0 and via == "transfer":
+            fresh = fresh_taint(amount, hops=0)
+            self.r.stolen[(chain, self.symbol(asset))] += amount - min(taint.amount, amount)
+            taint = fresh
+        role = self.c.roles.get(dst)
+        if role is None:
+            self.ledgers.get(chain, dst, asset).receive(amount, taint)
+            if taint:
+                self.touched.add(dst)
+                if src >= 0:
+                    self.edge(ts, tx, src, dst, asset, amount, taint, via)
+            return
+        if not taint:
+            return
+        sym = self.symbol(asset)
+        if role.is_offramp:
+            self.r.offramps[(chain, self.text(dst), sym)].add(taint.with_confidence(role.confidence), ts)
+            self.r.roles[(chain, self.text(dst))] = role
+            self.r.flow("exchange", chain, sym, taint.amount)
+            self.edge(ts, tx, src, dst, asset, amount, taint, "exchange")
+        elif role.kind == "mixer":
+            self.mixers.deposit(dst, ts, tx, src, amount, taint, self.text(src))
+            self.r.flow("mixer", chain, sym, taint.amount)
+            self.edge(ts, tx, src, dst, asset, amount, taint, "mixer")
+        elif role.kind == "bridge":
+            self.bridge(ts, tx, src, dst, asset, amount, taint)
+        else:  # a DEX outside a swap transaction: taint ends there
+            self.r.flow("unresolved", chain, sym, taint.amount)
+            self.edge(ts, tx, src, dst, asset, amount, taint, "unresolved")
+
+    def bridge(self, ts: int, tx: str, src: int, dst: int, asset: int, amount: int, taint: Taint) -> None:
+        chain, sym = self.c.chain, self.symbol(asset)
+        links = self.c.links_by_tx.get(tx, [])
+        src_text = self.text(src)
+        mine = [lk for lk in links if lk.in_address == src_text] or links
+        self.r.flow("bridge", chain, sym, taint.amount)
+        self.edge(ts, tx, src, dst, asset, amount, taint, "bridge")
+        if not mine:
+            self.r.flow("unresolved", chain, sym, taint.amount)
+            return
+        total_in = sum(lk.in_amount for lk in mine) or amount
+        for lk in mine:
+            share = taint.scaled(lk.in_amount, total_in) if len(mine) > 1 else taint
+            # out side in proportion to the in side (or to the transfer, if it carried more)
+            out = share.scaled(lk.out_amount, max(lk.in_amount, amount))
+            if not out:
+                continue
+            out = Taint(min(out.amount, lk.out_amount), min(out.mixed, out.amount), out.conf_mass, taint.hops + 1)
+            self.outgoing.append(Injection(lk.out_chain, lk.out_time, lk.out_address, lk.out_asset, out.amount,
+                                           out, "bridge", lk.out_tx, f"link {lk.in_tx} -> {lk.out_tx}",
+                                           chain, src_text))
+            self.r.edges.append(Edge(chain, ts, tx, src_text, lk.out_address, lk.out_asset, lk.out_amount,
+                                     out.amount, out.confidence, "bridge", target_chain=lk.out_chain))
+
+    def swap(self, start: int, end: int) -> None:
+        """A transaction through DEX addresses: carry the input taint fraction to the outputs."""
+        rows, roles, chain = self.c.rows, self.c.roles, self.c.chain
+        ins: dict[int, list[tuple[int, Taint]]] = {}
+        outs: list[int] = []
+        for i in range(start, end):
+            f_dex = _kind(roles, int(rows.from_id[i])) == "dex"
+            t_dex = _kind(roles, int(rows.to_id[i])) == "dex"
+            if t_dex and not f_dex:
+                taint = self.send_taint(i)
+                ins.setdefault(int(rows.asset_id[i]), []).append((rows.amount[i], taint))
+                if taint:
+                    self.edge(int(rows.timestamp[i]), rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i]),
+                              int(rows.asset_id[i]), rows.amount[i], taint, "dex_swap")
+                    self.r.flow("dex_swap", chain, self.symbol(int(rows.asset_id[i])), taint.amount)
+            elif f_dex and not t_dex:
+                outs.append(i)
+            elif not f_dex and not t_dex:
+                self.transfer(i)
+        taints = [t for pieces in ins.values() for _, t in pieces if t]
+        if not taints:
+            for i in outs:
+                self.deliver(int(rows.timestamp[i]), rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i]),
+                             int(rows.asset_id[i]), rows.amount[i], NO_TAINT, "dex_swap")
+            return
+        fractions = [Fraction(sum(t.amount for _, t in p), sum(a for a, _ in p) or 1) for p in ins.values()]
+        fraction = sum(fractions, Fraction(0)) / len(fractions)
+        carried = sum_taints(taints)
+        if not outs:
+            for asset, pieces in ins.items():
+                self.r.flow("unresolved", chain, self.symbol(asset), sum(t.amount for _, t in pieces))
+            return
+        for i in outs:
+            amount = rows.amount[i]
+            share = amount * fraction.numerator // fraction.denominator
+            taint = (Taint(share, carried.mixed * share // carried.amount, carried.conf_mass * share / carried.amount,
+                           carried.hops + 1) if share else NO_TAINT)
+            self.deliver(int(rows.timestamp[i]), rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i]),
+                         int(rows.asset_id[i]), amount, taint, "dex_swap")
+
+    # -- mixers --------------------------------------------------------------------------------
+    def withdrawal(self, w: MixerWithdrawal) -> None:
+        linked = self.mixers.withdraw(w, self.touched, self.gas_funded)
+        if linked is None:
+            return
+        taint, link = linked
+        link["to"] = self.text(w.to)
+        link["pool"] = self.text(w.pool)
+        self.r.mixer_links.append(link)
+        self.r.mixer_flows[(self.c.chain, self.symbol(self.c.rows.native_asset))] += taint.amount
+        self.deliver(w.timestamp, w.tx_hash, w.pool, w.to, self.c.rows.native_asset, w.amount, taint, "mixer")
+
+    def finish(self) -> None:
+        chain = self.c.chain
+        for (ch, address, asset), book in self.ledgers.books.items():
+            held = book.tainted
+            if held:
+                self.r.holdings[(ch, self.text(address), self.symbol(asset))] = held
+                self.r.flow("unresolved", chain, self.symbol(asset), held)
+        for asset_sym, amount in self.mixers.unlinked().items():
+            self.r.flow("unresolved", chain, self.symbol(asset_sym), amount)
+
+
+def _kind(roles: dict[int, Role], address: int) -> str | None:
+    role = roles.get(address)
+    return role.kind if role else None

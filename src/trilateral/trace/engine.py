@@ -1,0 +1,334 @@
+"""The trace: seeds -> reachable subgraph -> exact taint pass, chain after chain through bridges."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow.compute as pc
+
+from trilateral.chain import ChainStore
+from trilateral.core.errors import InputError
+from trilateral.trace.account import AccountChain, BridgeLink, run_account_pass
+from trilateral.trace.loader import (
+    AccountGraph,
+    bridge_in_rows,
+    load_account_graph,
+    load_account_rows,
+    tx_seed_rows,
+)
+from trilateral.trace.mixers import MixerWithdrawal
+from trilateral.trace.model import Injection, Role, TraceResult
+from trilateral.trace.reach import KIND_CODES, NEVER, time_respecting_reach
+from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
+from trilateral.trace.taint import POLICIES
+from trilateral.trace.utxo_trace import trace_utxo_chain
+
+EVM_TX = re.compile(r"^0x[0-9a-fA-F]{64}$")
+EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+BTC_TX = re.compile(r"^[0-9a-fA-F]{64}$")
+MAX_ROUNDS = 6
+
+
+@dataclass
+class TraceOptions:
+    policy: str = "haircut"
+    after: int | None = None
+    mixer_min_confidence: float = 0.5
+    mixer_window: int = 30 * 86_400
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass
+class _ChainWork:
+    address_seeds: dict[str, int] = field(default_factory=dict)  # address -> stolen from time
+    tx_seeds: set[str] = field(default_factory=set)
+    injections: list[Injection] = field(default_factory=list)
+
+
+def parse_seeds(chain: str, seeds: list[str]) -> tuple[list[str], list[str]]:
+    """Split seed strings into (addresses, tx hashes); a clear error for anything else."""
+    addresses, txs = [], []
+    for raw in seeds:
+        s = raw.strip()
+        if not s:
+            continue
+        if chain == "bitcoin":
+            (txs if BTC_TX.match(s) else addresses).append(s)
+        elif EVM_TX.match(s):
+            txs.append(s.lower())
+        elif EVM_ADDRESS.match(s):
+            addresses.append(s.lower())
+        else:
+            raise InputError(f"seed {s!r} is neither a transaction hash (0x + 64 hex) nor an address "
+                             f"(0x + 40 hex) on {chain}")
+    if not addresses and not txs:
+        raise InputError("no seeds given: pass --from with transaction hashes and/or addresses")
+    return addresses, txs
+
+
+class Tracer:
+    """Runs one trace over a chain store with a label source; keeps loaded graphs between runs."""
+
+    def __init__(self, store: ChainStore, labels: LabelSource | None) -> None:
+        self.store = store
+        self.labels = labels
+        self.graphs: dict[tuple[str, int], AccountGraph] = {}
+        self._label_cache: dict[tuple[str, str], Role | None] = {}
+
+    def say(self, options: TraceOptions, msg: str) -> None:
+        if options.progress:
+            options.progress(msg)
+
+    def trace(self, chain: str, seeds: list[str], options: TraceOptions) -> TraceResult:
+        if options.policy not in POLICIES:
+            raise InputError(f"unknown policy {options.policy!r}: use one of {', '.join(POLICIES)}")
+        if chain not in self.store.chains():
+            raise InputError(f"chain {chain!r} is not in the chain store {self.store.root}: "
+                             f"run `trilateral chain ingest --chain {chain} ...` first")
+        started = time.perf_counter()
+        addresses, txs = parse_seeds(chain, seeds)
+        after = options.after
+        work: dict[str, _ChainWork] = defaultdict(_ChainWork)
+        work[chain].address_seeds = {a: after or 0 for a in addresses}
+        work[chain].tx_seeds = set(txs)
+        partials: dict[str, TraceResult] = {}
+        done_injections: dict[str, int] = {}
+        seed_list = [{"chain": chain, "address": a} for a in addresses] + \
+                    [{"chain": chain, "tx_hash": t} for t in txs]
+        for _ in range(MAX_ROUNDS):
+            pending = [c for c, w in work.items()
+                       if c not in partials or len(w.injections) != done_injections.get(c, 0)]
+            if not pending:
+                break
+            for c in pending:
+                if c not in self.store.chains():
+                    partials.setdefault(c, TraceResult(options.policy))
+                    done_injections[c] = len(work[c].injections)
+                    for inj in work[c].injections:  # a chain we have no data for: the money leaves us
+                        partials[c].flow("unresolved", c, inj.asset, inj.amount)
+                    continue
+                part = TraceResult(options.policy)
+                self.say(options, f"tracing {c}")
+                if self.store.model(c) == "utxo":
+                    outgoing = trace_utxo_chain(self, c, work[c], part, options)
+                else:
+                    outgoing = self._trace_account(c, work[c], part, options)
+                partials[c] = part
+                done_injections[c] = len(work[c].injections)
+                for inj in outgoing:
+                    if inj not in work[inj.chain].injections:
+                        work[inj.chain].injections.append(inj)
+        result = _merge(options.policy, partials.values())
+        result.seeds = seed_list
+        result.theft_time = after
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # -- labels ----------------------------------------------------------------------------------
+    def roles_of(self, chain: str, texts: list[str]) -> list[Role | None]:
+        missing = [t for t in texts if (chain, t) not in self._label_cache]
+        if missing and self.labels is not None:
+            for t, labels in zip(missing, self.labels.lookup(chain, missing), strict=True):
+                self._label_cache[(chain, t)] = role_from_labels(labels)
+        return [self._label_cache.get((chain, t)) for t in texts]
+
+    # -- account model ---------------------------------------------------------------------------
+    def _trace_account(self, chain: str, work: _ChainWork, result: TraceResult,
+                       options: TraceOptions) -> list[Injection]:
+        store = self.store
+        seed_ids = dict(zip(store.address_ids(chain, list(work.address_seeds)).tolist(),
+                            work.address_seeds.values(), strict=True))
+        seed_ids.pop(-1, None)
+        tx_rows = tx_seed_rows(store, chain, sorted(work.tx_seeds))
+        if work.tx_seeds and tx_rows.num_rows == 0:
+            raise InputError(f"seed transaction(s) {', '.join(sorted(work.tx_seeds))} not found on {chain}")
+        inj_ids = store.address_ids(chain, [i.address for i in work.injections]).tolist()
+        starts = list(seed_ids.values()) + tx_rows.column("timestamp").to_pylist() + \
+            [i.timestamp for i, a in zip(work.injections, inj_ids, strict=True) if a >= 0]
+        if not starts and not seed_ids:
+            return []
+        since = min(starts) if starts else 0
+        key = (chain, since)
+        if key not in self.graphs:
+            self.say(options, f"loading {chain} transfers since {since}")
+            self.graphs = {k: v for k, v in self.graphs.items() if k[0] != chain}
+            self.graphs[key] = load_account_graph(store, chain, since)
+        graph = self.graphs[key]
+        result.transfers_scanned += len(graph)
+        kind = np.zeros(graph.n_addresses, dtype=np.int8)
+        roles: dict[int, Role] = {}
+
+        events = store.events(chain)
+        events = events.filter(pc.greater_equal(events.column("timestamp"), since))
+        ev = {name: events.column(name).to_pylist() for name in
+              ("timestamp", "tx_hash", "contract_id", "event", "to_id", "relayer_id", "fee_hi", "fee_lo")}
+        for pool in {c for c, e in zip(ev["contract_id"], ev["event"], strict=True) if e.startswith("tornado")}:
+            roles[pool] = Role("mixer", "Tornado Cash", "mixing_service")
+        links = [lk for lk in store.crosschain_links().to_pylist() if lk["in_chain"] == chain]
+        in_ids = store.address_ids(chain, [lk["in_address"] for lk in links]) if links else np.zeros(0, np.int64)
+        vaults = bridge_in_rows(store, chain, [lk["in_tx"] for lk in links], in_ids)
+        for to_id in set(vaults.column("to_id").to_pylist()) if vaults.num_rows else ():
+            roles.setdefault(int(to_id), Role("bridge", None, "bridge"))
+        for address_id, role in roles.items():
+            kind[address_id] = KIND_CODES[role.kind]
+
+        reach = np.full(graph.n_addresses, NEVER, dtype=np.int64)
+
+        def seed_reach() -> None:
+            reach[:] = NEVER
+            for a, t in seed_ids.items():
+                reach[a] = min(reach[a], t)
+            for ts, to in zip(tx_rows.column("timestamp").to_pylist(), tx_rows.column("to_id").to_pylist(),
+                              strict=True):
+                reach[to] = min(reach[to], ts)
+            for inj, a in zip(work.injections, inj_ids, strict=True):
+                if a >= 0:
+                    reach[a] = min(reach[a], inj.timestamp)
+
+        withdrawals_by_pool: dict[int, list[int]] = defaultdict(list)
+        for k, e in enumerate(ev["event"]):
+            if e == "tornado_withdrawal":
+                withdrawals_by_pool[ev["contract_id"][k]].append(k)
+        checked = np.zeros(graph.n_addresses, dtype=bool)
+        seed_reach()
+        for _ in range(50):
+            time_respecting_reach(graph.from_id, graph.to_id, graph.timestamp, graph.tx_key, kind, reach)
+            grew = False
+            for pool, ks in withdrawals_by_pool.items():  # a reached pool reaches its later withdrawers
+                if reach[pool] < NEVER:
+                    for k in ks:
+                        t, to = ev["timestamp"][k], ev["to_id"][k]
+                        if reach[pool] <= t <= reach[pool] + options.mixer_window and reach[to] > t:
+                            reach[to] = t
+                            grew = True
+            new = np.flatnonzero((reach < NEVER) & ~checked)
+            checked[new] = True
+            new_roles = False
+            if new.size:
+                texts = store.addresses(chain, new)
+                for a, role in zip(new.tolist(), self.roles_of(chain, texts), strict=True):
+                    if role is not None and a not in roles:
+                        roles[a] = role
+                        kind[a] = KIND_CODES[role.kind]
+                        new_roles = True
+            if new_roles:  # a stop node was passed through: sweep again from the seeds
+                seed_reach()
+                checked[:] = False
+                continue
+            if not grew:
+                break
+        plain = np.flatnonzero((reach < NEVER) & (kind == 0))
+        result.reached_addresses += int(plain.size)
+        self.say(options, f"{chain}: {plain.size} addresses reached; loading their transfers")
+        rows = load_account_rows(store, chain, since, plain)
+        result.subgraph_transfers += len(rows)
+
+        ids = set(rows.from_id.tolist()) | set(rows.to_id.tolist()) | set(roles) | \
+            {int(x) for x in ev["to_id"] if x is not None and x >= 0}
+        id_list = sorted(i for i in ids if i >= 0)
+        texts = dict(zip(id_list, store.addresses(chain, id_list), strict=True))
+        outflows: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        first_in: dict[int, int] = {}
+        for i in range(len(rows)):
+            f, t, ts, amt = int(rows.from_id[i]), int(rows.to_id[i]), int(rows.timestamp[i]), rows.amount[i]
+            if amt > 0:
+                if reach[f] < NEVER and kind[f] == 0:
+                    outflows[f].append((ts, t, amt))
+                first_in.setdefault(t, ts)
+        # roles of counterparties that the reach never had to check (e.g. senders of clean inflows)
+        roles.update(infer_deposit_addresses(outflows, first_in, roles, set(seed_ids), texts))
+
+        assets = store.assets(chain)
+        symbols = dict(zip(assets.column("asset_id").to_pylist(), assets.column("symbol").to_pylist(), strict=True))
+        contracts = dict(zip(assets.column("asset_id").to_pylist(), assets.column("contract").to_pylist(),
+                             strict=True))
+        for aid, sym in symbols.items():
+            result.decimals[(chain, sym or f"asset:{aid}")] = int(
+                assets.column("decimals").to_pylist()[assets.column("asset_id").to_pylist().index(aid)])
+        payouts = {(rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i])): rows.amount[i]
+                   for i in range(len(rows)) if roles.get(int(rows.from_id[i]), Role("x")).kind == "mixer"}
+        withdrawals = []
+        deposit_times: dict[int, list[int]] = defaultdict(list)
+        for k, e in enumerate(ev["event"]):
+            pool = ev["contract_id"][k]
+            if e == "tornado_deposit":
+                deposit_times[pool].append(ev["timestamp"][k])
+            elif e == "tornado_withdrawal" and ev["to_id"][k] is not None and reach[pool] < NEVER:
+                to = int(ev["to_id"][k])
+                fee = (int(ev["fee_hi"][k] or 0) << 64) | int(ev["fee_lo"][k] or 0)
+                withdrawals.append(MixerWithdrawal(ev["timestamp"][k], pool, to,
+                                                   int(ev["relayer_id"][k]) if ev["relayer_id"][k] is not None else -1,
+                                                   fee, payouts.get((ev["tx_hash"][k], pool, to), 0), ev["tx_hash"][k]))
+        links_by_tx: dict[str, list[BridgeLink]] = defaultdict(list)
+        for lk in links:
+            links_by_tx[lk["in_tx"]].append(_bridge_link(lk))
+        injections = []
+        for inj, a in zip(work.injections, inj_ids, strict=True):
+            if a >= 0:
+                injections.append((inj.timestamp, a, _resolve_asset(inj.asset, symbols, contracts), inj.taint, inj))
+            else:
+                result.flow("unresolved", chain, inj.asset, inj.amount)
+        acc = AccountChain(chain, rows, texts, {k: v or f"asset:{k}" for k, v in symbols.items()}, roles,
+                           {a: t for a, t in seed_ids.items()}, set(work.tx_seeds), withdrawals,
+                           dict(links_by_tx), injections, dict(deposit_times))
+        return run_account_pass(acc, result, options.mixer_min_confidence, options.mixer_window)
+
+
+def _bridge_link(lk: dict) -> BridgeLink:
+    return BridgeLink(lk["in_tx"], (lk["in_address"] or "").lower() if (lk["in_address"] or "").startswith("0x")
+                      else lk["in_address"], _int(lk["in_amount"]), lk["out_chain"], lk["out_tx"] or "",
+                      lk["out_address"] or "", lk["out_asset"] or "", _int(lk["out_amount"]), int(lk["timestamp"]))
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text) if text else 0
+    except ValueError:
+        return 0
+
+
+def _resolve_asset(name: str, symbols: dict[int, str], contracts: dict[int, str | None]) -> int:
+    """Asset id of a link's asset name: 'ETH', 'ETH.ETH', 'ETH.USDT-0XDAC1…' (THORChain notation)."""
+    tail = name.split(".", 1)[-1]
+    sym, _, contract = tail.partition("-")
+    if contract:
+        for aid, c in contracts.items():
+            if c and c.lower() == contract.lower():
+                return aid
+    for aid, s in symbols.items():
+        if s and s.upper() == sym.upper():
+            return aid
+    return 0
+
+
+def _merge(policy: str, parts) -> TraceResult:
+    out = TraceResult(policy)
+    for p in parts:
+        for k, credit in p.offramps.items():
+            o = out.offramps[k]
+            o.taint_amount += credit.taint_amount
+            o.mixed += credit.mixed
+            o.conf_mass += credit.conf_mass
+            o.hops = min(o.hops, credit.hops)
+            o.first_seen = min(o.first_seen, credit.first_seen)
+        out.roles.update(p.roles)
+        for kind, flows in p.flows.items():
+            for k, v in flows.items():
+                out.flows[kind][k] += v
+        for k, v in p.mixer_flows.items():
+            out.mixer_flows[k] += v
+        for k, v in p.stolen.items():
+            out.stolen[k] += v
+        out.edges.extend(p.edges)
+        out.mixer_links.extend(p.mixer_links)
+        out.holdings.update(p.holdings)
+        out.decimals.update(p.decimals)
+        out.transfers_scanned += p.transfers_scanned
+        out.subgraph_transfers += p.subgraph_transfers
+        out.reached_addresses += p.reached_addresses
+    return out
