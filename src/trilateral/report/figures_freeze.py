@@ -1,0 +1,124 @@
+"""Freeze requests: per jurisdiction, requested vs frozen, and time from theft to the first request."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from trilateral.report.amounts import AssetTotals, format_amount
+from trilateral.report.figures_flows import percent
+from trilateral.report.figures_incidents import incident_time
+from trilateral.report.quarter import Quarter
+from trilateral.report.records import Record, Sources, by_type, parse_time
+
+STATUSES = ("requested", "frozen", "partially_frozen", "refused")
+NO_JURISDICTION = "none"
+
+
+@dataclass
+class JurisdictionFreeze:
+    jurisdiction: str
+    routed_to: set[str] = field(default_factory=set)
+    requests: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    exchanges: set[str] = field(default_factory=set)
+    requested: AssetTotals = field(default_factory=AssetTotals)
+    frozen: AssetTotals = field(default_factory=AssetTotals)
+
+    def amount_rows(self) -> list[dict[str, Any]]:
+        keys = sorted(set(self.requested.assets()) | set(self.frozen.assets()))
+        return [{"chain": c, "asset": a, "requested": format_amount(self.requested.get((c, a)), a),
+                 "frozen": format_amount(self.frozen.get((c, a)), a),
+                 "share": percent(self.frozen.get((c, a)), self.requested.get((c, a)))} for c, a in keys]
+
+
+@dataclass
+class FreezeFigures:
+    quarter: Quarter
+    jurisdictions: list[JurisdictionFreeze]
+    total_requests: int
+    statuses: Counter
+    requested: AssetTotals
+    frozen: AssetTotals
+    first_request_delays: list[dict[str, Any]]     # per incident: theft, first request, hours
+    median_hours_to_first_request: float | None
+    sources: Sources
+
+
+def _first_request_delays(requests: list[Record], incidents: dict[str, Record],
+                          traces: dict[str, Record], quarter: Quarter) -> list[dict[str, Any]]:
+    """Per theft (incident, else trace): first request of all time, kept when it falls in `quarter`."""
+    first: dict[str, tuple[datetime, Record]] = {}
+    for rec in requests:
+        key = rec.object.get("incident_ref") or rec.object.get("trace_ref")
+        when = parse_time(rec.object.get("requested_at"))
+        if key and when and (key not in first or when < first[key][0]):
+            first[key] = (when, rec)
+    out = []
+    for key, (when, rec) in sorted(first.items(), key=lambda kv: kv[1][0]):
+        if not quarter.contains(when):
+            continue
+        trace = traces.get(str(rec.object.get("trace_ref")))
+        theft = parse_time(trace.object.get("theft_time")) if trace else None
+        if theft is None and key in incidents:
+            theft = incident_time(incidents[key].object, None)
+        if theft is None:
+            continue
+        name = incidents[key].object.get("name", key) if key in incidents else key
+        out.append({"incident": name, "theft": theft, "first_request": when,
+                    "hours": round((when - theft).total_seconds() / 3600, 1), "record": rec,
+                    "theft_record": incidents.get(key) or trace})
+    return out
+
+
+def freeze_figures(records: list[Record], quarter: Quarter) -> FreezeFigures:
+    """Requests whose `requested_at` is in `quarter`, grouped by the exchange's jurisdiction."""
+    groups = by_type(records)
+    incidents = {r.id: r for r in groups.get("incident", [])}
+    traces = {r.id: r for r in groups.get("x-trilateral-trace", [])}
+    requests = groups.get("x-trilateral-freeze-request", [])
+    in_quarter = [r for r in requests if quarter.contains(parse_time(r.object.get("requested_at")))]
+    per: dict[str, JurisdictionFreeze] = {}
+    requested_all, frozen_all, statuses = AssetTotals(), AssetTotals(), Counter()
+    sources = Sources()
+    for rec in in_quarter:
+        obj = rec.object
+        code = str(obj.get("jurisdiction") or NO_JURISDICTION)
+        row = per.setdefault(code, JurisdictionFreeze(code))
+        row.requests += 1
+        row.statuses[str(obj.get("status", "requested"))] += 1
+        statuses[str(obj.get("status", "requested"))] += 1
+        row.routed_to.add(str(obj.get("routed_to") or "no member"))
+        row.exchanges.add(str(obj.get("exchange", "")))
+        row.requested.add_entries(obj.get("deposit_addresses"))
+        row.frozen.add_entries(obj.get("frozen"))
+        requested_all.add_entries(obj.get("deposit_addresses"))
+        frozen_all.add_entries(obj.get("frozen"))
+        sources.add(rec)
+    delays = _first_request_delays(requests, incidents, traces, quarter)
+    for d in delays:
+        sources.add(d["record"])
+        sources.add(d["theft_record"])
+    hours = [d["hours"] for d in delays]
+    jurisdictions = sorted(per.values(), key=lambda j: (-j.requests, j.jurisdiction))
+    return FreezeFigures(quarter, jurisdictions, len(in_quarter), statuses, requested_all, frozen_all, delays,
+                         statistics.median(hours) if hours else None, sources)
+
+
+def totals_rows(requested: AssetTotals, frozen: AssetTotals) -> list[dict[str, Any]]:
+    keys = sorted(set(requested.assets()) | set(frozen.assets()))
+    return [{"chain": c, "asset": a, "requested": format_amount(requested.get((c, a)), a),
+             "frozen": format_amount(frozen.get((c, a)), a),
+             "share": percent(frozen.get((c, a)), requested.get((c, a)))} for c, a in keys]
+
+
+def group_by_status(figures: FreezeFigures) -> dict[str, list[int]]:
+    """Per status, the count per jurisdiction (chart series in jurisdiction order)."""
+    series: dict[str, list[int]] = defaultdict(list)
+    for status in STATUSES:
+        for j in figures.jurisdictions:
+            series[status].append(j.statuses.get(status, 0))
+    return dict(series)

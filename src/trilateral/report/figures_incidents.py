@@ -1,0 +1,221 @@
+"""Incidents figures: DPRK-attributed thefts this quarter and in the trailing quarters, value, actor."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from trilateral.report.amounts import (
+    AssetTotals,
+    Prices,
+    base_units_of,
+    decimals_of,
+    format_amount,
+    format_usd,
+)
+from trilateral.report.quarter import Quarter
+from trilateral.report.records import Record, Sources, by_type, parse_time
+
+
+@dataclass
+class Attribution:
+    actor: str
+    actor_ref: str
+    confidence: int | None
+    record: Record
+
+
+@dataclass
+class IncidentRow:
+    id: str
+    name: str
+    when: datetime
+    quarter: Quarter
+    actor: str
+    confidence: int | None
+    cluster: str
+    stolen: AssetTotals
+    usd: Decimal | None
+    usd_basis: str  # "source" | "prices" | "partly priced" | "none"
+    record: Record
+
+    @property
+    def stolen_text(self) -> str:
+        return "; ".join(r["text"] for r in self.stolen.rows()) or "—"
+
+    @property
+    def usd_text(self) -> str:
+        return format_usd(self.usd)
+
+
+@dataclass
+class QuarterTotals:
+    quarter: Quarter
+    count: int = 0
+    usd_source: Decimal = Decimal(0)
+    usd_priced: Decimal = Decimal(0)
+    usd_unknown: int = 0
+    stolen: AssetTotals = field(default_factory=AssetTotals)
+
+    @property
+    def usd_total(self) -> Decimal:
+        return self.usd_source + self.usd_priced
+
+
+@dataclass
+class IncidentFigures:
+    quarter: Quarter
+    rows: list[IncidentRow]                    # this quarter, by date
+    per_quarter: list[QuarterTotals]           # history for the trend chart, oldest first
+    this_quarter: QuarterTotals
+    trailing: QuarterTotals                    # the four quarters ending with this one
+    actors: list[dict[str, Any]]               # this quarter and trailing, by actor
+    sources: Sources
+
+
+def incident_time(incident: dict[str, Any], trace: dict[str, Any] | None) -> datetime | None:
+    """When the theft happened: the register's date, else the trace's theft time, else first_seen/created."""
+    for value in (incident.get("x_trilateral_date"), (trace or {}).get("theft_time"),
+                  incident.get("first_seen"), incident.get("created")):
+        moment = parse_time(value)
+        if moment is not None:
+            return moment
+    return None
+
+
+def latest_trace_per_incident(traces: list[Record]) -> dict[str, Record]:
+    best: dict[str, Record] = {}
+    for trace in traces:
+        ref = trace.object.get("incident_ref")
+        if ref and (ref not in best or trace.object.get("modified", "") > best[ref].object.get("modified", "")):
+            best[ref] = trace
+    return best
+
+
+def attributions(records: list[Record], names: dict[str, str]) -> dict[str, Attribution]:
+    """Best `attributed-to` per incident: highest confidence, then the newest."""
+    best: dict[str, Attribution] = {}
+    for rel in records:
+        obj = rel.object
+        if obj.get("relationship_type") != "attributed-to" or not str(obj.get("source_ref", "")).startswith("incident--"):
+            continue
+        conf = obj.get("confidence")
+        att = Attribution(names.get(obj["target_ref"], obj["target_ref"]), obj["target_ref"],
+                          int(conf) if conf is not None else None, rel)
+        key = obj["source_ref"]
+        old = best.get(key)
+        rank = ((att.confidence if att.confidence is not None else -1), obj.get("modified", ""))
+        if old is None or rank > ((old.confidence if old.confidence is not None else -1),
+                                  old.record.object.get("modified", "")):
+            best[key] = att
+    return best
+
+
+def _usd(incident: dict[str, Any], stolen: list[dict[str, Any]], when: datetime,
+         prices: Prices | None) -> tuple[Decimal | None, str]:
+    stated = incident.get("x_trilateral_usd_stolen")
+    if stated not in (None, ""):
+        try:
+            return Decimal(str(stated)), "source"
+        except InvalidOperation:
+            pass
+    if not prices or not stolen:
+        return None, "none"
+    total, priced = Decimal(0), 0
+    for entry in stolen:
+        value = prices.usd(base_units_of(entry), str(entry.get("asset", "")), when.date(),
+                           decimals_of(str(entry.get("asset", "")), entry.get("decimals")))
+        if value is not None:
+            total += value
+            priced += 1
+    if priced == 0:
+        return None, "none"
+    return total, "prices" if priced == len(stolen) else "partly priced"
+
+
+def incident_rows(records: list[Record], prices: Prices | None = None) -> list[IncidentRow]:
+    """Every readable incident with its date, actor, stolen amounts and USD (source-stated first)."""
+    groups = by_type(records)
+    names = {r.id: r.object.get("name", r.id) for r in groups.get("intrusion-set", [])}
+    traces = latest_trace_per_incident(groups.get("x-trilateral-trace", []))
+    attrib = attributions(groups.get("relationship", []), names)
+    rows: list[IncidentRow] = []
+    for rec in groups.get("incident", []):
+        obj = rec.object
+        trace = traces.get(rec.id)
+        when = incident_time(obj, trace.object if trace else None)
+        if when is None:
+            continue
+        stolen_entries = obj.get("x_trilateral_stolen") or (trace.object.get("stolen") if trace else None) or []
+        stolen = AssetTotals()
+        stolen.add_entries(stolen_entries)
+        usd, basis = _usd(obj, stolen_entries, when, prices)
+        att = attrib.get(rec.id)
+        cluster = str(obj.get("x_trilateral_cluster") or "")
+        rows.append(IncidentRow(rec.id, str(obj.get("name", rec.id)), when, Quarter.of(when),
+                                att.actor if att else (cluster or "unattributed"),
+                                att.confidence if att else None, cluster, stolen, usd, basis, rec))
+    rows.sort(key=lambda r: (r.when, r.name))
+    return rows
+
+
+def _totals(quarter: Quarter, rows: list[IncidentRow]) -> QuarterTotals:
+    totals = QuarterTotals(quarter)
+    for row in rows:
+        totals.count += 1
+        for (chain, asset), amount in row.stolen.totals.items():
+            totals.stolen.add((chain, asset), amount)
+        if row.usd is None:
+            totals.usd_unknown += 1
+        elif row.usd_basis == "source":
+            totals.usd_source += row.usd
+        else:
+            totals.usd_priced += row.usd
+    return totals
+
+
+def incident_figures(records: list[Record], quarter: Quarter, prices: Prices | None = None,
+                     history: int = 8) -> IncidentFigures:
+    """This quarter's incidents, the trailing four quarters, and `history` quarters for the trend chart."""
+    rows = incident_rows(records, prices)
+    by_quarter: dict[Quarter, list[IncidentRow]] = defaultdict(list)
+    for row in rows:
+        by_quarter[row.quarter].append(row)
+    trailing_quarters = quarter.trailing(4)
+    trailing_rows = [r for q in trailing_quarters for r in by_quarter.get(q, [])]
+    trailing = _totals(quarter, trailing_rows)
+    this_rows = by_quarter.get(quarter, [])
+    sources = Sources()
+    for row in trailing_rows:
+        sources.add(row.record)
+    names = {r.id: r for r in records}
+    groups = by_type(records)
+    attrib = attributions(groups.get("relationship", []), {})
+    traces = latest_trace_per_incident(groups.get("x-trilateral-trace", []))
+    for row in trailing_rows:
+        if row.id in attrib:
+            sources.add(attrib[row.id].record)
+            sources.add(names.get(attrib[row.id].actor_ref))
+        if not row.record.object.get("x_trilateral_stolen") and row.id in traces:
+            sources.add(traces[row.id])
+    actor_q = Counter(r.actor for r in this_rows)
+    actor_t = Counter(r.actor for r in trailing_rows)
+    conf: dict[str, list[int]] = defaultdict(list)
+    for r in trailing_rows:
+        if r.confidence is not None:
+            conf[r.actor].append(r.confidence)
+    actors = [{"actor": a, "quarter": actor_q.get(a, 0), "trailing": n,
+               "confidence": (round(sum(conf[a]) / len(conf[a])) if conf[a] else None)}
+              for a, n in sorted(actor_t.items(), key=lambda kv: (-actor_q.get(kv[0], 0), -kv[1], kv[0]))]
+    return IncidentFigures(
+        quarter=quarter, rows=this_rows,
+        per_quarter=[_totals(q, by_quarter.get(q, [])) for q in quarter.trailing(history)],
+        this_quarter=_totals(quarter, this_rows), trailing=trailing, actors=actors, sources=sources)
+
+
+def stolen_table(totals: QuarterTotals) -> list[dict[str, Any]]:
+    return [{"chain": c, "asset": a, "text": format_amount(totals.stolen.get((c, a)), a),
+             "base_units": totals.stolen.get((c, a))} for c, a in totals.stolen.assets()]

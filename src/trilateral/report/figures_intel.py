@@ -1,0 +1,105 @@
+"""Intel shared through the hub: objects per member and client by type and TLP, sightings, correlations."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from trilateral.core.tlp import Tlp
+from trilateral.report.quarter import Quarter
+from trilateral.report.records import Record, Sources, parse_time
+
+NOT_INTEL = {"marking-definition", "x-trilateral-action"}
+
+
+@dataclass
+class SubmitterShare:
+    code: str
+    member: str
+    objects: int = 0
+    by_type: Counter = field(default_factory=Counter)
+    by_tlp: Counter = field(default_factory=Counter)
+    sightings: int = 0
+    sighted_count: int = 0  # sum of the sightings' `count`
+
+    @property
+    def is_client(self) -> bool:
+        return self.code != self.member
+
+
+@dataclass
+class IntelFigures:
+    quarter: Quarter
+    submitters: list[SubmitterShare]
+    types: list[str]                         # column order: most shared first
+    total_objects: int
+    total_sightings: int
+    multi_member_indicators: list[dict[str, Any]]   # indicators sighted by two or more members
+    correlations: list[dict[str, Any]]              # from hub.correlations, as the audience sees them
+    first_sighting_delays: list[dict[str, Any]]
+    median_hours_first_sighting_to_shared: float | None
+    sources: Sources
+
+
+def _sighting_time(obj: dict[str, Any]) -> datetime | None:
+    return parse_time(obj.get("first_seen")) or parse_time(obj.get("created"))
+
+
+def intel_figures(records: list[Record], quarter: Quarter,
+                  correlations: list[dict[str, Any]] | None = None) -> IntelFigures:
+    """Counts over objects the hub received in `quarter` (date_added), as the audience may read them."""
+    shares: dict[str, SubmitterShare] = {}
+    sources = Sources()
+    types: Counter = Counter()
+    sightings_by_indicator: dict[str, list[Record]] = defaultdict(list)
+    for rec in records:
+        if rec.type in NOT_INTEL:
+            continue
+        if rec.type == "sighting" and str(rec.object.get("sighting_of_ref", "")).startswith("indicator--"):
+            sightings_by_indicator[rec.object["sighting_of_ref"]].append(rec)
+        if not quarter.contains(rec.date_added):
+            continue
+        share = shares.setdefault(rec.submitted_by, SubmitterShare(rec.submitted_by, rec.member or rec.submitted_by))
+        share.objects += 1
+        share.by_type[rec.type] += 1
+        share.by_tlp[rec.tlp] += 1
+        types[rec.type] += 1
+        sources.add(rec)
+        if rec.type == "sighting":
+            share.sightings += 1
+            share.sighted_count += int(rec.object.get("count") or 1)
+    multi, delays = [], []
+    for indicator, sightings in sorted(sightings_by_indicator.items()):
+        first_per_member: dict[str, Record] = {}
+        for s in sightings:
+            t = _sighting_time(s.object)
+            old = first_per_member.get(s.member)
+            if t is not None and (old is None or t < _sighting_time(old.object)):  # type: ignore[operator]
+                first_per_member[s.member] = s
+        if not first_per_member:
+            continue
+        first = min(first_per_member.values(), key=lambda s: (_sighting_time(s.object), s.date_added))
+        first_seen = _sighting_time(first.object)
+        if quarter.contains(first_seen):
+            assert first_seen is not None
+            delays.append({"indicator": indicator, "member": first.member, "first_seen": first_seen,
+                           "shared": first.date_added,
+                           "hours": round(max(0.0, (first.date_added - first_seen).total_seconds()) / 3600, 1)})
+            sources.add(first)
+        in_quarter = [m for m, s in first_per_member.items() if quarter.contains(_sighting_time(s.object))]
+        if len(first_per_member) >= 2 and in_quarter:
+            multi.append({"indicator": indicator, "members": sorted(first_per_member),
+                          "sightings": len(sightings)})
+            sources.extend(first_per_member.values())
+    hours = [d["hours"] for d in delays]
+    submitters = sorted(shares.values(), key=lambda s: (s.member, s.is_client, s.code))
+    return IntelFigures(quarter, submitters, [t for t, _ in types.most_common()], sum(types.values()),
+                        sum(s.sightings for s in submitters), multi, list(correlations or []), delays,
+                        statistics.median(hours) if hours else None, sources)
+
+
+def tlp_columns() -> list[Tlp]:
+    return list(Tlp)

@@ -1,0 +1,164 @@
+"""The incident register: DPRK thefts as STIX `incident` objects in the hub, idempotent by source row."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from trilateral.core.errors import InputError
+from trilateral.core.principal import Principal
+from trilateral.core.tlp import Tlp
+from trilateral.report.amounts import base_units_of
+from trilateral.report.stix import marking, query_all, submit_all
+
+INCIDENT_NAMESPACE = uuid.UUID("4f0d6e51-7d1c-5f2e-9a4b-1c7e2a9d3b60")
+SOURCE_REPO_URL = "https://github.com/tayvano/lazarus-bluenoroff-research/blob/main/"
+# Fields that define an incident's content; a re-import with the same content stores nothing.
+CONTENT_KEYS = ("name", "x_trilateral_date", "x_trilateral_usd_stolen", "x_trilateral_cluster",
+                "x_trilateral_stolen", "x_trilateral_suggested_group", "external_references", "object_marking_refs",
+                "description")
+
+
+def incident_id(day: date, name: str) -> str:
+    """Deterministic id: the same (date, name) always maps to the same incident."""
+    return f"incident--{uuid.uuid5(INCIDENT_NAMESPACE, f'{day.isoformat()}|{name.strip()}')}"
+
+
+def make_incident(*, name: str, day: date, usd_stolen: str | None = None, cluster: str | None = None,
+                  stolen: Iterable[dict[str, Any]] = (), references: Iterable[dict[str, str]] = (),
+                  suggested_group: str | None = None, description: str | None = None,
+                  tlp: Tlp = Tlp.CLEAR) -> dict[str, Any]:
+    """An `incident` with the register's properties (docs/interfaces.md)."""
+    if not name.strip():
+        raise InputError("an incident needs a name")
+    if usd_stolen not in (None, ""):
+        try:
+            if Decimal(str(usd_stolen)) < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            raise InputError(f"incident {name!r}: USD stolen {usd_stolen!r} is not a non-negative number") from None
+    stamp = f"{day.isoformat()}T00:00:00.000Z"
+    entries = [{"chain": str(e["chain"]), "asset": str(e["asset"]), "amount_base_units": str(base_units_of(e))}
+               for e in stolen]
+    obj: dict[str, Any] = {
+        "type": "incident", "spec_version": "2.1", "id": incident_id(day, name),
+        "created": stamp, "modified": stamp, "name": name.strip(),
+        "x_trilateral_date": day.isoformat(), "x_trilateral_stolen": entries,
+        "object_marking_refs": marking(tlp),
+    }
+    if usd_stolen not in (None, ""):
+        obj["x_trilateral_usd_stolen"] = str(Decimal(str(usd_stolen)))
+    if cluster:
+        obj["x_trilateral_cluster"] = cluster
+    if suggested_group:
+        obj["x_trilateral_suggested_group"] = suggested_group
+    if description:
+        obj["description"] = description
+    refs = list(references)
+    if refs:
+        obj["external_references"] = refs
+    return obj
+
+
+def incident_from_row(row: dict[str, str], where: str, tlp: Tlp) -> dict[str, Any]:
+    """One incidents.csv row (date, incident, amount_stolen_usd, cluster, ...) as an incident."""
+    try:
+        day = date.fromisoformat((row.get("date") or "").strip())
+    except ValueError:
+        raise InputError(f"{where}: date {row.get('date')!r} is not YYYY-MM-DD") from None
+    name = (row.get("incident") or "").strip()
+    if not name:
+        raise InputError(f"{where}: the incident column is empty")
+    usd = (row.get("amount_stolen_usd") or "").strip().replace(",", "").lstrip("$")
+    refs = []
+    if (row.get("source_page") or "").strip():
+        refs.append({"source_name": "lazarus-bluenoroff-research", "url": SOURCE_REPO_URL + row["source_page"].strip(),
+                     "description": f"published amount: {(row.get('amount_as_published') or '').strip() or 'n/a'}"})
+    try:
+        return make_incident(name=name, day=day, usd_stolen=usd or None, cluster=(row.get("cluster") or "").strip(),
+                             references=refs, suggested_group=(row.get("suggested_attack_group") or "").strip() or None,
+                             tlp=tlp)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+def read_incidents_csv(path: Path, tlp: Tlp = Tlp.CLEAR) -> list[dict[str, Any]]:
+    """Every row as an incident, or an error naming the first bad line (nothing half-read)."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = {"date", "incident"} - set(reader.fieldnames or [])
+        if missing:
+            raise InputError(f"{path}: header lacks {', '.join(sorted(missing))} (expected the incidents.csv layout: "
+                             "date,year,quarter,incident,amount_stolen_usd,...)")
+        objects = [incident_from_row(row, f"{path}:{line}", tlp) for line, row in enumerate(reader, start=2)]
+    seen: dict[str, int] = {}
+    for n, obj in enumerate(objects, start=2):
+        if obj["id"] in seen:
+            raise InputError(f"{path}:{n}: same date and incident name as line {seen[obj['id']]}")
+        seen[obj["id"]] = n
+    return objects
+
+
+@dataclass
+class RegisterResult:
+    stored: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"stored": len(self.stored), "updated": len(self.updated), "unchanged": len(self.unchanged)}
+
+
+def _content(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: obj.get(k) for k in CONTENT_KEYS}
+
+
+def store_incidents(hub: Any, principal: Principal, objects: list[dict[str, Any]]) -> RegisterResult:
+    """Submit what is new; a changed incident gets a new version (modified now); the same content nothing."""
+    from trilateral.report.stix import stix_time
+
+    existing: dict[str, dict[str, Any]] = {}
+    ids = [o["id"] for o in objects]
+    for start in range(0, len(ids), 500):
+        for rec in query_all(hub, principal, ids=ids[start:start + 500], types=["incident"]):
+            existing[rec.id] = rec.object
+    result, to_submit = RegisterResult(), []
+    for obj in objects:
+        old = existing.get(obj["id"])
+        if old is None:
+            result.stored.append(obj["id"])
+            to_submit.append(obj)
+        elif _content(old) == _content(obj):
+            result.unchanged.append(obj["id"])
+        else:
+            new = dict(obj, created=old.get("created", obj["created"]), modified=stix_time())
+            result.updated.append(obj["id"])
+            to_submit.append(new)
+    submit_all(hub, principal, to_submit, "incidents")
+    return result
+
+
+def import_incidents_csv(hub: Any, principal: Principal, path: Path, tlp: Tlp = Tlp.CLEAR) -> RegisterResult:
+    """`trilateral incidents import CSV`: read all rows first, then store them in one submission."""
+    return store_incidents(hub, principal, read_incidents_csv(path, tlp))
+
+
+def parse_stolen(specs: Iterable[str]) -> list[dict[str, str]]:
+    """'ethereum:ETH:1500000000000000000' (base units) entries of `incidents add --stolen`."""
+    out = []
+    for spec in specs:
+        parts = spec.split(":")
+        if len(parts) != 3 or not parts[2].strip().isdigit():
+            raise InputError(f"--stolen {spec!r}: use CHAIN:ASSET:BASE_UNITS, e.g. ethereum:ETH:1500000000000000000")
+        out.append({"chain": parts[0].strip(), "asset": parts[1].strip(), "amount_base_units": parts[2].strip()})
+    return out
