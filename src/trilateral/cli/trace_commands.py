@@ -1,7 +1,132 @@
-"""Commands of one capability; registered on the root app by trilateral.cli."""
+"""`trilateral trace` and `trilateral freeze`: thin commands over trilateral.trace."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
 
 import typer
 
+from trilateral.core.errors import InputError
+
+
+def _parse_time(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--after {text!r} is not an ISO time (e.g. 2026-01-05T12:00:00Z)") from None
+    if dt.tzinfo is None:
+        from datetime import UTC
+
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def _labels(settings):
+    try:
+        from trilateral.labels import LabelStore
+    except ImportError:  # labels package not installed in this build: trace with inferred roles only
+        return None
+    return LabelStore(settings)
+
+
+def _members(settings) -> list[str]:
+    from trilateral.trace.freeze import DEFAULT_MEMBERS
+
+    if settings.is_sqlite and not (settings.home / "hub.sqlite3").exists():
+        return list(DEFAULT_MEMBERS)
+    try:
+        from trilateral.hub import Hub
+
+        members = [p.code for p in Hub.open(settings).list_principals() if p.kind == "member" and not p.revoked]
+        return members or list(DEFAULT_MEMBERS)
+    except Exception:  # hub unreachable: route to the founding members
+        return list(DEFAULT_MEMBERS)
+
+
+def trace_command(
+    chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum or bitcoin."),
+    seeds: str = typer.Option(..., "--from", help="Seeds: transaction hashes and/or addresses, comma-separated."),
+    after: str = typer.Option(None, "--after", help="ISO time: value received by seed addresses from then on is stolen."),
+    policy: str = typer.Option("haircut", "--policy", help="Taint policy: haircut, poison or fifo."),
+    json_out: str = typer.Option(..., "--json", help="Write the findings JSON here ('-' for stdout)."),
+    explain_address: str = typer.Option(None, "--explain", help="Print the paths from the seeds to this address."),
+    freeze_dir: Path = typer.Option(None, "--freeze-dir", help="Write freeze_requests.json and letters here."),
+    share_as: str = typer.Option(None, "--share-as", help="Submit the STIX bundle to the hub as this member."),
+    tlp: str = typer.Option("amber", "--tlp", help="TLP of the shared bundle."),
+    mixer_confidence: float = typer.Option(0.5, "--mixer-confidence", help="Least confidence to follow a mixer link."),
+) -> None:
+    """Follow stolen funds from the seeds to off-ramps on every ingested chain; write findings JSON."""
+    from rich.console import Console
+
+    from trilateral.chain import ChainStore
+    from trilateral.core.settings import Settings
+    from trilateral.core.tlp import Tlp
+    from trilateral.trace import TraceOptions, Tracer, build_findings, explain, explain_text
+
+    settings = Settings.from_env()
+    err = Console(stderr=True)
+    tracer = Tracer(ChainStore(settings.chain_dir), _labels(settings))
+    options = TraceOptions(policy=policy, after=_parse_time(after), mixer_min_confidence=mixer_confidence,
+                           progress=lambda m: err.print(f"[dim]{m}[/dim]"))
+    with err.status("tracing"):
+        result = tracer.trace(chain, [s for s in seeds.split(",") if s.strip()], options)
+    findings = build_findings(result)
+    text = json.dumps(findings, indent=2)
+    if json_out == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        Path(json_out).write_text(text + "\n")
+    if explain_address:
+        report = explain_text(explain(result, explain_address), explain_address)
+        (err.print if json_out == "-" else typer.echo)(report)
+    requests = None
+    if freeze_dir or share_as:
+        from trilateral.trace.freeze import freeze_requests, write_freeze_requests
+
+        requests = freeze_requests(result, findings, _members(settings))
+        if freeze_dir:
+            for path in write_freeze_requests(requests, freeze_dir):
+                err.print(f"wrote {path}")
+    if share_as:
+        from trilateral.hub import Hub
+        from trilateral.trace.stix_export import findings_bundle
+
+        hub = Hub.open(settings)
+        inter = [{"chain": c, "address": a} for (c, a, _), v in sorted(result.holdings.items()) if v > 0][:500]
+        bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter)
+        res = hub.submit(hub.principal(share_as.upper()), bundle, source="trilateral trace")
+        err.print(f"shared {len(res.stored)} object(s) as {share_as.upper()} ({len(res.failed)} failed)")
+        if res.failed:
+            raise InputError(f"hub refused {len(res.failed)} object(s): {res.failed[0]}")
+
+
+def freeze_update(
+    path: Path = typer.Argument(..., help="freeze_requests.json written by `trace --freeze-dir`."),
+    exchange: str = typer.Option(..., "--exchange", help="Exchange name (or request id)."),
+    status: str = typer.Option(..., "--status", help="requested, frozen, partially_frozen or refused."),
+    frozen: list[str] = typer.Option([], "--frozen", help="CHAIN:ASSET:BASE_UNITS frozen (repeatable)."),
+) -> None:
+    """Record an exchange's answer to a freeze request."""
+    from trilateral.trace.freeze import update_status
+
+    parsed = []
+    for item in frozen:
+        parts = item.split(":")
+        if len(parts) != 3 or not parts[2].isdigit():
+            raise InputError(f"--frozen {item!r}: use CHAIN:ASSET:BASE_UNITS, e.g. ethereum:ETH:1000000000000000000")
+        parsed.append((parts[0], parts[1], int(parts[2])))
+    req = update_status(path, exchange, status, parsed)
+    typer.echo(f"{req['exchange']}: {req['status']}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this capability's commands to the root app (filled in by the capability's owner)."""
+    """Add `trace` and `freeze update` to the root app."""
+    app.command("trace")(trace_command)
+    freeze = typer.Typer(help="Freeze requests produced by traces.", no_args_is_help=True)
+    freeze.command("update")(freeze_update)
+    app.add_typer(freeze, name="freeze")
