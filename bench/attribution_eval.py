@@ -133,36 +133,42 @@ def main() -> None:
     t0 = time.perf_counter()
     catalog = catalog_from_uses_csv(args.data / "all_groups_uses.csv")
     space = FeatureSpace.from_catalog(catalog)
-    kw = tune(catalog, space) if args.tune else {}
+    tuned = tune(catalog, space) if args.tune else None
     odd = np.array([int(g.attack_id[1:]) % 2 == 1 for g in catalog.groups])
     print(f"# command: .venv/bin/python bench/attribution_eval.py{' --tune' if args.tune else ''}")
     print(f"# machine: {platform.platform()}, {platform.processor() or platform.machine()}, python {platform.python_version()}")
     n_eval = sum(len(g.techniques) >= MIN_TECHNIQUES for g in catalog.groups)
     n_dprk = sum(len(g.techniques) >= MIN_TECHNIQUES and g.dprk for g in catalog.groups)
     print(f"# groups {len(catalog.groups)}, evaluated {n_eval} (DPRK {n_dprk}), {DRAWS} draws each, features {len(space.features)}")
+    print("# mixture-nb = the shipped model with its default parameters (trilateral.attribution.model)")
     print("\n| protocol | groups | scorer | top-1 | top-5 | DPRK top-1 | DPRK top-5 |")
     print("|---|---|---|---|---|---|---|")
-    calib = {}
+    pooled_scores, pooled_truth = [], []
     for protocol in ("design6", "design6+software", "issue30"):
-        for label, mask in (("all", None), ("odd (unseen by --tune)", odd)):
-            if label != "all" and not args.tune:
-                continue
-            res, truth, keep = evaluate(catalog, space, kw, protocol, mask)
-            for name, (t1, t5, d1, d5, _sc) in res.items():
-                print(f"| {protocol} | {label} | {name} | {t1:.3f} | {t5:.3f} | {d1:.3f} | {d5:.3f} |")
-            if label == "all":
-                calib[protocol] = (res["mixture-nb"][4], truth)
-    print("\nCalibration of the mixture-nb model (softmax temperature fitted by NLL on all protocols pooled):")
-    scores = np.vstack([s for s, _ in calib.values()])
-    truth = np.concatenate([t for _, t in calib.values()])
-    temp = fit_temperature(scores, truth)
-    probs = softmax(scores, temp)
-    conf, correct = probs.max(1), probs.argmax(1) == truth
-    ece, lines = reliability(conf, correct)
-    print(f"temperature {temp:.3f}; expected calibration error (5 bins, top-1) {ece:.3f}; "
-          f"mean confidence {conf.mean():.3f} vs top-1 accuracy {correct.mean():.3f}")
-    print("\n| confidence bin | incidents | mean confidence | accuracy |\n|---|---|---|---|")
-    print("\n".join(lines))
+        res, truth, _ = evaluate(catalog, space, {}, protocol)
+        for name, (t1, t5, d1, d5, _sc) in res.items():
+            print(f"| {protocol} | all | {name} | {t1:.3f} | {t5:.3f} | {d1:.3f} | {d5:.3f} |")
+        pooled_scores.append(res["mixture-nb"][4])
+        pooled_truth.append(truth)
+        if tuned is not None:
+            res, _, _ = evaluate(catalog, space, tuned, protocol, odd)
+            t1, t5, d1, d5, _sc = res["mixture-nb"]
+            print(f"| {protocol} | odd only | mixture-nb tuned on even {tuned} | {t1:.3f} | {t5:.3f} | "
+                  f"{d1:.3f} | {d5:.3f} |")
+    scores, truth = np.vstack(pooled_scores), np.concatenate(pooled_truth)
+    fit = ~odd[truth]
+    temp = fit_temperature(scores[fit], truth[fit])
+    print(f"\nCalibration: softmax temperature fitted by NLL on even-numbered groups' draws (all protocols): "
+          f"{temp:.3f} (shipped: {MixtureModel(space).temperature}). Reliability on the odd-numbered groups:")
+    for label, rows in (("all protocols", odd[truth]),
+                        ("design6 only", odd[truth] & (np.arange(len(truth)) < len(pooled_truth[0])))):
+        probs = softmax(scores[rows], temp)
+        conf, correct = probs.max(1), probs.argmax(1) == truth[rows]
+        ece, lines = reliability(conf, correct)
+        print(f"\n{label}: expected calibration error (5 bins, top-1) {ece:.3f}; "
+              f"mean confidence {conf.mean():.3f} vs top-1 accuracy {correct.mean():.3f}")
+        print("\n| confidence bin | incidents | mean confidence | accuracy |\n|---|---|---|---|")
+        print("\n".join(lines))
     print(f"\n# seconds: {time.perf_counter() - t0:.1f}")
 
 
