@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import QueryParams
 
-from trilateral.core.principal import Principal, PrincipalKind
-from trilateral.taxii.errors import TaxiiError
 from trilateral.taxii.media import accepts_taxii, is_taxii_content_type
-from trilateral.taxii.params import decode_next, encode_next, parse_filters
+from trilateral.taxii.params import parse_filters
 
 
 @pytest.mark.parametrize(("accept", "ok"), [
@@ -38,17 +36,3 @@ def test_filters_are_parsed_and_deduplicated() -> None:
     assert f.limit == 10_000 and f.ids == (ident,) and f.types == ("indicator",)
     assert f.versions == ("first", "all")
     assert f.added_after is not None and f.added_after.isoformat() == "2025-12-31T22:00:00.500000+00:00"
-
-
-def test_next_token_is_bound_to_principal_and_filters() -> None:
-    us = Principal("US", PrincipalKind.MEMBER)
-    client = Principal("KR-X", PrincipalKind.CLIENT, sponsor="KR")
-    filters = parse_filters(QueryParams("match[type]=indicator"))
-    token = encode_next("cursor-1", us, filters, "objects:shared")
-    assert decode_next(token, us, filters, "objects:shared") == "cursor-1"
-    for principal, other, scope in ((client, filters, "objects:shared"),
-                                    (us, parse_filters(QueryParams("match[type]=malware")), "objects:shared"),
-                                    (us, filters, "manifest:shared")):
-        with pytest.raises(TaxiiError) as exc:
-            decode_next(token, principal, other, scope)
-        assert exc.value.status == 400

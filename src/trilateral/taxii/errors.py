@@ -81,6 +81,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _denied(_: Request, exc: PermissionDenied) -> Response:
         return error_response(403, str(exc))
 
+    try:
+        from trilateral.hub.errors import NotFound
+    except ImportError:  # pragma: no cover - the hub is part of the same distribution
+        NotFound = LookupError  # noqa: N806
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: Exception) -> Response:
+        return error_response(404, str(exc))
+
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError) -> Response:
         return error_response(422, str(exc))

@@ -1,22 +1,18 @@
 """TAXII 2.1 query parameters: limit, next, added_after and the match[...] filters, validated once.
 
-Bad values are a 400 with a message naming the parameter. `next` tokens are opaque to clients; they
-wrap the hub's cursor with the principal and the filters they were issued for, so a token replayed by
-another principal, or with other filters, is refused instead of being reinterpreted.
+Bad values are a 400 with a message naming the parameter. `next` is passed to the hub untouched: its
+cursors are signed and bound to the principal and the filters, and the policy is re-applied for
+whoever presents one, so a replayed token can never widen what the caller sees.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import orjson
 from starlette.datastructures import QueryParams
 
-from trilateral.core.principal import Principal
 from trilateral.taxii.errors import TaxiiError
 
 DEFAULT_PAGE_SIZE = 1000
@@ -45,12 +41,6 @@ class Filters:
     spec_versions: tuple[str, ...] | None = None
     limit: int = DEFAULT_PAGE_SIZE
     next_token: str | None = None
-
-    def digest(self, scope: str) -> str:
-        """What a `next` token is bound to: the endpoint scope and every filter except limit/next."""
-        key = orjson.dumps([scope, self.added_after.isoformat() if self.added_after else None,
-                            self.ids, self.types, self.versions, self.spec_versions])
-        return hashlib.sha256(key).hexdigest()[:16]
 
 
 def is_stix_id(text: str) -> bool:
@@ -136,24 +126,3 @@ def parse_filters(params: QueryParams, *, allow: frozenset[str] | None = None,
         limit=limit,
         next_token=next_token,
     )
-
-
-def encode_next(cursor: str, principal: Principal, filters: Filters, scope: str) -> str:
-    payload = orjson.dumps({"c": cursor, "p": principal.code, "f": filters.digest(scope)})
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
-
-
-def decode_next(token: str, principal: Principal, filters: Filters, scope: str) -> str:
-    """The hub cursor inside a `next` token issued to this principal for these filters, else 400."""
-    try:
-        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        cursor, code, digest = payload["c"], payload["p"], payload["f"]
-    except Exception:
-        raise TaxiiError(400, "next token is malformed; repeat the request without next to start again") from None
-    if code != principal.code:
-        raise TaxiiError(400, "next token was issued to another principal; start again without next")
-    if digest != filters.digest(scope):
-        raise TaxiiError(400, "next token was issued for other filters; repeat the same filters or start again")
-    if not isinstance(cursor, str):
-        raise TaxiiError(400, "next token is malformed; repeat the request without next to start again")
-    return cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import orjson
@@ -9,12 +10,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
+from trilateral.core.tlp import tlp2_marking_definitions
 from trilateral.taxii.auth import require_principal
 from trilateral.taxii.deps import collection_for, count_objects, hub_of, require_taxii_accept
 from trilateral.taxii.errors import TaxiiError
 from trilateral.taxii.media import STIX_MEDIA_TYPE, is_taxii_content_type
-from trilateral.taxii.params import Filters, decode_next, encode_next, is_stix_id, parse_filters
+from trilateral.taxii.paging import added_after_safe_page
+from trilateral.taxii.params import Filters, is_stix_id, parse_filters
 from trilateral.taxii.responses import (
     envelope_bytes,
     format_timestamp,
@@ -29,6 +33,8 @@ COLLECTION = API_ROOT + "collections/{collection_id}/"
 _BY_ID = frozenset({"limit", "next", "added_after", "match[version]", "match[spec_version]"})
 _VERSIONS = frozenset({"limit", "next", "added_after", "match[spec_version]"})
 _DELETE = frozenset({"match[version]", "match[spec_version]"})
+# Whatever copy of a TLP 2.0 marking-definition was submitted, clients get exactly the OASIS object.
+_OASIS_TLP2 = {m["id"]: orjson.dumps(m) for m in tlp2_marking_definitions()}
 
 
 def filter_docs(
@@ -44,23 +50,28 @@ def filter_docs(
     """Documents the filters in OpenAPI; the values are validated by `parse_filters`."""
 
 
+def _fetch(hub: Any, principal: Principal, collection_id: str, filters: Filters, ids: tuple[str, ...] | None,
+           manifest: bool, limit: int, cursor: str | None) -> Any:
+    method = hub.manifest if manifest and hasattr(hub, "manifest") else hub.query
+    try:
+        return method(principal, collection=collection_id, added_after=filters.added_after,
+                      ids=list(ids or filters.ids or ()) or None,
+                      types=list(filters.types) if filters.types else None,
+                      versions=filters.versions,
+                      spec_versions=list(filters.spec_versions) if filters.spec_versions else None,
+                      limit=limit, cursor=cursor)
+    except (InputError, ValueError) as exc:  # a bad or foreign `next`, or a filter the hub refuses
+        raise TaxiiError(400, str(exc)) from None
+
+
 def _run_query(request: Request, principal: Principal, collection_id: str, filters: Filters,
-               scope: str, ids: tuple[str, ...] | None = None) -> tuple[Any, str | None]:
-    """One page from the hub and the `next` token for the following page."""
+               ids: tuple[str, ...] | None = None, manifest: bool = False) -> Any:
+    """One page from the hub, safe for clients that page by added_after."""
     hub = hub_of(request)
     collection_for(hub, principal, collection_id, read=True)
-    cursor = decode_next(filters.next_token, principal, filters, scope) if filters.next_token else None
-    try:
-        page = hub.query(principal, collection=collection_id, added_after=filters.added_after,
-                         ids=list(ids or filters.ids or ()) or None,
-                         types=list(filters.types) if filters.types else None,
-                         versions=filters.versions,
-                         spec_versions=list(filters.spec_versions) if filters.spec_versions else None,
-                         limit=filters.limit, cursor=cursor)
-    except ValueError as exc:
-        raise TaxiiError(400, str(exc)) from None
-    token = encode_next(page.next_cursor, principal, filters, scope) if page.more and page.next_cursor else None
-    return page, token
+    fetch = partial(_fetch, hub, principal, collection_id, filters, ids, manifest)
+    return added_after_safe_page(fetch, filters.limit, filters.next_token,
+                                 unique_dates=bool(getattr(hub, "date_added_unique", False)))
 
 
 def _bounds(records: list) -> tuple[str | None, str | None]:
@@ -70,23 +81,31 @@ def _bounds(records: list) -> tuple[str | None, str | None]:
     return format_timestamp(min(added)), format_timestamp(max(added))
 
 
-def _objects_page(request: Request, principal: Principal, collection_id: str, filters: Filters, scope: str,
+def _served_bytes(record: Any) -> bytes:
+    return _OASIS_TLP2.get(record.id) or object_bytes(record)
+
+
+def _version(record: Any) -> str:
+    version = getattr(record, "modified", None) or getattr(record, "version", None)
+    return format_timestamp(version or record.date_added)
+
+
+def _objects_page(request: Request, principal: Principal, collection_id: str, filters: Filters,
                   ids: tuple[str, ...] | None = None, missing_is_404: bool = False) -> Response:
-    page, token = _run_query(request, principal, collection_id, filters, scope, ids)
+    page = _run_query(request, principal, collection_id, filters, ids)
     records = page.records
     if missing_is_404 and not records and not filters.next_token:
         raise TaxiiError(404, f"no object {ids[0] if ids else ''} that {principal.code} may read here")
     count_objects(request, len(records))
     first, last = _bounds(records)
-    body = envelope_bytes((object_bytes(r) for r in records), "objects", page.more, token)
+    body = envelope_bytes((_served_bytes(r) for r in records), "objects", page.more, page.next_cursor)
     return paged_response(body, first, last)
 
 
 @router.get(COLLECTION + "objects/", summary="Objects this principal may read", dependencies=[Depends(filter_docs)])
 def get_objects(collection_id: str, request: Request,
                 principal: Principal = Depends(require_principal)) -> Response:
-    filters = parse_filters(request.query_params)
-    return _objects_page(request, principal, collection_id, filters, f"objects:{collection_id}")
+    return _objects_page(request, principal, collection_id, parse_filters(request.query_params))
 
 
 @router.get(COLLECTION + "manifest/", summary="Manifest of the objects this principal may read",
@@ -94,14 +113,13 @@ def get_objects(collection_id: str, request: Request,
 def get_manifest(collection_id: str, request: Request,
                  principal: Principal = Depends(require_principal)) -> Response:
     filters = parse_filters(request.query_params)
-    page, token = _run_query(request, principal, collection_id, filters, f"manifest:{collection_id}")
+    page = _run_query(request, principal, collection_id, filters, manifest=True)
     records = page.records
     count_objects(request, len(records))
-    items = (orjson.dumps({"id": r.id, "date_added": format_timestamp(r.date_added),
-                           "version": format_timestamp(r.modified) if r.modified else format_timestamp(r.date_added),
+    items = (orjson.dumps({"id": r.id, "date_added": format_timestamp(r.date_added), "version": _version(r),
                            "media_type": STIX_MEDIA_TYPE}) for r in records)
     first, last = _bounds(records)
-    return paged_response(envelope_bytes(items, "objects", page.more, token), first, last)
+    return paged_response(envelope_bytes(items, "objects", page.more, page.next_cursor), first, last)
 
 
 def _object_id(object_id: str) -> str:
@@ -116,8 +134,12 @@ def get_object(collection_id: str, object_id: str, request: Request,
                principal: Principal = Depends(require_principal)) -> Response:
     object_id = _object_id(object_id)
     filters = parse_filters(request.query_params, allow=_BY_ID)
-    return _objects_page(request, principal, collection_id, filters, f"object:{collection_id}:{object_id}",
-                         ids=(object_id,), missing_is_404=True)
+    if object_id in _OASIS_TLP2:  # public standard objects: every principal can resolve a TLP 2.0 reference
+        page = _run_query(request, principal, collection_id, filters, (object_id,))
+        if not page.records and not filters.next_token:
+            count_objects(request, 1)
+            return paged_response(envelope_bytes([_OASIS_TLP2[object_id]], "objects", False, None), None, None)
+    return _objects_page(request, principal, collection_id, filters, ids=(object_id,), missing_is_404=True)
 
 
 @router.get(COLLECTION + "objects/{object_id}/versions/", summary="Versions of one object",
@@ -126,20 +148,18 @@ def get_versions(collection_id: str, object_id: str, request: Request,
                  principal: Principal = Depends(require_principal)) -> Response:
     object_id = _object_id(object_id)
     filters = parse_filters(request.query_params, allow=_VERSIONS, default_versions=("all",))
-    page, token = _run_query(request, principal, collection_id, filters,
-                             f"versions:{collection_id}:{object_id}", ids=(object_id,))
+    page = _run_query(request, principal, collection_id, filters, ids=(object_id,), manifest=True)
     records = page.records
     if not records and not filters.next_token:
         raise TaxiiError(404, f"no object {object_id} that {principal.code} may read here")
     count_objects(request, len(records))
-    versions = [format_timestamp(r.modified) if r.modified else format_timestamp(r.date_added) for r in records]
     body: dict[str, Any] = {"more": page.more}
-    if token:
-        body["next"] = token
-    if versions:
-        body["versions"] = versions
+    if page.more and page.next_cursor:
+        body["next"] = page.next_cursor
+    if records:
+        body["versions"] = [_version(r) for r in records]
     first, last = _bounds(records)
-    headers = {"X-TAXII-Date-Added-First": first, "X-TAXII-Date-Added-Last": last} if first else None
+    headers = {"X-TAXII-Date-Added-First": first, "X-TAXII-Date-Added-Last": last} if first and last else None
     return taxii_json(body, headers=headers)
 
 
@@ -150,7 +170,10 @@ def delete_object(collection_id: str, object_id: str, request: Request,
     filters = parse_filters(request.query_params, allow=_DELETE, default_versions=("all",))
     hub = hub_of(request)
     collection_for(hub, principal, collection_id, write=True)
-    deleted = hub.delete(principal, collection_id, object_id, versions=filters.versions)
+    try:
+        deleted = hub.delete(principal, collection_id, object_id, versions=filters.versions)
+    except (InputError, ValueError) as exc:
+        raise TaxiiError(400, str(exc)) from None
     if not deleted:
         raise TaxiiError(404, f"no object {object_id} that {principal.code} may delete here")
     count_objects(request, int(deleted))
@@ -200,10 +223,9 @@ async def add_objects(collection_id: str, request: Request,
     settings = request.app.state.settings
     hub = hub_of(request)
     await run_in_threadpool(collection_for, hub, principal, collection_id, write=True)
-    body = await _read_body(request, settings.max_bundle_bytes)
-    payload = _envelope(body, settings.max_bundle_objects)
-    result = await run_in_threadpool(hub.submit, principal, payload, collection=collection_id,
-                                     source="taxii")
+    payload = _envelope(await _read_body(request, settings.max_bundle_bytes), settings.max_bundle_objects)
+    result = await run_in_threadpool(partial(hub.submit, principal, payload, collection=collection_id,
+                                             source="taxii"))
     status = status_resource(result)
     count_objects(request, status["success_count"])
     return taxii_json(status, status=202)

@@ -79,28 +79,33 @@ def _status_details(items: Any) -> list[dict]:
 
 def status_resource(result: Any) -> dict:
     """A TAXII status resource from the hub's SubmitResult (just after POST) or StatusRecord (later)."""
-    if hasattr(result, "successes"):  # StatusRecord
-        successes = _status_details(result.successes)
-        failures = _status_details(result.failures)
-        pendings = _status_details(result.pendings)
-        status_id, timestamp = result.id, result.request_timestamp
-    else:  # SubmitResult
-        successes = ([_detail(i, v, None) for i, v in result.stored]
-                     + [_detail(i, v, "identical object already stored") for i, v in result.duplicates])
-        failures = [_detail(i, None, str(reason)) for i, reason in result.failed]
-        pendings = []
-        status_id, timestamp = result.status_id, result.date_added
+    if hasattr(result, "successes"):  # StatusRecord: the hub's counts include details not yet written
+        return {
+            "id": str(result.id),
+            "status": result.status,
+            "request_timestamp": format_timestamp(result.request_timestamp),
+            "total_count": result.total_count,
+            "success_count": result.success_count,
+            "successes": _status_details(result.successes),
+            "failure_count": result.failure_count,
+            "failures": _status_details(result.failures),
+            "pending_count": result.pending_count,
+            "pendings": _status_details(result.pendings),
+        }
+    successes = ([_detail(i, v, None) for i, v in result.stored]
+                 + [_detail(i, v, "identical object already stored") for i, v in result.duplicates])
+    failures = [_detail(i, None, str(reason)) for i, reason in result.failed]
     return {
-        "id": str(status_id),
-        "status": "pending" if pendings else "complete",
-        "request_timestamp": format_timestamp(timestamp),
-        "total_count": len(successes) + len(failures) + len(pendings),
+        "id": str(result.status_id),
+        "status": "complete",
+        "request_timestamp": format_timestamp(result.date_added),
+        "total_count": len(successes) + len(failures),
         "success_count": len(successes),
         "successes": successes,
         "failure_count": len(failures),
         "failures": failures,
-        "pending_count": len(pendings),
-        "pendings": pendings,
+        "pending_count": 0,
+        "pendings": [],
     }
 
 
