@@ -1,0 +1,128 @@
+"""Trace accuracy against the simulator's ground truth (DESIGN.md §6).
+
+For each scenario and seed: generate, ingest (ethereum-etl, bitcoin-etl, Midgard), trace from the
+theft transactions with each policy, and compare off-ramp amounts matched on (chain, address,
+asset): recall = Σ min(found, true) / Σ true, precision = Σ min(found, true) / Σ found, for funds
+that did not cross a mixer and for those that did, separately.
+
+    .venv/bin/python bench/trace_accuracy.py --transfers 1000000 --seeds 1,2,3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+from trilateral.chain import ChainStore
+from trilateral.chain.ingest import ingest
+from trilateral.trace import TraceOptions, Tracer, build_findings
+from trilateral.trace.roles import StaticLabels
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sim_labels(out: Path) -> StaticLabels:
+    """The simulator's TagPack + ActorPack as a label source (entity and jurisdiction per address)."""
+    tags = yaml.safe_load((out / "labels.yaml").read_text())["tags"]
+    actors = {a["id"]: a for a in yaml.safe_load((out / "actors.yaml").read_text())["actors"]}
+    entries: dict = defaultdict(list)
+    for t in tags:
+        chain = {"ETH": "ethereum", "BTC": "bitcoin"}.get(t["currency"], t["currency"].lower())
+        actor = actors.get(t.get("actor") or "", {})
+        juris = (actor.get("jurisdictions") or [None])[0]
+        entries[(chain, t["address"])].append((t["category"], actor.get("label") or t["label"], juris))
+    return StaticLabels(dict(entries))
+
+
+def generate(scenario: str, transfers: int, seed: int, out: Path) -> None:
+    subprocess.run([str(ROOT / ".venv/bin/trilateral"), "sim", "generate", "--scenario", scenario,
+                    "--transfers", str(transfers), "--seed", str(seed), str(out)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def load(out: Path, chain_dir: Path) -> None:
+    ingest(chain_dir, fmt="etl", source=str(out / "ethereum"), chain="ethereum", show_progress=False)
+    if (out / "bitcoin" / "transactions.json").exists():
+        ingest(chain_dir, fmt="etl", source=str(out / "bitcoin"), chain="bitcoin", show_progress=False)
+    if (out / "thorchain" / "actions.json").exists():
+        ingest(chain_dir, fmt="midgard", source=str(out / "thorchain" / "actions.json"), show_progress=False)
+
+
+def score(findings: dict, truth: dict) -> dict[str, dict[str, float]]:
+    true = {False: defaultdict(int), True: defaultdict(int)}
+    for o in truth["offramps"]:
+        true[bool(o["via_mixer"])][(o["chain"], o["address"], o["asset"])] += int(o["amount_base_units"])
+    found = {False: defaultdict(int), True: defaultdict(int)}
+    for o in findings["offramps"]:
+        key = (o["chain"], o["address"], o["asset"])
+        mixed = int(o.get("via_mixer_base_units", "0"))
+        found[True][key] += mixed
+        found[False][key] += int(o["amount_base_units"]) - mixed
+    out = {}
+    for flag, name in ((False, "non_mixer"), (True, "mixer")):
+        t, f = true[flag], found[flag]
+        hit = sum(min(f.get(k, 0), v) for k, v in t.items())
+        out[name] = {"recall": hit / sum(t.values()) if t else float("nan"),
+                     "precision": hit / sum(f.values()) if sum(f.values()) else float("nan"),
+                     "true": sum(t.values()), "found": sum(f.values()), "hit": hit}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scenarios", default="lazarus-bridge-hack,direct-to-exchange,peel-chain-btc")
+    ap.add_argument("--transfers", type=int, default=100_000)
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--policies", default="haircut,poison,fifo")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    print(f"command: {' '.join(sys.argv)}")
+    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    rows = []
+    for scenario in args.scenarios.split(","):
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            with tempfile.TemporaryDirectory() as tmp:
+                out, chain_dir = Path(tmp) / "sim", Path(tmp) / "chain"
+                t0 = time.perf_counter()
+                generate(scenario, args.transfers, seed, out)
+                load(out, chain_dir)
+                prep = time.perf_counter() - t0
+                truth = json.loads((out / "ground_truth.json").read_text())
+                tracer = Tracer(ChainStore(chain_dir), sim_labels(out))
+                seeds = sorted({s["tx_hash"] for s in truth["seeds"] if s["chain"] == "ethereum"})
+                for policy in args.policies.split(","):
+                    t1 = time.perf_counter()
+                    result = tracer.trace("ethereum", seeds, TraceOptions(policy=policy))
+                    secs = time.perf_counter() - t1
+                    s = score(build_findings(result), truth)
+                    rows.append({"scenario": scenario, "seed": seed, "policy": policy, "seconds": secs, **s})
+                    print(f"{scenario:22s} seed {seed} {policy:8s} non-mixer R {s['non_mixer']['recall']:.3f} "
+                          f"P {s['non_mixer']['precision']:.3f} | mixer R {s['mixer']['recall']:.3f} "
+                          f"P {s['mixer']['precision']:.3f} | trace {secs:.2f}s (generate+ingest {prep:.1f}s)",
+                          flush=True)
+    print("\nmean over seeds (value-weighted per run, then averaged):")
+    groups = defaultdict(list)
+    for r in rows:
+        groups[(r["scenario"], r["policy"])].append(r)
+    for (scenario, policy), rs in groups.items():
+        def mean(part, key, rs=rs):
+            vals = [r[part][key] for r in rs if r[part][key] == r[part][key]]
+            return sum(vals) / len(vals) if vals else float("nan")
+        print(f"{scenario:22s} {policy:8s} non-mixer R {mean('non_mixer', 'recall'):.3f} "
+              f"P {mean('non_mixer', 'precision'):.3f} | mixer R {mean('mixer', 'recall'):.3f} "
+              f"P {mean('mixer', 'precision'):.3f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
