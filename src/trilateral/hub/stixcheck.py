@@ -7,13 +7,20 @@ three times by ANTLR (once by `stix2`, twice by the validator). What we change, 
 1. `load_schema` re-read and re-parsed the JSON schema file on every call: now cached per path.
 2. `load_validator` built a new `referencing.Registry` per call, so every `$ref` re-crawled the
    schema set: now one validator per schema, over a registry preloaded with every schema file of
-   the directory and crawled once.
+   the directory and crawled once. Even then the interpreted `jsonschema` walk cost ~1 ms per
+   indicator, so the same (patched) schema is also compiled once with `jsonschema-rs`; an object it
+   accepts is accepted, and an object it rejects goes through the original validator, whose verdict
+   and messages are reported (tests/hub/test_stixcheck.py checks both agree on a corpus).
 3. Pattern checks: `stix2` and the validator each call `stix2patterns.validator.run_validator` and
    the validator then re-parses with `Pattern(...).inspect()`. All three now go through one memo
    keyed by the pattern text; for the common shape of one or more `type:path = 'literal'` comparisons
    joined by AND/OR inside one `[...]`, a strict regular expression produces the same inspection
    result the ANTLR grammar would (tests/hub/test_stixcheck.py compares both on many patterns),
    and the ANTLR parse is skipped. Anything else goes to ANTLR as before.
+
+4. Timestamps: the validator parses each timestamp with `dateutil.parser.parse` and `stix2` with
+   `strptime`; both are pure functions of the text and bundles repeat the same timestamps, so both
+   are memoised (LRU, 65,536 entries).
 
 Every check of both libraries still runs on every object; only repeated setup is removed.
 """
@@ -23,13 +30,17 @@ from __future__ import annotations
 import functools
 import re
 from collections import OrderedDict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import stix2
+import stix2.properties as stix2_properties
+import stix2.utils as stix2_utils
 import stix2.v21.sdo as stix2_sdo
 import stix2validator.v21.musts as musts21
 import stix2validator.validator as sv
+from dateutil import parser as dateutil_parser
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from stix2patterns.v21 import object_validator
@@ -76,10 +87,41 @@ def _cached_load_validator(schema_path: str, schema: dict[str, Any], schema_dir:
             sv._PATCHED_SCHEMAS[schema_path] = patched
         registry = _base_registry(schema_dir).with_resource(
             schema_path, DRAFT202012.create_resource(patched)).crawl()
-        validator = sv.STIXValidator(patched, registry=registry,
-                                     format_checker=sv.Draft202012Validator.FORMAT_CHECKER)
+        exact = sv.STIXValidator(patched, registry=registry,
+                                 format_checker=sv.Draft202012Validator.FORMAT_CHECKER)
+        validator = _FastThenExact(_compile_fast(patched, schema_dir), exact)
         _validators[key] = validator
     return validator
+
+
+def _compile_fast(schema: dict[str, Any], schema_dir: str) -> Any:
+    """The same schema compiled by jsonschema-rs (Rust), or None if it cannot compile it."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+
+    def retrieve(uri: str) -> Any:
+        return _original_retrieve(uri, schema_dir).contents
+
+    try:
+        return jsonschema_rs.validator_for(schema, retriever=retrieve, validate_formats=True)
+    except Exception:  # an unsupported construct: keep the exact validator alone
+        return None
+
+
+class _FastThenExact:
+    """Accepts through the compiled schema; anything it rejects is re-checked by the original
+    (Python) validator, whose verdict and messages are the ones reported. So a valid object costs
+    one compiled check and a rejected one is judged exactly as stix2-validator judges it."""
+
+    def __init__(self, fast: Any, exact: Any) -> None:
+        self.fast, self.exact = fast, exact
+
+    def iter_errors(self, instance: Any) -> Any:
+        if self.fast is not None and self.fast.is_valid(instance):
+            return iter(())
+        return self.exact.iter_errors(instance)
 
 
 # --- 3: one pattern analysis shared by stix2 and stix2-validator ---------------------------------
@@ -158,6 +200,40 @@ class _MemoPattern:
         return self._analysis.data
 
 
+# --- 4: timestamp parsing, a pure function of the text, memoised ---------------------------------
+class _MemoDateutil:
+    """Stands in for `dateutil.parser` in the validator's timestamp checks (same result, cached)."""
+
+    @staticmethod
+    @functools.lru_cache(maxsize=65536)
+    def _parse(text: str) -> datetime:
+        return dateutil_parser.parse(text)
+
+    def parse(self, text: Any, *args: Any, **kwargs: Any) -> datetime:
+        if args or kwargs or not isinstance(text, str):
+            return dateutil_parser.parse(text, *args, **kwargs)
+        return self._parse(text)
+
+
+_original_parse_into_datetime = stix2_utils.parse_into_datetime
+
+
+@functools.lru_cache(maxsize=65536)
+def _memo_parse_into_datetime_key(value: str, precision: Any, constraint: Any) -> Any:
+    return _original_parse_into_datetime(value, precision, constraint)
+
+
+def _memo_parse_into_datetime(value: Any, precision: Any = stix2_utils.Precision.ANY,
+                              precision_constraint: Any = stix2_utils.PrecisionConstraint.EXACT) -> Any:
+    # STIXdatetime is an immutable datetime subclass, so sharing one instance is safe.
+    if isinstance(value, str):
+        return _memo_parse_into_datetime_key(value, precision, precision_constraint)
+    return _original_parse_into_datetime(value, precision, precision_constraint)
+
+
+musts21.parser = _MemoDateutil()
+musts21.datetime_from_str = functools.lru_cache(maxsize=65536)(musts21.datetime_from_str)
+stix2_properties.parse_into_datetime = _memo_parse_into_datetime
 sv.load_schema = _cached_load_schema
 sv.load_validator = _cached_load_validator
 musts21.pattern_validator = _memo_run_validator
