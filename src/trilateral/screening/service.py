@@ -19,17 +19,27 @@ from trilateral.core.settings import Settings
 from trilateral.screening.exposure import account_exposure, max_ratio, utxo_exposure
 
 _EVM = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_BITCOIN = re.compile(r"^(?:bc1[02-9ac-hj-np-z]{11,71}|BC1[02-9AC-HJ-NP-Z]{11,71}|[13][1-9A-HJ-NP-Za-km-z]{25,34})$")
+_TRON = re.compile(r"^T[1-9A-HJ-NP-Za-km-z]{33}$")
 _WALLET = re.compile(r"cryptocurrency-wallet:address\s*=\s*'((?:[^'\\]|\\.)+)'")
-CHAINS = ("ethereum", "bitcoin")
 
 
 def guess_chain(address: str) -> str:
-    return "ethereum" if _EVM.match(address) else "bitcoin"
+    """The most likely chain of an address written alone (EVM hex -> ethereum); 'unknown' if unsure."""
+    address = address.strip()
+    if _EVM.match(address):
+        return "ethereum"
+    if _BITCOIN.match(address):
+        return "bitcoin"
+    if _TRON.match(address):
+        return "tron"
+    return "unknown"
 
 
 def normalise(chain: str, address: str) -> str:
-    address = address.strip()
-    return address.lower() if chain == "ethereum" else address
+    from trilateral.labels.model import normalise_address
+
+    return normalise_address(chain, address)
 
 
 def read_address_file(path: Path) -> list[str]:
@@ -84,41 +94,52 @@ class Screener:
         self.labels = LabelStore(self.settings)
         self._chain_store = None
         self._sources: dict[str, np.ndarray] = {}
+        self._label_chains: list[str] | None = None
 
     # ---- direct hits ---------------------------------------------------------------------------
-    def hub_index(self, hub, principal) -> dict[tuple[str, str], list[dict]]:
-        """(chain, address) -> hits from wallet indicators the principal may read."""
-        index: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    def hub_index(self, hub, principal) -> dict[str, list[dict]]:
+        """Address (EVM lower-cased) -> hits from wallet indicators the principal may read."""
+        index: dict[str, list[dict]] = defaultdict(list)
         cursor = None
         while True:
             page = hub.query(principal, collection=None, types=["indicator"], cursor=cursor)
             for rec in page.records:
                 obj = rec.object
                 for address in _WALLET.findall(str(obj.get("pattern", ""))):
-                    chain = guess_chain(address)
-                    index[(chain, normalise(chain, address))].append({
+                    index[normalise(guess_chain(address), address)].append({
                         "source": f"hub:{rec.submitted_by}", "entity": obj.get("name") or obj["id"],
                         "programs": [], "category": "indicator"})
             if not page.more:
                 return dict(index)
             cursor = page.next_cursor
 
+    def label_chains(self) -> list[str]:
+        """Chains the label store knows, each once (read once per screener)."""
+        if self._label_chains is None:
+            import pyarrow.compute as pc
+
+            self._label_chains = sorted(pc.unique(self.labels.table().column("chain")).to_pylist())
+        return self._label_chains
+
+    def candidate_chains(self, guessed: str) -> list[str]:
+        """Where to look for an address given without --chain: its guessed chain first, then every other
+        chain of the same address family (an 0x address may be labelled on bsc or arbitrum)."""
+        from trilateral.labels.model import EVM_CHAINS
+
+        evm = guessed == "ethereum"
+        others = [c for c in self.label_chains() if c != guessed and (c in EVM_CHAINS) == evm]
+        return [guessed, *others]
+
     def direct_hits(self, chain: str, addresses: list[str],
-                    hub_index: dict[tuple[str, str], list[dict]] | None = None) -> list[list[dict]]:
+                    hub_index: dict[str, list[dict]] | None = None) -> list[list[dict]]:
+        """Per address: label hits on `chain` (sanctions first), then hub indicator hits."""
         labels = self.labels.lookup(chain, addresses) if addresses else []
         out = []
         for address, found in zip(addresses, labels, strict=True):
-            hits, seen = [], set()
-            for lab in found:
-                hit = {"source": lab.source, "entity": lab.entity, "programs": list(lab.programs or ()),
-                       "category": lab.category}
-                key = (hit["source"], hit["entity"], tuple(hit["programs"]), hit["category"])
-                if key not in seen:
-                    seen.add(key)
-                    hits.append(hit)
+            hits = [_hit(lab) for lab in sorted(found, key=lambda x: (x.category != "sanctioned", x.source))]
             if hub_index:
-                hits.extend(hub_index.get((chain, address), ()))
-            out.append(hits)
+                hits.extend(hub_index.get(address, ()))
+            out.append(_dedupe(hits))
         return out
 
     # ---- exposure --------------------------------------------------------------------------------
@@ -191,24 +212,57 @@ class Screener:
 
     # ---- the whole screen ------------------------------------------------------------------------
     def screen(self, addresses: Iterable[str], *, chain: str | None = None, hops: int = 3,
-               hub_index: dict[tuple[str, str], list[dict]] | None = None) -> list[dict]:
-        if chain is not None and chain not in CHAINS:
-            raise InputError(f"unknown chain {chain!r}: use one of {', '.join(CHAINS)}")
-        rows = []
-        for raw in addresses:
-            c = chain or guess_chain(raw.strip())
-            rows.append((c, normalise(c, raw)))
-        results: list[dict | None] = [None] * len(rows)
+               hub_index: dict[str, list[dict]] | None = None) -> list[dict]:
+        """[{"address", "chain", "hits", "exposure"}] in input order."""
+        raw = [a.strip() for a in addresses]
+        if chain is not None:
+            rows = [(chain, normalise(chain, a)) for a in raw]
+            hits = dict(enumerate(self.direct_hits(chain, [a for _, a in rows], hub_index)))
+        else:
+            rows, hits = self._resolve_chains(raw, hub_index)
+        results: list[dict] = [{"address": a, "chain": c, "hits": hits[i], "exposure": 0.0}
+                               for i, (c, a) in enumerate(rows)]
         by_chain: dict[str, list[int]] = defaultdict(list)
         for i, (c, _) in enumerate(rows):
             by_chain[c].append(i)
         for c, idx in by_chain.items():
-            addrs = [rows[i][1] for i in idx]
-            hits = self.direct_hits(c, addrs, hub_index)
-            exposure = self.exposure(c, addrs, hops)
-            for i, a, h, e in zip(idx, addrs, hits, exposure, strict=True):
-                results[i] = {"address": a, "chain": c, "hits": h, "exposure": e}
-        return results  # type: ignore[return-value]
+            for i, e in zip(idx, self.exposure(c, [rows[i][1] for i in idx], hops), strict=True):
+                results[i]["exposure"] = e
+        return results
+
+    def _resolve_chains(self, raw: list[str], hub_index) -> tuple[list[tuple[str, str]], dict[int, list[dict]]]:
+        """Without --chain: look on the guessed chain and its family; report the first chain with a hit."""
+        guessed = [guess_chain(a) for a in raw]
+        rows = [(g, normalise(g, a)) for g, a in zip(guessed, raw, strict=True)]
+        hits: dict[int, list[dict]] = {i: [] for i in range(len(raw))}
+        found_on: dict[int, str] = {}
+        by_guess: dict[str, list[int]] = defaultdict(list)
+        for i, g in enumerate(guessed):
+            by_guess[g].append(i)
+        for g, idx in by_guess.items():
+            for c in self.candidate_chains(g):
+                addrs = [normalise(c, raw[i]) for i in idx]
+                for i, h in zip(idx, self.direct_hits(c, addrs, hub_index if c == g else None), strict=True):
+                    if h:
+                        hits[i] = _dedupe(hits[i] + h)
+                        found_on.setdefault(i, c)
+        rows = [(found_on.get(i, c), normalise(found_on.get(i, c), raw[i])) for i, (c, _) in enumerate(rows)]
+        return rows, hits
+
+
+def _hit(label) -> dict:
+    return {"source": label.source, "entity": label.entity, "programs": list(label.programs or ()),
+            "category": label.category}
+
+
+def _dedupe(hits: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for h in hits:
+        key = (h["source"], h["entity"], tuple(h["programs"]), h["category"])
+        if key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
 
 
 def screen_addresses(addresses: list[str], *, chain: str | None = None, hops: int = 3,

@@ -1,0 +1,88 @@
+"""Screening on the real OFAC list: every sanctioned address hits with its programme, clean ones do not;
+exposure read from a hand-built chain store is exact; batch files; CLI output shape."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import shared_data
+from tests.screening.conftest import write_account_chain
+from trilateral.cli import app
+from trilateral.core.settings import Settings
+from trilateral.labels.model import chain_of
+from trilateral.screening.service import Screener, screen_addresses
+
+RONIN = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"  # Lazarus Group, DPRK3 (Ronin bridge theft)
+CLEAN_ETH = "0x00000000219ab540356cbb839cbe05303d7705fa"  # the beacon deposit contract
+CLEAN_BTC = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"  # genesis coinbase address
+
+
+def test_every_sanctioned_address_is_a_direct_hit_with_its_programmes(ofac_labels):
+    screener = Screener(Settings.from_env())
+    by_chain: dict[str, list[tuple[str, set[str]]]] = {}
+    for (asset, address), programs in ofac_labels.items():
+        by_chain.setdefault(chain_of(asset, address), []).append((address, programs))
+    checked = 0
+    for chain, items in by_chain.items():
+        results = screener.screen([a for a, _ in items], chain=chain, hops=0)
+        for (address, programs), r in zip(items, results, strict=True):
+            sanctioned = [h for h in r["hits"] if h["category"] == "sanctioned" and h["source"] == "OFAC SDN"]
+            assert sanctioned, (chain, address)
+            assert programs <= {p for h in sanctioned for p in h["programs"]}, (address, programs, sanctioned)
+            checked += 1
+    assert checked == len(ofac_labels) > 700
+
+
+def test_published_asset_lists_hit_without_naming_the_chain(ofac_labels):
+    lists = shared_data("ofac_sdn", "asset_lists_2025-11-19")
+    addresses = sorted({line.strip() for f in lists.glob("*.txt") for line in f.read_text().splitlines()
+                        if line.strip()})
+    results = screen_addresses(addresses, hops=0)
+    missed = [r["address"] for r in results if not any(h["category"] == "sanctioned" for h in r["hits"])]
+    assert missed == [] and len(results) == len(addresses) > 700
+
+
+def test_lazarus_address_hit_names_entity_and_dprk_programme(ofac_labels):
+    [r] = screen_addresses([RONIN.upper().replace("0X", "0x")], hops=0)
+    assert r["chain"] == "ethereum" and r["address"] == RONIN
+    assert r["hits"] == [{"source": "OFAC SDN", "entity": "Lazarus Group", "programs": ["DPRK3"],
+                          "category": "sanctioned"}]
+
+
+def test_clean_addresses_have_no_hits(ofac_labels):
+    results = screen_addresses([CLEAN_ETH, CLEAN_BTC], hops=0)
+    assert [(r["chain"], r["hits"], r["exposure"]) for r in results] == [("ethereum", [], 0.0), ("bitcoin", [], 0.0)]
+
+
+def test_exposure_from_the_chain_store_is_exact(ofac_labels, home):
+    a, b, target, clean = (f"0x{n:040x}" for n in (0xA, 0xB, 0xC, 0xD))
+    # ids: 0 Ronin (sanctioned), 1 a, 2 b, 3 target, 4 clean
+    write_account_chain(Settings.from_env().chain_dir, [RONIN, a, b, target, clean], [
+        (4, 3, 0, 10**18 + 1),  # clean -> target
+        (0, 1, 0, 5 * 10**18),  # Ronin -> a
+        (1, 3, 0, 3 * 10**18),  # a -> target (hop 2)
+        (0, 3, 0, 7),  # Ronin -> target (hop 1)
+        (2, 3, 0, 2 * 10**18),  # b -> target, b never touched
+    ])
+    received = 10**18 + 1 + 3 * 10**18 + 7 + 2 * 10**18
+    one, two = (screen_addresses([target], hops=h)[0]["exposure"] for h in (1, 2))
+    assert one == float(Fraction(7, received))
+    assert two == float(Fraction(3 * 10**18 + 7, received))
+    assert screen_addresses([clean], hops=3)[0]["exposure"] == 0.0
+
+
+def test_batch_file_and_cli_json_shape(ofac_labels, tmp_path: Path):
+    f = tmp_path / "addresses.txt"
+    f.write_text(f"# screened today\n{RONIN}\n\n{CLEAN_BTC}\n")
+    out = CliRunner().invoke(app, ["screen", "--file", str(f), CLEAN_ETH, "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert [r["address"] for r in doc] == [CLEAN_ETH, RONIN, CLEAN_BTC]
+    for r in doc:
+        assert set(r) == {"address", "chain", "hits", "exposure"}
+        assert all(set(h) == {"source", "entity", "programs", "category"} for h in r["hits"])
+    assert doc[1]["hits"] and not doc[0]["hits"] and not doc[2]["hits"]
