@@ -54,11 +54,11 @@ def seeded_quarter() -> Seed:
     s.add("US", theft)
     older = base("incident", "older", "2026-08-02T00:00:00.000Z", Tlp.CLEAR, name="Register incident August",
                  x_trilateral_date="2026-08-02", x_trilateral_usd_stolen="2500000", x_trilateral_cluster="AppleJeus",
-                 x_trilateral_stolen=[])
+)
     s.add("JP", older)
     earlier_q = base("incident", "q2", "2026-05-05T00:00:00.000Z", Tlp.CLEAR, name="Register incident May",
                      x_trilateral_date="2026-05-05", x_trilateral_usd_stolen="16219375", x_trilateral_cluster="APT38",
-                     x_trilateral_stolen=[])
+    )
     s.add("JP", earlier_q)
     lazarus = base("intrusion-set", "lazarus", "2026-01-01T00:00:00.000Z", Tlp.CLEAR, name="Lazarus Group")
     s.add("US", lazarus)
@@ -87,10 +87,10 @@ def seeded_quarter() -> Seed:
                      frozen=[{"chain": "ethereum", "asset": "ETH", "amount_base_units": str(120 * ETH)}],
                      incident_ref=theft["id"], trace_ref=trace["id"]))
     s.add("US", base("x-trilateral-freeze-request", "fr-sc", "2026-07-12T20:00:00.000Z", Tlp.AMBER, exchange="OTC desk",
-                     jurisdiction="SC", routed_to=None, requested_at="2026-07-12T20:00:00Z", status="refused",
+                     jurisdiction="SC", requested_at="2026-07-12T20:00:00Z", status="refused",
                      deposit_addresses=[{"chain": "ethereum", "address": "0x" + "33" * 20, "asset": "ETH",
                                          "amount_base_units": str(1505 * ETH // 10), "first_seen": "2026-07-12T02:00:00Z"}],
-                     frozen=[], incident_ref=theft["id"], trace_ref=trace["id"]))
+                     incident_ref=theft["id"], trace_ref=trace["id"]))
     # techniques observed in the theft
     for tid, name in (("T1566.002", "Spearphishing Link"), ("T1195.002", "Compromise Software Supply Chain")):
         ap = base("attack-pattern", tid, "2026-01-01T00:00:00.000Z", Tlp.CLEAR, name=name,

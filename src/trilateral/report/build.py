@@ -27,6 +27,7 @@ from trilateral.report.summary import summary_sentences
 TLP_COLOURS = {Tlp.CLEAR: "#FFFFFF", Tlp.GREEN: "#33FF00", Tlp.AMBER: "#FFC000", Tlp.AMBER_STRICT: "#FFC000",
                Tlp.RED: "#FF2B2B"}
 MAX_INCIDENT_ROWS = 100
+CHART_KEYS = ("incidents", "sankey", "freeze", "intel", "heatmap")
 
 
 @dataclass
@@ -128,7 +129,8 @@ def render_html(figures: dict[str, Any], chart_files: dict[str, Path], out_dir: 
         kind_labels=STEP_LABELS, freeze=figures["freeze"], statuses=STATUSES, intel=figures["intel"],
         tlps=list(Tlp), correlations=figures["correlations"], tech=figures["techniques"],
         actions=figures["actions"], usd=format_usd,
-        charts={k: p.relative_to(out_dir).as_posix() for k, p in chart_files.items()},
+        charts={k: (chart_files[k].relative_to(out_dir).as_posix() if k in chart_files else None)
+                for k in CHART_KEYS},
         prices_source=prices.source if prices else "",
         prices_used=sorted((prices.used.values() if prices else []), key=lambda p: (p.asset, p.price_date)),
     )

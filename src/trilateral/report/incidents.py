@@ -22,18 +22,37 @@ SOURCE_REPO_URL = "https://github.com/tayvano/lazarus-bluenoroff-research/blob/m
 # Fields that define an incident's content; a re-import with the same content stores nothing.
 CONTENT_KEYS = ("name", "x_trilateral_date", "x_trilateral_usd_stolen", "x_trilateral_cluster",
                 "x_trilateral_stolen", "x_trilateral_suggested_group", "external_references", "object_marking_refs",
-                "description")
+                "description", "x_trilateral_date_precision")
 
 
-def incident_id(day: date, name: str) -> str:
-    """Deterministic id: the same (date, name) always maps to the same incident."""
-    return f"incident--{uuid.uuid5(INCIDENT_NAMESPACE, f'{day.isoformat()}|{name.strip()}')}"
+def incident_id(day: date | str, name: str) -> str:
+    """Deterministic id: the same (date as written, name) always maps to the same incident."""
+    text = day.isoformat() if isinstance(day, date) else day.strip()
+    return f"incident--{uuid.uuid5(INCIDENT_NAMESPACE, f'{text}|{name.strip()}')}"
+
+
+def parse_register_date(text: str, quarter: str = "") -> tuple[date, str]:
+    """(date, precision): '2018-06-??' is month precision (the 1st); '2018-??-??' takes the quarter column."""
+    text = text.strip()
+    try:
+        return date.fromisoformat(text), "day"
+    except ValueError:
+        pass
+    parts = text.split("-")
+    if len(parts) == 3 and parts[0].isdigit() and len(parts[0]) == 4:
+        if parts[1].isdigit() and 1 <= int(parts[1]) <= 12 and set(parts[2]) <= {"?", "x", "X"}:
+            return date(int(parts[0]), int(parts[1]), 1), "month"
+        q = quarter.strip().upper().replace("-", "")
+        if q.startswith(parts[0] + "Q") and q[-1] in "1234":
+            return date(int(parts[0]), 3 * int(q[-1]) - 2, 1), "quarter"
+    raise ValueError(text)
 
 
 def make_incident(*, name: str, day: date, usd_stolen: str | None = None, cluster: str | None = None,
                   stolen: Iterable[dict[str, Any]] = (), references: Iterable[dict[str, str]] = (),
                   suggested_group: str | None = None, description: str | None = None,
-                  tlp: Tlp = Tlp.CLEAR) -> dict[str, Any]:
+                  tlp: Tlp = Tlp.CLEAR, date_as_written: str | None = None,
+                  date_precision: str = "day") -> dict[str, Any]:
     """An `incident` with the register's properties (docs/interfaces.md)."""
     if not name.strip():
         raise InputError("an incident needs a name")
@@ -47,11 +66,14 @@ def make_incident(*, name: str, day: date, usd_stolen: str | None = None, cluste
     entries = [{"chain": str(e["chain"]), "asset": str(e["asset"]), "amount_base_units": str(base_units_of(e))}
                for e in stolen]
     obj: dict[str, Any] = {
-        "type": "incident", "spec_version": "2.1", "id": incident_id(day, name),
+        "type": "incident", "spec_version": "2.1", "id": incident_id(date_as_written or day, name),
         "created": stamp, "modified": stamp, "name": name.strip(),
-        "x_trilateral_date": day.isoformat(), "x_trilateral_stolen": entries,
-        "object_marking_refs": marking(tlp),
+        "x_trilateral_date": day.isoformat(), "object_marking_refs": marking(tlp),
     }
+    if date_precision != "day":
+        obj["x_trilateral_date_precision"] = date_precision
+    if entries:  # STIX forbids empty lists and nulls: absent means "no amounts recorded"
+        obj["x_trilateral_stolen"] = entries
     if usd_stolen not in (None, ""):
         obj["x_trilateral_usd_stolen"] = str(Decimal(str(usd_stolen)))
     if cluster:
@@ -68,10 +90,11 @@ def make_incident(*, name: str, day: date, usd_stolen: str | None = None, cluste
 
 def incident_from_row(row: dict[str, str], where: str, tlp: Tlp) -> dict[str, Any]:
     """One incidents.csv row (date, incident, amount_stolen_usd, cluster, ...) as an incident."""
+    raw_date = (row.get("date") or "").strip()
     try:
-        day = date.fromisoformat((row.get("date") or "").strip())
+        day, precision = parse_register_date(raw_date, row.get("quarter") or "")
     except ValueError:
-        raise InputError(f"{where}: date {row.get('date')!r} is not YYYY-MM-DD") from None
+        raise InputError(f"{where}: date {raw_date!r} is not YYYY-MM-DD (or YYYY-MM-?? with the quarter column)") from None
     name = (row.get("incident") or "").strip()
     if not name:
         raise InputError(f"{where}: the incident column is empty")
@@ -83,7 +106,8 @@ def incident_from_row(row: dict[str, str], where: str, tlp: Tlp) -> dict[str, An
     try:
         return make_incident(name=name, day=day, usd_stolen=usd or None, cluster=(row.get("cluster") or "").strip(),
                              references=refs, suggested_group=(row.get("suggested_attack_group") or "").strip() or None,
-                             tlp=tlp)
+                             tlp=tlp, date_as_written=raw_date if precision != "day" else None,
+                             date_precision=precision)
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
 

@@ -28,9 +28,12 @@ def summary_sentences(fig: dict[str, Any]) -> list[str]:
             text += f" {_plural(this.usd_unknown, 'incident')} {'has' if this.usd_unknown == 1 else 'have'} no USD figure."
         largest = max((r for r in inc.rows if r.usd is not None), key=lambda r: r.usd, default=None)
         if largest is not None:
-            who = largest.actor + (f" (confidence {largest.confidence})" if largest.confidence is not None else "")
-            text += (f" The largest was {largest.name} on {largest.when.date().isoformat()} ({largest.usd_text}), "
-                     f"attributed to {who}.")
+            if largest.confidence is not None or largest.actor != largest.cluster:
+                who = "attributed to " + largest.actor + (
+                    f" (confidence {largest.confidence})" if largest.confidence is not None else "")
+            else:
+                who = f"which its source clusters with {largest.actor}"
+            text += f" The largest was {largest.name} on {largest.when.date().isoformat()} ({largest.usd_text}), {who}."
     out.append(text)
     flows = fig["flows"]
     if flows.traces:
