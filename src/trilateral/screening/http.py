@@ -29,8 +29,8 @@ def _screener(request: Request):
     if screener is None:
         from trilateral.screening.service import Screener
 
-        hub = request.app.state.hub
-        screener = Screener(getattr(hub, "settings", None))
+        settings = getattr(request.app.state, "settings", None) or request.app.state.hub.settings
+        screener = Screener(settings)
         request.app.state.screener = screener
     return screener
 
