@@ -1,7 +1,112 @@
-"""Commands of one capability; registered on the root app by trilateral.cli."""
+"""`trilateral demo`: the main job end to end, with a progress line per step and a closing summary."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import typer
 
+DEFAULT_DEMO_HOME = Path("trilateral-demo")
+
+
+def demo_command(
+    transfers: int = typer.Option(1_000_000, "--transfers", help="Size of the simulated chains (value transfers)."),
+    seed: int = typer.Option(7, "--seed", help="Simulation seed (same seed, same theft)."),
+    home: Path = typer.Option(DEFAULT_DEMO_HOME, "--home", help="Fresh data directory for the demo."),
+    attack: Path = typer.Option(None, "--attack", envvar="TRILATERAL_ATTACK_BUNDLE",
+                                help="MITRE ATT&CK Enterprise STIX bundle (file or directory) for attribution."),
+    incidents: Path = typer.Option(None, "--incidents", envvar="TRILATERAL_INCIDENTS_CSV",
+                                   help="Historical DPRK incident register CSV for the report's trends."),
+    serve: bool = typer.Option(False, "--serve", help="Then serve the demo hub over TAXII 2.1."),
+    host: str = typer.Option("127.0.0.1", "--host", help="With --serve: address to listen on."),
+    port: int = typer.Option(8000, "--port", help="With --serve: port to listen on."),
+) -> None:
+    """Generate, ingest, attribute, trace, freeze, share and report a Lazarus-style theft, end to end."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from trilateral.core.errors import ConfigurationError
+    from trilateral.demo import DemoOptions, run_demo
+    from trilateral.demo.run import StepRecord
+
+    for path, what in ((attack, "--attack"), (incidents, "--incidents")):
+        if path is not None and not path.exists():
+            raise ConfigurationError(f"{what} {path} does not exist")
+    if serve:
+        _check_port_free(host, port)
+    console = Console()
+    options = DemoOptions(home=home, transfers=transfers, seed=seed, attack=attack, incidents_csv=incidents)
+    os.environ["TRILATERAL_HOME"] = str(home.expanduser().resolve())
+    os.environ.pop("TRILATERAL_DATABASE_URL", None)  # the demo runs on the embedded default
+    console.print(f"[bold]Trilateral demo[/bold] in {options.home} ({transfers:,} transfers, seed {seed})")
+    started = time.perf_counter()
+
+    with Progress(SpinnerColumn(finished_text="[green]✔[/green]"), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=console) as progress:
+
+        def on_step(name: str, fn: Callable[[], str]) -> StepRecord:
+            task = progress.add_task(name, total=1)
+            t0 = time.perf_counter()
+            detail = fn()
+            progress.update(task, completed=1, description=f"{name} [dim]— {detail}[/dim]")
+            progress.stop_task(task)
+            return StepRecord(name, time.perf_counter() - t0, detail)
+
+        summary = run_demo(options, on_step)
+
+    _print_summary(console, summary, time.perf_counter() - started)
+    if serve:
+        _serve(console, summary, host, port)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    from trilateral.core.errors import ConfigurationError
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise ConfigurationError(f"port {port} on {host} is in use: pass --port with a free port") from None
+
+
+def _print_summary(console, summary, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from trilateral.demo.summary import summary_rows
+
+    table = Table(title=f"Theft traced ({summary.quarter}, {summary.findings.get('policy', '')} policy)")
+    for column in ("", "ETH-chain / BTC-chain assets", "jurisdiction"):
+        table.add_column(column)
+    for label, value, where in summary_rows(summary):
+        table.add_row(label, value, where)
+    console.print(table)
+    console.print("[bold]Written:[/bold]")
+    for what, path in summary.written.items():
+        console.print(f"  {what}: {path}")
+    console.print(f"[green]Demo finished in {seconds:.0f} s.[/green]")
+
+
+def _serve(console, summary, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from trilateral.core.settings import Settings
+    from trilateral.taxii.app import create_app
+
+    base = f"http://{host}:{port}/taxii2/"
+    console.print(f"\n[bold]TAXII 2.1 server[/bold] at {base} — paste into Python with taxii2-client installed:")
+    for code, token in summary.tokens.items():
+        console.print(f'  from taxii2client.v21 import Server; s = Server("{base}", user="{code}", '
+                      f'password="{token}"); print([c.title for c in s.api_roots[0].collections])',
+                      soft_wrap=True, highlight=False)
+    console.print("Stop with Ctrl-C.")
+    uvicorn.run(create_app(Settings.from_env()), host=host, port=port, log_level="warning")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this capability's commands to the root app (filled in by the capability's owner)."""
+    """Add `demo` to the root app."""
+    app.command("demo")(demo_command)
