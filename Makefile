@@ -19,8 +19,14 @@ node_modules/.bin/ganache: package.json
 
 install: $(STAMP) node_modules/.bin/ganache
 
+# Reference data beside the repo (ATT&CK for attribution, the DPRK incident register) when present;
+# elsewhere run `trilateral refdata update` (online) or pass the files with DEMO_ARGS.
+SHARED_DATA ?= ../shared/data
+ATTACK := $(wildcard $(SHARED_DATA)/mitre_attack_dprk/dprk_enterprise_attack_v18.1_stix21.json)
+INCIDENTS := $(wildcard $(SHARED_DATA)/dprk_incidents/incidents.csv)
+
 demo: $(STAMP)
-	$(BIN)/trilateral demo $(DEMO_ARGS)
+	$(BIN)/trilateral demo $(if $(ATTACK),--attack $(ATTACK)) $(if $(INCIDENTS),--incidents $(INCIDENTS)) $(DEMO_ARGS)
 
 test: install
 	$(BIN)/ruff check src tests bench
