@@ -24,6 +24,11 @@ def _save(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
     plt.close(fig)
+    from PIL import Image
+
+    with Image.open(path) as image:  # opaque RGB: no alpha mask in the PDF, smaller files
+        rgb = image.convert("RGB")
+    rgb.save(path, optimize=True)
     return path
 
 
