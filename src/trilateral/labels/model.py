@@ -1,0 +1,113 @@
+"""The label record, how chains and confidences are named, and the Parquet schema labels are kept in."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+# GraphSense currency codes (and OFAC/OpenSanctions ones) -> our chain names.
+CURRENCY_CHAINS = {"ETH": "ethereum", "BTC": "bitcoin", "XBT": "bitcoin", "LTC": "litecoin", "BCH": "bitcoin-cash",
+                   "TRX": "tron", "XMR": "monero", "ZEC": "zcash", "DASH": "dash", "ETC": "ethereum-classic",
+                   "BSC": "bsc", "BEP20": "bsc", "ARB": "arbitrum", "BTG": "bitcoin-gold", "XVG": "verge",
+                   "DOGE": "dogecoin", "EOS": "eos", "BEP2": "binance-chain"}
+CHAIN_CURRENCY = {"ethereum": "ETH", "bitcoin": "BTC", "litecoin": "LTC", "bitcoin-cash": "BCH", "tron": "TRX",
+                  "monero": "XMR", "zcash": "ZEC", "dash": "DASH", "ethereum-classic": "ETC", "bsc": "BSC",
+                  "arbitrum": "ARB", "dogecoin": "DOGE"}
+EVM_TOKENS = {"USDT", "USDC", "DAI", "WBTC", "WETH", "BUSD", "TUSD", "PAX", "UNI", "LINK", "SHIB"}
+EVM_CHAINS = {"ethereum", "bsc", "arbitrum", "ethereum-classic", "polygon", "avalanche", "base", "optimism"}
+
+# Our reading of GraphSense's named confidence levels as 0..1 (documented in docs/labels.md).
+CONFIDENCE_LEVELS = {"ownership": 1.0, "authority_data": 0.95, "ledger_immanent": 0.9, "forensic": 0.8,
+                     "service_data": 0.75, "web_crawl": 0.5, "untrusted_transaction": 0.2}
+DEFAULT_CONFIDENCE = 0.5
+
+
+def chain_of(currency: str | None, address: str) -> str:
+    """Chain name of a tag: by currency, with ERC-20 tickers on a 0x address read as Ethereum."""
+    code = (currency or "").strip().upper()
+    if code in EVM_TOKENS:
+        return "ethereum" if address.startswith("0x") else ("tron" if address.startswith("T") else code.lower())
+    return CURRENCY_CHAINS.get(code, code.lower() or "unknown")
+
+
+def normalise_address(chain: str, address: str) -> str:
+    """EVM addresses compare lower-case; others (base58, bech32) are kept as written."""
+    address = address.strip()
+    return address.lower() if chain in EVM_CHAINS or address.startswith("0x") else address
+
+
+def confidence_of(value: Any) -> float:
+    """A 0..1 confidence from a GraphSense level name, a 0..100 or a 0..1 number."""
+    if value is None or value == "":
+        return DEFAULT_CONFIDENCE
+    if isinstance(value, str) and value.strip().lower() in CONFIDENCE_LEVELS:
+        return CONFIDENCE_LEVELS[value.strip().lower()]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_CONFIDENCE
+    return max(0.0, min(1.0, number / 100 if number > 1 else number))
+
+
+@dataclass(frozen=True)
+class Label:
+    """What is known about one address from one source."""
+
+    address: str
+    chain: str
+    entity: str | None
+    category: str | None
+    jurisdiction: str | None
+    source: str
+    confidence: float
+    programs: tuple[str, ...] = ()
+    label: str | None = None
+    actor: str | None = None
+    abuse: str | None = None
+    confidence_level: str | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["programs"] = list(self.programs)
+        return d
+
+
+LABELS_SCHEMA = pa.schema([
+    ("chain", pa.string()), ("address", pa.string()), ("entity", pa.string()), ("category", pa.string()),
+    ("jurisdiction", pa.string()), ("source", pa.string()), ("confidence", pa.float64()),
+    ("programs", pa.list_(pa.string())), ("label", pa.string()), ("actor", pa.string()), ("abuse", pa.string()),
+    ("confidence_level", pa.string()), ("dataset", pa.string()),
+])
+
+
+def labels_table(labels: list[Label], dataset: str) -> pa.Table:
+    rows = [{**{k: v for k, v in lab.as_dict().items() if k != "extra"}, "dataset": dataset} for lab in labels]
+    return pa.Table.from_pylist(rows, schema=LABELS_SCHEMA)
+
+
+@dataclass
+class ImportReport:
+    """What one `labels import` stored."""
+
+    path: str
+    format: str
+    dataset: str
+    labels: int = 0
+    addresses: int = 0
+    skipped: list[str] = field(default_factory=list)
+    by_chain: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "format": self.format, "dataset": self.dataset, "labels": self.labels,
+                "addresses": self.addresses, "by_chain": self.by_chain, "skipped": self.skipped[:100],
+                "skipped_count": len(self.skipped)}
+
+    def summary(self) -> str:
+        chains = ", ".join(f"{c} {n:,}" for c, n in sorted(self.by_chain.items()))
+        text = f"{self.path} ({self.format}): {self.labels:,} labels on {self.addresses:,} addresses ({chains})"
+        if self.skipped:
+            text += f"; {len(self.skipped)} entries skipped, first: {self.skipped[0]}"
+        return text

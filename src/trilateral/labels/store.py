@@ -1,0 +1,180 @@
+"""The label store: one Parquet file per imported dataset under home/labels/, vectorised look-up.
+
+Re-importing a dataset (same format and file name) replaces its labels, so imports are idempotent.
+Tags that name a GraphSense actor take the actor's jurisdiction (and category, when the tag has
+none) from imported ActorPacks at look-up time, so the order of imports does not matter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from trilateral.core.errors import InputError
+from trilateral.core.settings import Settings
+from trilateral.labels.model import EVM_CHAINS, LABELS_SCHEMA, ImportReport, Label, labels_table
+
+ACTORS_SCHEMA = pa.schema([("id", pa.string()), ("label", pa.string()), ("uri", pa.string()),
+                           ("categories", pa.list_(pa.string())), ("jurisdictions", pa.list_(pa.string())),
+                           ("dataset", pa.string())])
+FORMATS = ("tagpack", "actorpack", "sdn-csv", "sdn-xml", "ftm")
+
+
+def detect_format(path: Path) -> str:
+    """Guess the format from the name and the first bytes."""
+    head = path.open("rb").read(4096).decode("utf-8", errors="replace")
+    name = path.name.lower()
+    if name.endswith((".yaml", ".yml")):
+        return "actorpack" if "\nactors:" in "\n" + head or head.lstrip().startswith("actors:") else "tagpack"
+    if name.endswith(".xml") or head.lstrip().startswith("<?xml") or "<Sanctions" in head:
+        return "sdn-xml"
+    if head.lstrip().startswith("{"):
+        return "ftm"
+    if name.endswith(".csv") or head[:12].split(",")[0].strip().isdigit():
+        return "sdn-csv"
+    raise InputError(f"{path}: cannot tell the label format; pass --format ({', '.join(FORMATS)})")
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+class LabelStore:
+    """Labels of addresses from every imported source."""
+
+    def __init__(self, settings: Settings | None = None, root: Path | None = None) -> None:
+        settings = settings or Settings.from_env()
+        self.root = root or settings.home / "labels"
+        self._index: tuple[tuple, pa.Array, list[list[Label]]] | None = None
+
+    # ---- import / export ----------------------------------------------------------------------
+    def import_file(self, path: Path | str, fmt: str = "auto") -> ImportReport:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        fmt = detect_format(path) if fmt == "auto" else fmt
+        dataset = f"{fmt}:{path.name}"
+        report = ImportReport(str(path), fmt, dataset)
+        self.root.mkdir(parents=True, exist_ok=True)
+        if fmt in ("tagpack", "actorpack"):
+            from trilateral.labels.tagpack import load_yaml, read_actorpack, read_tagpack
+
+            doc = load_yaml(path)
+            if fmt == "actorpack" or ("actors" in doc and "tags" not in doc):
+                actors = read_actorpack(path, doc)
+                table = pa.Table.from_pylist([{**a, "dataset": dataset} for a in actors], schema=ACTORS_SCHEMA)
+                _atomic_write(table, self._dataset_path(dataset, "actors"))
+                report.format = "actorpack"
+                report.labels = len(actors)
+                self._index = None
+                return report
+            labels, skipped = read_tagpack(path, doc)
+        elif fmt == "sdn-csv":
+            from trilateral.labels.ofac import read_sdn_csv
+
+            labels, skipped = read_sdn_csv(path)
+        elif fmt == "sdn-xml":
+            from trilateral.labels.ofac import read_sdn_advanced_xml
+
+            labels, skipped = read_sdn_advanced_xml(path)
+        elif fmt == "ftm":
+            from trilateral.labels.opensanctions import read_ftm
+
+            labels, skipped = read_ftm(path)
+        else:
+            raise InputError(f"unknown label format {fmt!r} (use {', '.join(FORMATS)})")
+        _atomic_write(labels_table(labels, dataset), self._dataset_path(dataset, "labels"))
+        self._index = None
+        report.labels = len(labels)
+        report.addresses = len({(lab.chain, lab.address) for lab in labels})
+        report.skipped = skipped
+        for lab in labels:
+            report.by_chain[lab.chain] = report.by_chain.get(lab.chain, 0) + 1
+        return report
+
+    def _dataset_path(self, dataset: str, kind: str) -> Path:
+        return self.root / f"{kind}-{hashlib.sha256(dataset.encode()).hexdigest()[:16]}.parquet"
+
+    def table(self) -> pa.Table:
+        """Every stored label, with actor jurisdictions/categories filled in."""
+        files = sorted(self.root.glob("labels-*.parquet")) if self.root.is_dir() else []
+        table = pa.concat_tables([pq.read_table(f).cast(LABELS_SCHEMA) for f in files]) if files \
+            else LABELS_SCHEMA.empty_table()
+        actor_files = sorted(self.root.glob("actors-*.parquet")) if self.root.is_dir() else []
+        if not actor_files or table.num_rows == 0:
+            return table
+        actors: dict[str, dict[str, Any]] = {}
+        for f in actor_files:
+            for row in pq.read_table(f).to_pylist():
+                actors[row["id"]] = row
+        rows = table.to_pylist()
+        for row in rows:
+            actor = actors.get(row["actor"] or "")
+            if actor:
+                row["jurisdiction"] = row["jurisdiction"] or (actor["jurisdictions"] or [None])[0]
+                row["category"] = row["category"] or (actor["categories"] or [None])[0]
+                row["entity"] = actor["label"] or row["entity"]
+        return pa.Table.from_pylist(rows, schema=LABELS_SCHEMA)
+
+    def export_tagpack(self, path: Path | str, source: str | None = None) -> int:
+        from trilateral.labels.tagpack import write_tagpack
+
+        rows = self.table().to_pylist()
+        if source:
+            rows = [r for r in rows if r["source"] == source]
+        return write_tagpack(Path(path), rows)
+
+    # ---- look-up ------------------------------------------------------------------------------
+    def _build_index(self) -> tuple[pa.Array, list[list[Label]]]:
+        files = tuple((f.name, f.stat().st_mtime_ns) for f in sorted(self.root.glob("*.parquet"))) \
+            if self.root.is_dir() else ()
+        if self._index and self._index[0] == files:
+            return self._index[1], self._index[2]
+        table = self.table()
+        keys = pc.binary_join_element_wise(table.column("chain"), table.column("address"), "\x00")
+        unique = pc.unique(keys)
+        group_of = pc.index_in(keys, value_set=unique).to_numpy()
+        groups: list[list[Label]] = [[] for _ in range(len(unique))]
+        for g, row in zip(group_of, table.to_pylist(), strict=True):
+            groups[g].append(Label(address=row["address"], chain=row["chain"], entity=row["entity"],
+                                   category=row["category"], jurisdiction=row["jurisdiction"], source=row["source"],
+                                   confidence=row["confidence"], programs=tuple(row["programs"] or ()),
+                                   label=row["label"], actor=row["actor"], abuse=row["abuse"],
+                                   confidence_level=row["confidence_level"]))
+        self._index = (files, unique, groups)
+        return unique, groups
+
+    def lookup(self, chain: str, addresses: list[str] | np.ndarray | pa.Array) -> list[list[Label]]:
+        """Labels of each address (an empty list when none), vectorised over the whole batch."""
+        unique, groups = self._build_index()
+        query = addresses if isinstance(addresses, pa.Array) else pa.array(addresses, type=pa.string())
+        if chain in EVM_CHAINS:
+            query = pc.utf8_lower(query)
+        keys = pc.binary_join_element_wise(pa.scalar(chain), query, "\x00")
+        idx = pc.index_in(keys, value_set=unique).fill_null(-1).to_numpy(zero_copy_only=False)
+        hits = np.flatnonzero(idx >= 0)
+        out: list[list[Label]] = [[] for _ in range(len(idx))]
+        for i in hits.tolist():
+            out[i] = list(groups[idx[i]])
+        return out
+
+    def lookup_indices(self, chain: str, addresses: list[str] | pa.Array) -> np.ndarray:
+        """For bulk screening: per address the index of its label group, -1 when unlabelled."""
+        unique, _ = self._build_index()
+        query = addresses if isinstance(addresses, pa.Array) else pa.array(addresses, type=pa.string())
+        if chain in EVM_CHAINS:
+            query = pc.utf8_lower(query)
+        keys = pc.binary_join_element_wise(pa.scalar(chain), query, "\x00")
+        return pc.index_in(keys, value_set=unique).fill_null(-1).to_numpy(zero_copy_only=False)
+
+
+__all__ = ["ImportReport", "Label", "LabelStore"]
