@@ -157,10 +157,11 @@ class EtlIngest:
         self.strict = strict
         self.progress = progress
 
-    def run(self, batches: list[EtlBatch]) -> None:
+    def run(self, batches: list[EtlBatch], keys: dict[str, str] | None = None) -> None:
+        """`keys` overrides the file-fingerprint key of a batch (by label), e.g. a block range for RPC."""
         self.report.batches += len(batches)
         for batch in batches:
-            key = batch.key()
+            key = (keys or {}).get(batch.label) or batch.key()
             if self.writer.has_batch(key):
                 self.report.batches_skipped += 1
                 advance(self.progress, f"{batch.label}: already ingested", STEPS_PER_BATCH)
