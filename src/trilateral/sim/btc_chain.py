@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 
 from trilateral.sim.encoding import p2wpkh_address, p2wpkh_program
-from trilateral.sim.world import World
+from trilateral.sim.world import World, fast_rng
 
 SUBSIDY = 312_500_000
 SEQUENCE = 4_294_967_293
@@ -29,17 +29,19 @@ def _script(address: str) -> tuple[str, str]:
 class BtcChain:
     """UTXO bookkeeping, scheduled actions per height, background payments and the JSON writer."""
 
-    def __init__(self, world: World, rng: np.random.Generator, path: Path, background_txs: int) -> None:
+    def __init__(self, world: World, seed: int, path: Path, background_txs: int) -> None:
         self.world = world
-        self.rng = rng
+        self.rng = fast_rng(seed, 6)
         self.path = path
         self.pool: deque = deque()  # background UTXOs (txid, vout, address, value), oldest first
         self.owned: dict[str, list] = defaultdict(list)  # tracked actors: address -> [(txid, vout, value, mixed)]
         self.schedule: dict[int, list[Callable[[int], None]]] = defaultdict(list)
         self.block: list[dict] = []
         self.height = 0
-        self.background_per_block = background_txs / max(1, world.btc_blocks - 1)
-        self.miners = [p2wpkh_address(rng.bytes(20)) for _ in range(4)]
+        counts = np.random.default_rng([seed, 7]).poisson(background_txs / max(1, world.btc_blocks - 1),
+                                                          size=world.btc_blocks)
+        self.background_counts = counts.tolist()
+        self.miners = [p2wpkh_address(self.rng.bytes(20)) for _ in range(4)]
         self.deposit_sweeps: dict[str, str] = {}  # deposit address -> exchange hot wallet it sweeps to
         self.outputs_written = 0
         self.transactions_written = 0
@@ -60,7 +62,7 @@ class BtcChain:
             raise RuntimeError(f"tx spends {in_value} but pays {out_value}")
         if any(v <= 0 for _, v in outputs):
             raise RuntimeError("non-positive output")
-        txid = self.rng.bytes(32).hex()
+        txid = f"{self.rng.getrandbits(256):064x}"
         n_in, n_out = len(inputs), len(outputs)
         vsize = 11 + 68 * n_in + 31 * n_out
         tx = {
@@ -103,24 +105,25 @@ class BtcChain:
     # -- background -----------------------------------------------------------------------------
     def _background_block(self) -> None:
         rng = self.rng
-        count = rng.poisson(self.background_per_block)
         users = self.world.btc_users
-        for _ in range(count):
+        n_users = len(users)
+        exchanges = self.world.exchanges
+        for _ in range(self.background_counts[self.height]):
             if len(self.pool) < 3:
                 return
             k = 1 if rng.random() < 0.7 else 2
             inputs = [self.pool.popleft() for _ in range(k)]
             total = sum(i[3] for i in inputs)
-            fee = int(rng.integers(150, 3_000)) * k
+            fee = rng.randrange(150, 3_000) * k
             if total < fee + 2_000:
                 continue  # too small to move: dropped from the pool (stays unspent on chain)
             pay = max(546, int((total - fee) * rng.uniform(0.05, 0.6)))
             if rng.random() < 0.12:
-                ex = self.world.exchanges[int(rng.integers(len(self.world.exchanges)))]
-                receiver = ex.btc_deposits[int(rng.integers(len(ex.btc_deposits)))]
+                ex = exchanges[rng.randrange(len(exchanges))]
+                receiver = ex.btc_deposits[rng.randrange(len(ex.btc_deposits))]
             else:
-                receiver = users[int(rng.integers(len(users)))]
-            change_to = users[int(rng.integers(len(users)))]
+                receiver = users[rng.randrange(n_users)]
+            change_to = users[rng.randrange(n_users)]
             change = total - fee - pay
             outputs = [(receiver, pay)] + ([(change_to, change)] if change >= 546 else [])
             txid = self.make_tx(inputs, outputs)
@@ -128,7 +131,7 @@ class BtcChain:
                 if address in self.deposit_sweeps:
                     self.own(txid, vout, address, value)
                     if len(self.owned[address]) == 1:
-                        self.at(self.height + int(rng.integers(2, 20)), lambda h, a=address: self.sweep(a))
+                        self.at(self.height + rng.randrange(2, 20), lambda h, a=address: self.sweep(a))
                 else:
                     self.pool.append((txid, vout, address, value))
 
@@ -165,7 +168,7 @@ class BtcChain:
                 progress(height)
 
     def _write_block(self, sink, height: int) -> None:
-        block_hash = self.rng.bytes(32).hex()
+        block_hash = f"{self.rng.getrandbits(256):064x}"
         timestamp = self.world.btc_time(height)
         lines = []
         for index, tx in enumerate(self.block):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -10,6 +12,7 @@ from Crypto.Hash import keccak
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 # HEX_PAIRS[b] = the two ASCII hex digits of byte b
 HEX_PAIRS = np.stack([_HEX_DIGITS[np.arange(256) >> 4], _HEX_DIGITS[np.arange(256) & 15]], axis=1)
+HEX_PAIRS16 = np.ascontiguousarray(HEX_PAIRS).view(np.uint16).ravel()  # one lookup per byte
 
 TOPIC_TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 TOPIC_TORNADO_DEPOSIT = "0xa945e51eec50ab98c161376f0db4cf2aeba3ec92755fe2fcd388bdbbb80ff196"
@@ -26,13 +29,14 @@ def keccak256(data: bytes) -> bytes:
 def hex_matrix(rows: np.ndarray, prefix: str = "0x") -> pa.Array:
     """Lower-case hex strings (with `prefix`) of each row of a (n, k) uint8 matrix, as an Arrow array."""
     n, k = rows.shape
-    digits = HEX_PAIRS[rows].reshape(n, 2 * k)
-    if prefix:
-        head = np.frombuffer(prefix.encode(), dtype=np.uint8)
-        digits = np.concatenate([np.broadcast_to(head, (n, len(head))), digits], axis=1)
-    width = digits.shape[1]
-    fixed = np.ascontiguousarray(digits).view(f"S{width}").ravel()
-    return pc.cast(pa.array(fixed, type=pa.binary()), pa.string())
+    p = len(prefix)
+    width = p + 2 * k
+    digits = np.empty((n, width), dtype=np.uint8)
+    if p:
+        digits[:, :p] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    digits[:, p:] = HEX_PAIRS16[rows].view(np.uint8).reshape(n, 2 * k)
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(digits))
 
 
 def random_hex(rng: np.random.Generator, n: int, nbytes: int, prefix: str = "0x") -> pa.Array:
@@ -79,14 +83,18 @@ def abi_string_tail(text: str) -> str:
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
+_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_POLY_TABLE = [0] * 32
+for _top in range(32):
+    for _i in range(5):
+        if (_top >> _i) & 1:
+            _POLY_TABLE[_top] ^= _GEN[_i]
+
+
 def _polymod(values: list[int]) -> int:
-    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
     chk = 1
     for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            chk ^= gen[i] if ((top >> i) & 1) else 0
+        chk = ((chk & 0x1FFFFFF) << 5 ^ v) ^ _POLY_TABLE[chk >> 25]
     return chk
 
 
@@ -114,6 +122,7 @@ def p2wpkh_address(program: bytes, hrp: str = "bc") -> str:
     return hrp + "1" + "".join(_CHARSET[d] for d in data + checksum)
 
 
+@lru_cache(maxsize=1 << 18)
 def p2wpkh_program(address: str) -> bytes:
     """The 20-byte witness program of a bech32 P2WPKH address (checksum not verified: our own output)."""
     data = [_CHARSET.index(c) for c in address[address.rindex("1") + 1:-6]]

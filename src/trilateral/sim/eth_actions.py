@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from trilateral.sim.encoding import (
     SELECTOR_ERC20_TRANSFER,
     SELECTOR_THOR_DEPOSIT,
@@ -23,7 +21,7 @@ SELECTOR_TORNADO_WITHDRAW = "0x21a0adb6"  # withdraw(address,bytes,bytes32,bytes
 SELECTOR_SWAP_TOKEN_IN = "0x18cbafe5"
 
 
-def tx_hash(rng: np.random.Generator) -> str:
+def tx_hash(rng) -> str:
     return "0x" + rng.bytes(32).hex()
 
 

@@ -27,12 +27,12 @@ from trilateral.sim.encoding import (
 from trilateral.sim.eth_background import decimal_text, scaled_words
 from trilateral.sim.eth_tables import EthTx
 from trilateral.sim.ledger import Ledger
-from trilateral.sim.world import MIXER_POOLS, TOKENS, World
+from trilateral.sim.world import MIXER_POOLS, TOKENS, World, fast_rng
 
 DENOMINATIONS = sorted(MIXER_POOLS)
 DENOMINATION_SHARES = np.array([0.40, 0.35, 0.20, 0.05])
 USDT = TOKENS[1]
-HONEST_EVENT_SHARE = 0.025  # of all transfers
+HONEST_EVENT_SHARE = 0.012  # of all transfers
 
 
 @dataclass
@@ -80,12 +80,14 @@ class HonestActivity:
         heapq.heappush(self.pending, (block, self.sequence, action))
 
     def chunk(self, b0: int, b1: int, chunk: int) -> list[EthTx]:
-        rng = np.random.default_rng([self.seed, 3, chunk])
+        draws = np.random.default_rng([self.seed, 3, chunk])
+        rng = fast_rng(self.seed, 3, chunk)
         out: list[EthTx] = []
-        n = int(rng.poisson(self.rate * (b1 - b0)))
-        blocks = np.sort(rng.integers(max(b0, self.first_block), b1, size=n)) if b1 > self.first_block else []
-        for block in blocks:
-            user = self.world.retail[int(np.searchsorted(self.cdf, rng.random()))]
+        n = int(draws.poisson(self.rate * (b1 - b0)))
+        blocks = np.sort(draws.integers(max(b0, self.first_block), b1, size=n)).tolist()
+        users = np.searchsorted(self.cdf, draws.random(n)).tolist()
+        for block, u in zip(blocks, users, strict=True):
+            user = self.world.retail[u]
             r = rng.random()
             if r < 0.70:
                 self._deposit(rng, int(block), user, out)
@@ -126,7 +128,7 @@ class HonestActivity:
 
     def _mix(self, rng, block: int, user: str, out: list) -> None:
         world, ledger = self.world, self.ledger
-        denomination = DENOMINATIONS[int(rng.choice(4, p=DENOMINATION_SHARES))]
+        denomination = rng.choices(DENOMINATIONS, weights=DENOMINATION_SHARES)[0]
         if ledger.balance("ethereum", user, "ETH") < denomination:
             denomination = DENOMINATIONS[0]
             if ledger.balance("ethereum", user, "ETH") < denomination:

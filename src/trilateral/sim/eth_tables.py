@@ -149,6 +149,7 @@ class EthWriter:
             for name, cols in FILES.items()}
         self._parent = "0x" + "00" * 32
         self.rows = {name: 0 for name in FILES}
+        self.value_transfers = 0  # transactions with value > 0, token transfers, internal calls
 
     def _write(self, name: str, columns: dict[str, pa.Array]) -> None:
         cols = FILES[name]
@@ -176,6 +177,7 @@ class EthWriter:
         order = _order(tx["block"], tx["index"])
         tx = {k: pc.take(v, order) for k, v in tx.items()}
         n = len(tx["hash"])
+        self.value_transfers += n - pc.sum(pc.equal(tx["value"], "0")).as_py() + len(tt["hash"]) + len(trace["hash"])
         gas_used = tx["gas"]
         self._write("transactions", {
             "hash": tx["hash"], "nonce": pc.bit_wise_and(tx["index"], 1023), "block_hash": block_hash_of(tx["block"]),

@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ from trilateral.sim.scenarios import SCENARIOS
 from trilateral.sim.thorchain import write_actions
 from trilateral.sim.world import GWEI, TOKENS, build_world
 
-EVENTS_PER_CHUNK = 250_000
+EVENTS_PER_CHUNK = 150_000
 FUNDING_PER_BLOCK = 3_000
 BTC_SHARE = 0.05
 MIN_TRANSFERS = 5_000
@@ -111,6 +112,9 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
     plan_events = sorted(plan.events, key=lambda e: e.block)
     leaf_counters: dict[str, int] = {}
     cursor = 0
+    # CSV writing (pyarrow, GIL released) of chunk c overlaps drawing chunk c+1; at most two in memory
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = None
     for (c, b0, b1), n in zip(chunks, per_chunk, strict=True):
         core = draw_core(world, layout, cdf, seed, c, b0, b1, n)
         tx, tt, log, trace, (tx_base, log_base) = to_columns(world, layout, core, seed, c)
@@ -121,15 +125,21 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
         events.sort(key=lambda e: e.block)
         eth_actions.assign_leaf_indexes(events, leaf_counters)
         ev = events_to_columns(events, tx_base, log_base, world)
-        writer.write_chunk(b0, b1, concat_columns([tx, ev["tx"]]), concat_columns([tt, ev["tt"]]),
-                           concat_columns([log, ev["log"]]), concat_columns([trace, ev["trace"]]))
+        if pending is not None:
+            pending.result()
+        pending = pool.submit(writer.write_chunk, b0, b1, concat_columns([tx, ev["tx"]]),
+                              concat_columns([tt, ev["tt"]]), concat_columns([log, ev["log"]]),
+                              concat_columns([trace, ev["trace"]]))
         progress("ethereum", 0.1 + 0.6 * (c + 1) / len(chunks))
+    if pending is not None:
+        pending.result()
+    pool.shutdown()
     writer.close()
 
     # Bitcoin
     (out / "bitcoin").mkdir()
-    btc_rng = np.random.default_rng([seed, 6])
-    chain = BtcChain(world, btc_rng, out / "bitcoin" / "transactions.json", int(transfers * BTC_SHARE / 2))
+    chain = BtcChain(world, seed, out / "bitcoin" / "transactions.json", int(transfers * BTC_SHARE / 2))
+    btc_rng = chain.rng
     launderer = BtcLaunderer(chain, ledger, truth)
     swaps = honest.bridges + plan.bridges
     vault_need = sum(btc_out_sats(s.wei)[0] + 2_000 for s in swaps) + 10**8
@@ -158,7 +168,7 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
     write_incident(out, scenario.name, scenario.summary, seed, truth.theft_time or world.eth_time(0),
                    document["stolen"])
     (out / "ground_truth.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-    written = writer.rows["transactions"] + writer.rows["token_transfers"] + writer.rows["traces"]
+    written = writer.value_transfers
     progress("done", 1.0)
     return {"scenario": scenario.name, "seed": seed, "transfers_requested": transfers,
             "transfers_written": written + chain.outputs_written,

@@ -91,9 +91,12 @@ class GroundTruth:
     def document(self, ledger: Ledger, decimals: dict[str, int]) -> dict:
         """The ground_truth.json document (amounts as decimal strings of base units)."""
         dormant = []
+        assets_of: dict = defaultdict(set)
+        for chain, address, asset in ledger.balances:
+            assets_of[chain, address].add(asset)
         for chain, addresses in self.thief_addresses.items():
             for address in addresses:
-                for asset in sorted({k[2] for k in ledger.balances if k[:2] == (chain, address)}):
+                for asset in sorted(assets_of[chain, address]):
                     left = ledger.balance(chain, address, asset)
                     if left > 0:
                         dormant.append({"chain": chain, "address": address, "asset": asset,
