@@ -40,6 +40,7 @@ class TraceOptions:
     after: int | None = None
     mixer_min_confidence: float = 0.5
     mixer_window: int = 30 * 86_400
+    dust_fraction: float = 1e-5  # transfers below this share of an asset's stolen amount are not followed
     progress: Callable[[str], None] | None = None
 
 
@@ -191,21 +192,29 @@ class Tracer:
                     reach[a] = min(reach[a], inj.timestamp)
 
         withdrawals_by_pool: dict[int, list[int]] = defaultdict(list)
+        deposits_by_pool: dict[int, list[int]] = defaultdict(list)
+        ev["from_id"] = events.column("from_id").to_pylist()
         for k, e in enumerate(ev["event"]):
             if e == "tornado_withdrawal":
                 withdrawals_by_pool[ev["contract_id"][k]].append(k)
+            elif e == "tornado_deposit":
+                deposits_by_pool[ev["contract_id"][k]].append(k)
+        dust = _dust_thresholds(graph, seed_ids, tx_rows, work.injections, inj_ids, store.assets(chain),
+                                options.dust_fraction)
         checked = np.zeros(graph.n_addresses, dtype=bool)
         seed_reach()
         for _ in range(50):
-            time_respecting_reach(graph.from_id, graph.to_id, graph.timestamp, graph.tx_key, kind, reach)
+            time_respecting_reach(graph.from_id, graph.to_id, graph.timestamp, graph.tx_key, kind, reach,
+                                  graph.amount, graph.asset_id, dust)
             grew = False
-            for pool, ks in withdrawals_by_pool.items():  # a reached pool reaches its later withdrawers
-                if reach[pool] < NEVER:
-                    for k in ks:
-                        t, to = ev["timestamp"][k], ev["to_id"][k]
-                        if reach[pool] <= t <= reach[pool] + options.mixer_window and reach[to] > t:
-                            reach[to] = t
-                            grew = True
+            for pool, ks in withdrawals_by_pool.items():
+                if reach[pool] == NEVER or not _anonymity_allows(pool, deposits_by_pool, ev, reach, options):
+                    continue  # withdrawers already reached (gas funding, reuse) need no expansion
+                for k in ks:  # the pool's tainted share could link any later withdrawal
+                    t, to = ev["timestamp"][k], ev["to_id"][k]
+                    if reach[pool] <= t <= reach[pool] + options.mixer_window and reach[to] > t:
+                        reach[to] = t
+                        grew = True
             new = np.flatnonzero((reach < NEVER) & ~checked)
             checked[new] = True
             new_roles = False
@@ -277,6 +286,42 @@ class Tracer:
                            {a: t for a, t in seed_ids.items()}, set(work.tx_seeds), withdrawals,
                            dict(links_by_tx), injections, dict(deposit_times))
         return run_account_pass(acc, result, options.mixer_min_confidence, options.mixer_window)
+
+
+def _dust_thresholds(graph: AccountGraph, seed_ids: dict[int, int], tx_rows, injections: list[Injection],
+                     inj_ids: list[int], assets, fraction: float) -> np.ndarray:
+    """Per asset id: the smallest transfer the reach follows, `fraction` of the stolen amount of that
+    asset (0 for assets not stolen, which only swaps can taint)."""
+    n_assets = max([int(a) for a in assets.column("asset_id").to_pylist()] + [int(graph.asset_id.max(initial=0))]) + 1
+    stolen = np.zeros(n_assets, dtype=np.float64)
+    if seed_ids:
+        ids = np.fromiter(seed_ids, dtype=np.int64)
+        after = np.fromiter(seed_ids.values(), dtype=np.int64)
+        lookup = dict(zip(ids.tolist(), after.tolist(), strict=True))
+        mask = np.isin(graph.to_id, ids)
+        for k in np.flatnonzero(mask):
+            if graph.timestamp[k] >= lookup[int(graph.to_id[k])]:
+                stolen[graph.asset_id[k]] += graph.amount[k]
+    if tx_rows.num_rows:
+        for a, v in zip(tx_rows.column("asset_id").to_pylist(), tx_rows.column("amount").to_pylist(), strict=True):
+            stolen[int(a)] += float(v)
+    for inj, a in zip(injections, inj_ids, strict=True):
+        if a >= 0:
+            stolen[0] += float(inj.amount)  # bridge exits arrive in the native asset in practice
+    return stolen * fraction
+
+
+def _anonymity_allows(pool: int, deposits_by_pool: dict[int, list[int]], ev: dict, reach: np.ndarray,
+                      options: TraceOptions) -> bool:
+    """Whether deposits from reached addresses are a large enough share of the pool's deposits for a
+    withdrawal without other evidence to reach the link threshold (trace.mixers)."""
+    ks = deposits_by_pool.get(pool, [])
+    if not ks:
+        return False
+    start = int(reach[pool])
+    window = [k for k in ks if start <= ev["timestamp"][k] <= start + options.mixer_window]
+    mine = sum(1 for k in window if ev["from_id"][k] is not None and reach[ev["from_id"][k]] <= ev["timestamp"][k])
+    return bool(window) and mine / len(window) >= options.mixer_min_confidence
 
 
 def _bridge_link(lk: dict) -> BridgeLink:

@@ -29,6 +29,8 @@ class AccountGraph:
     from_id: np.ndarray
     to_id: np.ndarray
     n_addresses: int
+    amount: np.ndarray  # float64 approximation, only to skip dust in the reach sweep
+    asset_id: np.ndarray
 
     def __len__(self) -> int:
         return int(self.timestamp.shape[0])
@@ -45,22 +47,24 @@ def load_account_graph(store: ChainStore, chain: str, since: int) -> AccountGrap
     n_addresses = len(store._dictionary(chain)[0])  # dense ids: the dictionary's length
     if not files:
         empty = np.zeros(0, dtype=np.int64)
-        return AccountGraph(chain, since, empty, empty, empty, empty, n_addresses)
+        return AccountGraph(chain, since, empty, empty, empty, empty, n_addresses, np.zeros(0), np.zeros(0, np.int32))
     con = _connect()
     try:
         cols = con.sql(
             f"SELECT timestamp, (block_number << {TX_SHIFT}) | CAST(greatest(tx_index, 0) AS BIGINT) AS tx_key, "
-            f"from_id, to_id FROM read_parquet({json.dumps(files)}) WHERE timestamp >= {int(since)}"
+            "from_id, to_id, asset_id, CAST(amount_hi AS DOUBLE) * 18446744073709551616.0 + CAST(amount_lo AS DOUBLE) "
+            f"AS amount FROM read_parquet({json.dumps(files)}) WHERE timestamp >= {int(since)}"
         ).fetchnumpy()
     finally:
         con.close()
     ts, key = np.asarray(cols["timestamp"], np.int64), np.asarray(cols["tx_key"], np.int64)
     frm, to = np.asarray(cols["from_id"], np.int64), np.asarray(cols["to_id"], np.int64)
+    amount, asset = np.asarray(cols["amount"], np.float64), np.asarray(cols["asset_id"], np.int32)
     if ts.size > 1 and (np.any(np.diff(key) < 0) or np.any(np.diff(ts) < 0)):
         order = np.lexsort((key, ts))
-        ts, key, frm, to = ts[order], key[order], frm[order], to[order]
-    return AccountGraph(chain, since, ts, key, frm, to, max(n_addresses, int(max(frm.max(initial=-1),
-                                                                                to.max(initial=-1))) + 1))
+        ts, key, frm, to, amount, asset = ts[order], key[order], frm[order], to[order], amount[order], asset[order]
+    n = max(n_addresses, int(max(frm.max(initial=-1), to.max(initial=-1))) + 1)
+    return AccountGraph(chain, since, ts, key, frm, to, n, amount, asset)
 
 
 def load_account_rows(store: ChainStore, chain: str, since: int, plain_ids: np.ndarray) -> AccountRows:
@@ -102,12 +106,15 @@ def tx_seed_rows(store: ChainStore, chain: str, tx_hashes: list[str]) -> pa.Tabl
     files = store.files(chain, "transfers")
     if not files or not tx_hashes:
         return pa.table({"timestamp": pa.array([], pa.int64()), "from_id": pa.array([], pa.int64()),
-                         "to_id": pa.array([], pa.int64()), "tx_hash": pa.array([], pa.string())})
+                         "to_id": pa.array([], pa.int64()), "tx_hash": pa.array([], pa.string()),
+                         "asset_id": pa.array([], pa.int32()), "amount": pa.array([], pa.float64())})
     con = _connect()
     try:
         con.register("seeds", pa.table({"h": pa.array([h.lower() for h in tx_hashes])}))
         return con.sql(
-            f"SELECT timestamp, from_id, to_id, tx_hash FROM read_parquet({json.dumps(files)}) "
+            "SELECT timestamp, from_id, to_id, tx_hash, asset_id, "
+            "CAST(amount_hi AS DOUBLE) * 18446744073709551616.0 + CAST(amount_lo AS DOUBLE) AS amount "
+            f"FROM read_parquet({json.dumps(files)}) "
             "WHERE tx_hash IN (SELECT h FROM seeds)").to_arrow_table()
     finally:
         con.close()
