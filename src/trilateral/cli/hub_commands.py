@@ -87,7 +87,8 @@ def intel_import(file: Path = typer.Argument(..., help="STIX 2.1 bundle (JSON)."
 
     if not file.is_file():
         raise InputError(f"{file}: no such file")
-    with _hub() as hub, Progress(console=_stderr_console(), transient=True) as bar:
+    console = _stderr_console()
+    with _hub() as hub, Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         principal = hub.principal(as_code)
         task = bar.add_task(f"validating {file.name}", total=None)
         result = hub.submit(principal, file.read_bytes(), collection=collection, source=str(file),

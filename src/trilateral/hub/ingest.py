@@ -25,7 +25,6 @@ from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, effective_tlp
 from trilateral.hub import audit
 from trilateral.hub.database import AUDIT_LOCK_KEY, writing
-from trilateral.hub.observables import observables_of
 from trilateral.hub.recipients import recipients_of
 from trilateral.hub.schema import (
     correlations,
@@ -35,7 +34,6 @@ from trilateral.hub.schema import (
     status_details,
     statuses,
 )
-from trilateral.hub.stixcheck import check_object
 from trilateral.hub.types import SubmitResult, from_micros, parse_timestamp, to_micros
 
 BATCH_SIZE = 5000
@@ -110,6 +108,11 @@ def load_payload(payload: bytes | str | dict | list, source: str | None, setting
 
 def prepare(position: int, obj: Any) -> Prepared | Failure:
     """Validate one object and compute the columns the policy and correlation need."""
+    # Imported here: stix2-validator's import costs seconds (jsonschema format grammars), and
+    # commands that never validate (member list, audit verify, export) should not pay it.
+    from trilateral.hub.observables import observables_of
+    from trilateral.hub.stixcheck import check_object
+
     if not isinstance(obj, dict):
         return Failure(position, None, None, f"object {position}: not a JSON object")
     stix_id, stix_type = obj.get("id"), obj.get("type")
