@@ -97,6 +97,7 @@ def connect_duckdb(spill_dir: Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit='{os.environ.get('TRILATERAL_DUCKDB_MEMORY', '2GB')}'")
     con.execute(f"SET temp_directory='{spill_dir}'")
     con.execute("SET preserve_insertion_order=false")
+    con.execute("SET enable_progress_bar=false")  # stdout belongs to --json output
     return con
 
 

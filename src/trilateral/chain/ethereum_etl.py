@@ -302,12 +302,14 @@ class EtlIngest:
         con.execute(f"""INSERT INTO bts SELECT block_number, timestamp, block_hash FROM {self.writer.scan_sql('blocks')}
             WHERE block_number IN (SELECT bn FROM token_transfers UNION SELECT bn FROM traces
                                    EXCEPT SELECT block_number FROM bts)""")
+        self._assign_assets(con, batch)
         con.execute("""CREATE TEMP TABLE moves AS
             SELECT bn, tx_hash, tx_index, -1 AS log_index, 'native' AS kind, fa, ta, 0 AS asset_id, v
             FROM transactions WHERE problem IS NULL AND v > 0 AND coalesce(status, '1') <> '0' AND ta IS NOT NULL
             UNION ALL
-            SELECT t.bn, t.tx_hash, coalesce(x.tx_index, -1), t.log_index, 'token', t.fa, t.ta, NULL, t.v
+            SELECT t.bn, t.tx_hash, coalesce(x.tx_index, -1), t.log_index, 'token', t.fa, t.ta, a.asset_id, t.v
             FROM token_transfers t LEFT JOIN transactions x ON x.tx_hash = t.tx_hash
+            JOIN asset_map a ON a.contract = t.contract
             WHERE t.problem IS NULL AND t.v > 0
             UNION ALL
             SELECT t.bn, t.tx_hash, coalesce(x.tx_index, -1),
@@ -318,8 +320,8 @@ class EtlIngest:
             WHERE t.problem IS NULL AND t.v > 0 AND t.status = '1' AND coalesce(t.trace_address, '') <> ''
               AND t.trace_type IN ('call', 'create', 'suicide')
               AND coalesce(t.call_type, 'call') NOT IN ('delegatecall', 'staticcall', 'callcode')""")
-        con.execute(f"DELETE FROM moves WHERE NOT ({done})")
-        self._assign_assets(con, batch)
+        if self.writer.block_ranges():
+            con.execute(f"DELETE FROM moves WHERE NOT ({done})")
         missing_ts = con.execute("""SELECT DISTINCT m.bn FROM moves m ANTI JOIN bts b ON b.block_number = m.bn
                                     ORDER BY 1 LIMIT 20""").fetchall()
         if missing_ts:
@@ -368,9 +370,6 @@ class EtlIngest:
         rows = [(c, a["asset_id"]) for c, a in by_contract.items()]
         if rows:
             con.executemany("INSERT INTO asset_map VALUES (?, ?)", rows)
-        con.execute("""UPDATE moves SET asset_id = a.asset_id FROM token_transfers t, asset_map a
-            WHERE moves.kind = 'token' AND t.tx_hash = moves.tx_hash AND t.log_index = moves.log_index
-              AND a.contract = t.contract""")
 
     def _events(self, con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
         if "logs" not in files:

@@ -23,6 +23,12 @@ TRANSFER_ORDER = ("block_number, tx_index, CASE WHEN log_index = -1 THEN 0 WHEN 
                   "abs(log_index)")
 
 
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar=false")  # stdout belongs to --json output
+    return con
+
+
 def _iso(ts: int | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -60,7 +66,7 @@ class ChainStore:
         return [str(self.root / name / f) for f in manifest["tables"].get(table, [])]
 
     def _query(self, sql: str) -> pa.Table:
-        con = duckdb.connect()
+        con = _duckdb()
         try:
             return con.sql(sql).to_arrow_table()
         finally:
@@ -156,7 +162,7 @@ class ChainStore:
     # ---- DuckDB -------------------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
         """In-memory DuckDB with views <chain>_<table> (and crosschain_links) over committed parts."""
-        con = duckdb.connect()
+        con = _duckdb()
         for chain in self.chains():
             model = self.model(chain)
             for table, schema in tables_of(model).items():

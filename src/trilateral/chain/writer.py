@@ -163,14 +163,14 @@ class TableWriter:
         """Write the rows of `sql` (columns in the table's order) as a staged part; returns the row count."""
         from trilateral.chain.schema import select_list
 
-        n = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-        if n == 0:
-            return 0
         tmp, final = self.new_part(table)
-        con.execute(f"COPY (SELECT {select_list(self.tables[table])} FROM ({sql})) TO '{tmp}' "
-                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)")
+        n = con.execute(f"COPY (SELECT {select_list(self.tables[table])} FROM ({sql})) TO '{tmp}' "
+                        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 262144)").fetchone()[0]
+        if n == 0:
+            tmp.unlink(missing_ok=True)
+            return 0
         staged[final] = tmp
-        return n
+        return int(n)
 
     def write_arrow_part(self, table: str, data: pa.Table, staged: dict[str, Path]) -> int:
         if data.num_rows == 0:
