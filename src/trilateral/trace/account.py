@@ -87,6 +87,7 @@ class _AccountPass:
         self.gas_funded: dict[int, int] = {}  # address -> time it got native value from a tainted address
         self.outgoing: list[Injection] = []
         self.row_taint: dict[tuple[str, int], Taint] = {}  # injections riding on existing rows
+        self.withdrawal_rows = {(w.tx_hash, w.to) for w in chain.withdrawals if w.amount}
 
     # -- helpers -------------------------------------------------------------------------------
     def text(self, address: int) -> str:
@@ -159,7 +160,8 @@ class _AccountPass:
 
     def transfer(self, i: int) -> None:
         rows = self.c.rows
-        if _kind(self.c.roles, int(rows.from_id[i])) == "mixer" and self.c.withdrawals:
+        if (rows.tx_hash[i], int(rows.to_id[i])) in self.withdrawal_rows and \
+                _kind(self.c.roles, int(rows.from_id[i])) == "mixer":
             return  # a withdrawal's payout: delivered by its withdrawal event
         amount = rows.amount[i]
         taint = self.send_taint(i)
@@ -270,7 +272,10 @@ class _AccountPass:
     # -- mixers --------------------------------------------------------------------------------
     def withdrawal(self, w: MixerWithdrawal) -> None:
         linked = self.mixers.withdraw(w, self.touched, self.gas_funded)
-        if linked is None:
+        if linked is None:  # not linked: the payout still arrives, clean
+            if w.amount:
+                self.deliver(w.timestamp, w.tx_hash, w.pool, w.to, self.c.rows.native_asset, w.amount, NO_TAINT,
+                             "mixer")
             return
         taint, link = linked
         link["to"] = self.text(w.to)

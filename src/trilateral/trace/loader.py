@@ -39,6 +39,7 @@ class AccountGraph:
 def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.sql("SET preserve_insertion_order = true")
+    con.sql("SET enable_progress_bar = false")  # stdout belongs to --json output
     return con
 
 
