@@ -26,11 +26,11 @@ from trilateral.sim.btc_chain import BtcChain
 from trilateral.sim.btc_laundering import BtcLaunderer
 from trilateral.sim.eth_background import (
     TRANSFERS_PER_EVENT,
+    ZipfSampler,
     draw_core,
     layout_of,
     payer_totals,
     to_columns,
-    zipf_cdf,
 )
 from trilateral.sim.eth_events import HONEST_EVENT_SHARE, HonestActivity, btc_out_sats, funding_columns
 from trilateral.sim.eth_tables import EthWriter, concat_columns, events_to_columns
@@ -93,12 +93,12 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
     chunks = [(c, b0, min(world.eth_blocks, b0 + chunk_blocks))
               for c, b0 in enumerate(range(first_bg, world.eth_blocks, chunk_blocks))]
     per_chunk = [int(n_events * (b1 - first_bg) / span) - int(n_events * (b0 - first_bg) / span) for _, b0, b1 in chunks]
-    cdf = zipf_cdf(layout.n_users, 1.1, world_rng)
+    sampler = ZipfSampler(layout.n_users, 1.1, world_rng)
 
     # pass 1: what every background payer will send (array units: gwei for 18 decimals)
     totals = np.zeros((layout.size, len(TOKENS)), dtype=np.uint64)
     for (c, b0, b1), n in zip(chunks, per_chunk, strict=True):
-        payer_totals(draw_core(world, layout, cdf, seed, c, b0, b1, n), layout, totals)
+        payer_totals(draw_core(world, layout, sampler, seed, c, b0, b1, n), layout, totals)
         progress("plan", (c + 1) / len(chunks) * 0.1)
     for asset_id, wei in plan.pool_reserve_wei.items():
         totals[layout.n_users + len(layout.hot) + asset_id - 1, 0] += np.uint64(wei // GWEI + 1)
@@ -116,7 +116,7 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
     pool = ThreadPoolExecutor(max_workers=1)
     pending = None
     for (c, b0, b1), n in zip(chunks, per_chunk, strict=True):
-        core = draw_core(world, layout, cdf, seed, c, b0, b1, n)
+        core = draw_core(world, layout, sampler, seed, c, b0, b1, n)
         tx, tt, log, trace, (tx_base, log_base) = to_columns(world, layout, core, seed, c)
         events = honest.chunk(b0, b1, c)
         while cursor < len(plan_events) and plan_events[cursor].block < b1:

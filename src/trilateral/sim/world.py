@@ -73,6 +73,15 @@ def btc_address(rng: np.random.Generator) -> str:
     return p2wpkh_address(rng.bytes(20))
 
 
+def btc_addresses(rng: np.random.Generator, n: int) -> list[str]:
+    raw = rng.bytes(20 * n)
+    return [p2wpkh_address(raw[20 * i:20 * i + 20]) for i in range(n)]
+
+
+def eth_addresses(rng: np.random.Generator, n: int) -> list[str]:
+    return random_hex(rng, n, 20).to_pylist()
+
+
 @dataclass
 class World:
     """Every named participant, the block clocks of both chains and the background account table."""
@@ -122,11 +131,9 @@ def build_world(seed: int, transfers: int, rng: np.random.Generator) -> World:
     exchanges = []
     n_deposits = int(min(20_000, max(30, transfers // 500)))
     for ex_id, label, juris, weight in EXCHANGES:
-        ex = Exchange(ex_id, label, juris, weight,
-                      eth_hot=[random_hex_one(rng, 20) for _ in range(2)],
-                      btc_hot=[btc_address(rng)])
-        ex.eth_deposits = [random_hex_one(rng, 20) for _ in range(n_deposits * weight)]
-        ex.btc_deposits = [btc_address(rng) for _ in range(max(10, min(1_000, n_deposits // 4)) * weight)]
+        ex = Exchange(ex_id, label, juris, weight, eth_hot=eth_addresses(rng, 2), btc_hot=btc_addresses(rng, 1))
+        ex.eth_deposits = eth_addresses(rng, n_deposits * weight)
+        ex.btc_deposits = btc_addresses(rng, max(10, min(1_000, n_deposits // 4)) * weight)
         exchanges.append(ex)
     n_users = int(min(200_000, max(1_000, transfers // 50)))
     n_retail = int(min(50_000, max(300, transfers // 200)))
@@ -135,15 +142,15 @@ def build_world(seed: int, transfers: int, rng: np.random.Generator) -> World:
         seed=seed, transfers=transfers, eth_blocks=eth_blocks, eth_interval=interval, btc_blocks=btc_blocks,
         exchanges=exchanges,
         dex_pools={t.asset_id: random_hex_one(rng, 20) for t in TOKENS[1:]},
-        relayers=[random_hex_one(rng, 20) for _ in range(5)],
+        relayers=eth_addresses(rng, 5),
         thor_eth_vault=random_hex_one(rng, 20),
         thor_btc_vault=btc_address(rng),
         faucet=random_hex_one(rng, 20),
         victim_eth=random_hex_one(rng, 20),
         victim_btc=btc_address(rng),
         users=random_hex(rng, n_users, 20),
-        retail=[random_hex_one(rng, 20) for _ in range(n_retail)],
-        btc_users=[btc_address(rng) for _ in range(n_btc_users)],
+        retail=eth_addresses(rng, n_retail),
+        btc_users=btc_addresses(rng, n_btc_users),
         block_hashes=np.frombuffer(rng.bytes(32 * eth_blocks), dtype=np.uint8).reshape(eth_blocks, 32),
     )
 
