@@ -91,3 +91,12 @@ def test_concurrent_writers_keep_one_chain(hub: Hub, people, database_url) -> No
     seqs = [e.seq for e in entries(hub)]
     assert seqs == list(range(1, len(seqs) + 1))
     assert hub.audit_verify().ok
+
+
+def test_listing_correlations_of_red_objects_is_recorded(hub: Hub, people) -> None:
+    red = indicator("192.0.2.77", Tlp.RED, recipients=["JP"])
+    hub.submit(people["US"], bundle(red))
+    hub.submit(people["JP"], bundle(indicator("192.0.2.77")))
+    assert len(hub.correlations(people["JP"])) == 1
+    last = entries(hub)[-1]
+    assert last.action == "read.correlations" and last.actor == "JP" and red["id"] in last.detail

@@ -142,3 +142,18 @@ def test_date_added_has_microseconds(hub: Hub, people) -> None:
     [rec] = hub.query(people["US"]).records
     assert rec.date_added == result.date_added
     assert parse_timestamp("2026-03-01T00:00:00.1234567Z").microsecond == 123456
+
+
+def test_standard_tlp_marking_definitions_in_a_bundle_are_not_stored(hub: Hub, people) -> None:
+    from trilateral.core.tlp import tlp2_marking_definition
+
+    marking = tlp2_marking_definition(Tlp.GREEN)
+    result = hub.submit(people["US"], bundle(marking, indicator()))
+    assert not result.failed and result.duplicates == [(marking["id"], marking["created"])]
+    assert [r.object["type"] for r in hub.query(people["US"]).records] == ["indicator"]
+
+
+def test_a_revoked_principal_cannot_act_by_code(hub: Hub, people) -> None:
+    hub.revoke("KR-UPBIT")
+    with pytest.raises(AuthenticationError, match="revoked"):
+        hub.principal("KR-UPBIT")

@@ -255,7 +255,9 @@ class Hub:
 
     def correlations(self, principal: Principal) -> list[Correlation]:
         with reading(self.engine) as conn:
-            return list_correlations(conn, principal)
+            found, sensitive = list_correlations(conn, principal)
+        self._audit_read(principal, "correlations", sensitive, None)
+        return found
 
     def count_visible(self, principal: Principal, collection: str | None = None) -> int:
         """How many stored versions the principal may read (for dashboards and the demo)."""

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
 from trilateral.core.settings import Settings
-from trilateral.core.tlp import Tlp, effective_tlp
+from trilateral.core.tlp import MARKING_ID_TO_TLP, Tlp, effective_tlp
 from trilateral.hub import audit
 from trilateral.hub.database import AUDIT_LOCK_KEY, writing
 from trilateral.hub.recipients import recipients_of
@@ -176,6 +176,12 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
             continue
         key = (item.stix_id, item.modified_us)
         version_text = item.version or ""
+        if item.stix_id in MARKING_ID_TO_TLP:  # the hub's policy is built on these; never replaced
+            details.append(_detail(status_id, item.position, item.stix_id, item.version, "duplicate",
+                                   "standard TLP marking-definition (built in, not stored)", item.tlp,
+                                   item.recipients))
+            result.duplicates.append((item.stix_id, version_text))
+            continue
         if key in existing:
             if existing[key] == item.content_hash:
                 details.append(_detail(status_id, item.position, item.stix_id, item.version, "duplicate",

@@ -64,7 +64,13 @@ def get_row(conn: sa.Connection, code: str) -> sa.Row:
 
 
 def get(conn: sa.Connection, code: str) -> Principal:
-    return _principal(get_row(conn, code))
+    """An active principal by code (revoked ones, and clients of revoked members, are refused)."""
+    row = get_row(conn, code)
+    if row.revoked_us is not None:
+        raise AuthenticationError(f"principal {row.code} is revoked")
+    if row.sponsor is not None and get_row(conn, row.sponsor).revoked_us is not None:
+        raise AuthenticationError(f"the sponsoring member of {row.code} is revoked")
+    return _principal(row)
 
 
 def add(conn: sa.Connection, code: str, name: str, client_of: str | None, actor: str) -> tuple[Principal, str]:
