@@ -58,22 +58,32 @@ def load(out: Path, chain_dir: Path) -> None:
 
 
 def score(findings: dict, truth: dict) -> dict[str, dict[str, float]]:
-    true = {False: defaultdict(int), True: defaultdict(int)}
+    """Per (chain, asset) and flag (non_mixer / mixer): value-weighted recall and precision; plus
+    `overall` per flag = the mean over assets that have ground truth (units differ between assets)."""
+    true = defaultdict(int)
     for o in truth["offramps"]:
-        true[bool(o["via_mixer"])][(o["chain"], o["address"], o["asset"])] += int(o["amount_base_units"])
-    found = {False: defaultdict(int), True: defaultdict(int)}
+        true[(bool(o["via_mixer"]), o["chain"], o["asset"], o["address"])] += int(o["amount_base_units"])
+    found = defaultdict(int)
     for o in findings["offramps"]:
-        key = (o["chain"], o["address"], o["asset"])
         mixed = int(o.get("via_mixer_base_units", "0"))
-        found[True][key] += mixed
-        found[False][key] += int(o["amount_base_units"]) - mixed
-    out = {}
-    for flag, name in ((False, "non_mixer"), (True, "mixer")):
-        t, f = true[flag], found[flag]
-        hit = sum(min(f.get(k, 0), v) for k, v in t.items())
-        out[name] = {"recall": hit / sum(t.values()) if t else float("nan"),
-                     "precision": hit / sum(f.values()) if sum(f.values()) else float("nan"),
-                     "true": sum(t.values()), "found": sum(f.values()), "hit": hit}
+        found[(True, o["chain"], o["asset"], o["address"])] += mixed
+        found[(False, o["chain"], o["asset"], o["address"])] += int(o["amount_base_units"]) - mixed
+    groups = {(f, c, a) for f, c, a, _ in true} | {(f, c, a) for (f, c, a, _), v in found.items() if v}
+    out: dict = {}
+    for flag, chain, asset in sorted(groups):
+        t = {k[3]: v for k, v in true.items() if k[:3] == (flag, chain, asset)}
+        f = {k[3]: v for k, v in found.items() if k[:3] == (flag, chain, asset) and v}
+        hit = sum(min(f.get(a, 0), v) for a, v in t.items())
+        out[f"{'mixer' if flag else 'non_mixer'}:{chain}:{asset}"] = {
+            "recall": hit / sum(t.values()) if t else float("nan"),
+            "precision": hit / sum(f.values()) if f else float("nan"), "true": sum(t.values()),
+            "found": sum(f.values())}
+    for name in ("non_mixer", "mixer"):
+        parts = [v for k, v in out.items() if k.startswith(name + ":") and v["true"]]
+        rec = [p["recall"] for p in parts]
+        prec = [p["precision"] for p in parts if p["precision"] == p["precision"]]
+        out[name] = {"recall": sum(rec) / len(rec) if rec else float("nan"),
+                     "precision": sum(prec) / len(prec) if prec else float("nan")}
     return out
 
 
@@ -109,6 +119,9 @@ def main() -> None:
                           f"P {s['non_mixer']['precision']:.3f} | mixer R {s['mixer']['recall']:.3f} "
                           f"P {s['mixer']['precision']:.3f} | trace {secs:.2f}s (generate+ingest {prep:.1f}s)",
                           flush=True)
+                    for k, v in s.items():
+                        if ":" in k:
+                            print(f"    {k:28s} R {v['recall']:.3f} P {v['precision']:.3f}")
     print("\nmean over seeds (value-weighted per run, then averaged):")
     groups = defaultdict(list)
     for r in rows:

@@ -10,6 +10,7 @@ import polars as pl
 from trilateral.trace.account import BridgeLink
 from trilateral.trace.loader import utxo_tables
 from trilateral.trace.model import Injection, Role, TraceResult
+from trilateral.trace.roles import DEPOSIT_CONFIDENCE, DEPOSIT_WINDOW
 from trilateral.trace.utxo_pass import UtxoChain, UtxoTx, run_utxo_pass
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def trace_utxo_chain(tracer: Tracer, chain: str, work: _ChainWork, result: Trace
                         roles.setdefault(o["address"], Role("bridge", None, "bridge"))
     result.reached_addresses += len(reached)
     txs = _utxo_txs(outputs, inputs, reached)
+    roles.update(_deposit_addresses(txs, roles, set(work.address_seeds)))
     result.subgraph_transfers += sum(len(t.outputs) for t in txs)
     result.decimals[(chain, "BTC")] = 8
     by_tx: dict[str, list[BridgeLink]] = {}
@@ -81,6 +83,34 @@ def trace_utxo_chain(tracer: Tracer, chain: str, work: _ChainWork, result: Trace
     utxo = UtxoChain(chain, "BTC" if chain == "bitcoin" else chain.upper(), txs, roles,
                      dict(work.address_seeds), set(work.tx_seeds), by_tx, list(work.injections))
     return run_utxo_pass(utxo, result)
+
+
+def _deposit_addresses(txs: list[UtxoTx], roles: dict[str, Role], seeds: set[str]) -> dict[str, Role]:
+    """Unlabelled addresses whose received outputs are all spent, within DEPOSIT_WINDOW, by
+    transactions paying only one exchange's labelled addresses: that exchange's deposit addresses."""
+    received: dict[str, int] = {}
+    for tx in txs:
+        for _, addr, _ in tx.outputs:
+            received[addr] = min(received.get(addr, tx.timestamp), tx.timestamp)
+    sweeps: dict[str, list[tuple[int, set]]] = {}
+    for tx in txs:
+        payees = {roles.get(addr) for _, addr, _ in tx.outputs}
+        entities = {r.entity if r is not None and r.kind == "exchange" else None for r in payees}
+        for addr in {a for _, _, a, _ in tx.inputs}:
+            sweeps.setdefault(addr, []).append((tx.timestamp, entities))
+    found: dict[str, Role] = {}
+    for addr, spends in sweeps.items():
+        if addr in roles or addr in seeds or addr not in received:
+            continue
+        entities = set().union(*(e for _, e in spends))
+        if len(entities) != 1 or None in entities:
+            continue
+        if min(t for t, _ in spends) - received[addr] > DEPOSIT_WINDOW:
+            continue
+        entity = next(iter(entities))
+        hot = next(r for r in roles.values() if r.kind == "exchange" and r.entity == entity)
+        found[addr] = Role("deposit", entity, hot.category, hot.jurisdiction, DEPOSIT_CONFIDENCE * hot.confidence)
+    return found
 
 
 def _utxo_txs(outputs: pl.DataFrame, inputs: pl.DataFrame, reached: set[str]) -> list[UtxoTx]:
