@@ -157,3 +157,13 @@ def test_a_revoked_principal_cannot_act_by_code(hub: Hub, people) -> None:
     hub.revoke("KR-UPBIT")
     with pytest.raises(AuthenticationError, match="revoked"):
         hub.principal("KR-UPBIT")
+
+
+def test_identical_resubmission_skips_revalidation(hub: Hub, people, monkeypatch) -> None:
+    from trilateral.hub import stixcheck
+
+    obj = indicator()
+    hub.submit(people["US"], bundle(obj))
+    monkeypatch.setattr(stixcheck, "check_object", lambda o: "must not be called")
+    again = hub.submit(people["US"], bundle(obj, indicator()))
+    assert again.duplicates == [(obj["id"], T0)] and len(again.failed) == 1

@@ -106,8 +106,13 @@ def load_payload(payload: bytes | str | dict | list, source: str | None, setting
     return items, bundle_id
 
 
-def prepare(position: int, obj: Any) -> Prepared | Failure:
-    """Validate one object and compute the columns the policy and correlation need."""
+def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = None) -> Prepared | Failure:
+    """Validate one object and compute the columns the policy and correlation need.
+
+    `known` holds (id, modified_us, content hash) of versions already stored in the collection: an
+    identical re-submission (a TAXII client retrying) is a duplicate and skips re-validation, since
+    those exact bytes were validated when first stored.
+    """
     # Imported here: stix2-validator's import costs seconds (jsonschema format grammars), and
     # commands that never validate (member list, audit verify, export) should not pay it.
     from trilateral.hub.observables import observables_of
@@ -133,15 +138,43 @@ def prepare(position: int, obj: Any) -> Prepared | Failure:
     if spec is None and "created" in obj:
         return Failure(position, stix_id, version, f"{stix_id}: no spec_version (STIX 2.1 objects with "
                        "'created' must say spec_version '2.1')", tlp, recipients)
+    body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    content_hash = hashlib.sha256(body).hexdigest()
+    modified_us = _version_micros(version)
+    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else None
+    prepared = Prepared(position=position, stix_id=stix_id, stix_type=stix_type, version=version,
+                        modified_us=modified_us or 0, tlp=tlp, recipients=recipients, content_hash=content_hash,
+                        body=body.decode(), ref_id=ref if isinstance(ref, str) else None)
+    if known and modified_us is not None and (stix_id, modified_us, content_hash) in known:
+        return prepared
     reason = check_object(obj)
+    if reason is None and modified_us is None:
+        reason = f"version timestamp {version!r} is not RFC 3339"
     if reason is not None:
         return Failure(position, stix_id, version, f"{stix_id}: {reason}", tlp, recipients)
-    body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else None
-    return Prepared(position=position, stix_id=stix_id, stix_type=stix_type, version=version,
-                    modified_us=to_micros(parse_timestamp(version)) if version else 0, tlp=tlp,
-                    recipients=recipients, content_hash=hashlib.sha256(body).hexdigest(), body=body.decode(),
-                    ref_id=ref if isinstance(ref, str) else None, observed=observables_of(obj))
+    prepared.observed = observables_of(obj)
+    return prepared
+
+
+def _version_micros(version: str | None) -> int | None:
+    if version is None:
+        return 0
+    try:
+        return to_micros(parse_timestamp(version))
+    except ValueError:
+        return None
+
+
+def known_versions(engine: sa.Engine, collection: str, items: list[Any]) -> set[tuple[str, int, str]]:
+    """(id, modified_us, content hash) of stored versions of the ids in `items`."""
+    ids = sorted({o["id"] for o in items if isinstance(o, dict) and isinstance(o.get("id"), str)})
+    known: set[tuple[str, int, str]] = set()
+    with engine.connect() as conn:
+        for i in range(0, len(ids), _IN_CHUNK):
+            rows = conn.execute(sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
+                                .where(objects.c.collection == collection, objects.c.stix_id.in_(ids[i:i + _IN_CHUNK])))
+            known.update((r.stix_id, r.modified_us, r.content_hash) for r in rows)
+    return known
 
 
 def create_status(engine: sa.Engine, principal: Principal, collection: str, total: int, source: str | None) -> str:
@@ -250,9 +283,10 @@ def submit(engine: sa.Engine, settings: Settings, principal: Principal, payload:
         payload = payload.read_bytes()
     items, bundle_id = load_payload(payload, source, settings)
     source_text = orjson.dumps({"file": source, "bundle": bundle_id}).decode() if (source or bundle_id) else None
+    known = known_versions(engine, collection, items)
     prepared: list[Prepared | Failure] = []
     for i, obj in enumerate(items):
-        prepared.append(prepare(i, obj))
+        prepared.append(prepare(i, obj, known))
         if progress is not None and (i + 1) % 1000 == 0:
             progress(i + 1, len(items))
     status_id = create_status(engine, principal, collection, len(items), source_text)
