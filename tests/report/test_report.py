@@ -159,6 +159,7 @@ def test_group_report_holds_only_what_every_member_may_read(hub: Hub, people: di
     assert "(JP, KR, US)" in text
 
 
+@pytest.mark.slow
 def test_pdf_pages_show_every_chart_non_blank(hub: Hub, people: dict[str, Principal], seeded: Seed,
                                               tmp_path: Path) -> None:
     import subprocess

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,12 @@ def quarterly_report(hub: Any, quarter: str | Quarter, audience: str, out_dir: P
 
     q = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
     prices = Prices.load(prices_path) if prices_path else None
+    started = time.perf_counter()
     who = resolve_audience(hub, audience)
     records = collect_records(hub, who, progress)
     correlations = collect_correlations(hub, who)
-    return write_report(records, q, out_dir, audience=who.description, is_group=who.is_group, prices=prices,
-                        correlations=correlations, pdf=pdf)
+    read = time.perf_counter() - started
+    result = write_report(records, q, out_dir, audience=who.description, is_group=who.is_group, prices=prices,
+                          correlations=correlations, pdf=pdf)
+    result.seconds = {"read": read, **result.seconds}
+    return result

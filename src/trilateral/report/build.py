@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -38,6 +39,7 @@ class ReportResult:
     figures: dict[str, Any]
     charts: dict[str, Path] = field(default_factory=dict)
     sources: Sources = field(default_factory=Sources)
+    seconds: dict[str, float] = field(default_factory=dict)   # per phase, for the benchmark
 
 
 def compute_figures(records: list[Record], quarter: Quarter, prices: Prices | None = None,
@@ -141,11 +143,21 @@ def write_report(records: list[Record], quarter: Quarter, out_dir: Path, *, audi
                  pdf: bool = True) -> ReportResult:
     """report.html (+ charts/) and report.pdf in `out_dir` for records the audience may read."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    clock, seconds = time.perf_counter(), {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name], clock = now - clock, now
+
     figures = compute_figures(records, quarter, prices, correlations)
     sources = all_sources(figures)
     tlp = document_tlp(sources)
+    lap("figures")
     chart_files = draw_charts(figures, out_dir / "charts")
+    lap("charts")
     text = render_html(figures, chart_files, out_dir, audience, tlp, prices, is_group)
+    lap("html")
     html_path = out_dir / "report.html"
     tmp = html_path.with_suffix(".html.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -158,4 +170,5 @@ def write_report(records: list[Record], quarter: Quarter, out_dir: Path, *, audi
         tmp_pdf = pdf_path.with_suffix(".pdf.tmp")
         weasyprint.HTML(string=text, base_url=str(out_dir)).write_pdf(str(tmp_pdf))
         tmp_pdf.replace(pdf_path)
-    return ReportResult(html_path, pdf_path, tlp, figures, chart_files, sources)
+    lap("pdf")
+    return ReportResult(html_path, pdf_path, tlp, figures, chart_files, sources, seconds)

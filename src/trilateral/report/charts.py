@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 # Okabe & Ito (2008), the colour-blind safe qualitative palette.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
-DPI = 160
+DPI = 130
 
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "font.family": "DejaVu Sans",
                      "axes.spines.top": False, "axes.spines.right": False})
@@ -28,7 +28,7 @@ def _save(fig: Any, path: Path) -> Path:
 
     with Image.open(path) as image:  # opaque RGB: no alpha mask in the PDF, smaller files
         rgb = image.convert("RGB")
-    rgb.save(path, optimize=True)
+    rgb.save(path)
     return path
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
+from trilateral.hub.policy import ObjectMeta, may_read
+from trilateral.hub.recipients import recipients_of
 from trilateral.report.records import Record
 from trilateral.report.stix import principal_of, query_all
 
@@ -49,20 +51,29 @@ def resolve_audience(hub: Any, code: str) -> Audience:
 
 
 def collect_records(hub: Any, audience: Audience, progress: Any = None) -> list[Record]:
-    """Last versions the audience may read; for a group, those every member may read (same version)."""
-    views: list[dict[str, Any]] = []
-    for principal in audience.principals:
-        view = {}
-        for stored in query_all(hub, principal):
-            view[stored.id] = stored
-            if progress is not None:
-                progress()
-        views.append(view)
-    common = views[0]
-    for other in views[1:]:
-        common = {oid: rec for oid, rec in common.items() if oid in other and other[oid].modified == rec.modified}
-    return [Record(s.object, s.tlp, s.submitted_by, s.date_added,
-                   audience.member_of.get(s.submitted_by, s.submitted_by)) for s in common.values()]
+    """Last versions the audience may read (every collection it can read).
+
+    For a group the hub is queried as its first member, and each version is kept only when the hub's
+    own policy function (`trilateral.hub.policy.may_read`) lets every other member read it too: one
+    pass over the data instead of one per member, with the same rule the hub applies to queries.
+    """
+    first, others = audience.principals[0], audience.principals[1:]
+    out: dict[str, Record] = {}
+    for stored in query_all(hub, first, collection=None):
+        if progress is not None:
+            progress()
+        member = audience.member_of.get(stored.submitted_by, stored.submitted_by)
+        if others and not all(may_read(p, _meta(stored, member)) for p in others):
+            continue
+        old = out.get(stored.id)
+        if old is None or str(stored.object.get("modified", "")) > str(old.object.get("modified", "")):
+            out[stored.id] = Record(stored.object, stored.tlp, stored.submitted_by, stored.date_added, member)
+    return list(out.values())
+
+
+def _meta(stored: Any, member: str) -> ObjectMeta:
+    return ObjectMeta(tlp=stored.tlp, submitter_code=stored.submitted_by, submitter_member=member,
+                      recipients=recipients_of(stored.object))
 
 
 def collect_correlations(hub: Any, audience: Audience) -> list[dict[str, Any]]:
