@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,6 +96,15 @@ def latest_trace_per_incident(traces: list[Record]) -> dict[str, Record]:
     return best
 
 
+def actor_name(rel: dict[str, Any], names: dict[str, str]) -> str:
+    """The intrusion set's name when readable; else the name the relationship's description gives
+    ('Trilateral attribution: Lazarus Group (G0032)', as the attribution capability writes it)."""
+    if rel["target_ref"] in names:
+        return names[rel["target_ref"]]
+    match = re.search(r"attribution:\s*(.+)$", str(rel.get("description") or ""))
+    return match.group(1).strip() if match else rel["target_ref"]
+
+
 def attributions(records: list[Record], names: dict[str, str]) -> dict[str, Attribution]:
     """Best `attributed-to` per incident: highest confidence, then the newest."""
     best: dict[str, Attribution] = {}
@@ -103,7 +113,7 @@ def attributions(records: list[Record], names: dict[str, str]) -> dict[str, Attr
         if obj.get("relationship_type") != "attributed-to" or not str(obj.get("source_ref", "")).startswith("incident--"):
             continue
         conf = obj.get("confidence")
-        att = Attribution(names.get(obj["target_ref"], obj["target_ref"]), obj["target_ref"],
+        att = Attribution(actor_name(obj, names), obj["target_ref"],
                           int(conf) if conf is not None else None, rel)
         key = obj["source_ref"]
         old = best.get(key)

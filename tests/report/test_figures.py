@@ -1,0 +1,66 @@
+"""Figures as pure functions over records: edge cases the seeded hub does not reach."""
+
+from __future__ import annotations
+
+from trilateral.core.tlp import Tlp
+from trilateral.report.actions import action_figures
+from trilateral.report.figures_freeze import freeze_figures
+from trilateral.report.figures_incidents import incident_figures
+from trilateral.report.quarter import Quarter
+from trilateral.report.records import Record
+
+Q3 = Quarter(2026, 3)
+
+
+def rec(obj: dict, who: str = "US", tlp: Tlp = Tlp.GREEN, added: str = "2026-07-15T00:00:00Z") -> Record:
+    return Record.of({"spec_version": "2.1", "created": "2026-07-01T00:00:00.000Z", **obj}, submitted_by=who,
+                     date_added=added, tlp=tlp)
+
+
+def test_best_attribution_wins_and_unreadable_actor_takes_the_description_name() -> None:
+    records = [
+        rec({"type": "incident", "id": "incident--1", "name": "Traced only"}),
+        rec({"type": "x-trilateral-trace", "id": "x-trilateral-trace--1", "incident_ref": "incident--1",
+             "theft_time": "2026-08-03T10:00:00Z", "stolen": [{"chain": "bitcoin", "asset": "BTC",
+                                                              "amount_base_units": "150000000"}]}),
+        rec({"type": "relationship", "id": "relationship--1", "relationship_type": "attributed-to",
+             "source_ref": "incident--1", "target_ref": "intrusion-set--a", "confidence": 40,
+             "description": "Trilateral attribution: Kimsuky (G0094)"}),
+        rec({"type": "relationship", "id": "relationship--2", "relationship_type": "attributed-to",
+             "source_ref": "incident--1", "target_ref": "intrusion-set--b", "confidence": 70,
+             "description": "Trilateral attribution: APT38 (G0082)"}),
+    ]
+    figures = incident_figures(records, Q3)
+    (row,) = figures.rows
+    assert (row.actor, row.confidence) == ("APT38 (G0082)", 70)
+    assert row.when.isoformat().startswith("2026-08-03")          # the trace's theft time, not `created`
+    assert row.stolen_text == "1.5 BTC" and row.usd is None and row.usd_basis == "none"
+    assert "relationship--2" in figures.sources.records and "x-trilateral-trace--1" in figures.sources.records
+
+
+def test_first_request_is_counted_in_the_quarter_it_was_made() -> None:
+    theft = rec({"type": "incident", "id": "incident--9", "name": "Late", "x_trilateral_date": "2026-06-30"})
+    early = rec({"type": "x-trilateral-freeze-request", "id": "x-trilateral-freeze-request--1", "exchange": "A",
+                 "jurisdiction": "JP", "requested_at": "2026-06-30T12:00:00Z", "status": "frozen",
+                 "incident_ref": "incident--9"})
+    late = rec({"type": "x-trilateral-freeze-request", "id": "x-trilateral-freeze-request--2", "exchange": "B",
+                "jurisdiction": "KR", "requested_at": "2026-07-02T00:00:00Z", "status": "refused",
+                "incident_ref": "incident--9"})
+    q3 = freeze_figures([theft, early, late], Q3)
+    assert q3.total_requests == 1 and q3.first_request_delays == []   # its first request was in Q2
+    q2 = freeze_figures([theft, early, late], Q3.previous())
+    assert q2.median_hours_to_first_request == 12.0
+    assert [j.jurisdiction for j in q2.jurisdictions] == ["JP"] and q2.jurisdictions[0].routed_to == {"no member"}
+
+
+def test_actions_overdue_only_when_open_past_due_and_later_meetings_left_out() -> None:
+    def action(i: int, status: str, due: str, decided: str) -> Record:
+        return rec({"type": "x-trilateral-action", "id": f"x-trilateral-action--{i}", "title": f"a{i}", "owner": "US",
+                    "status": status, "due": due, "decided_at": decided, "quarter": "2026Q3", "notes": ""})
+
+    figures = action_figures([action(1, "open", "2026-08-01", "2026-07-01"),
+                              action(2, "done", "2026-08-01", "2026-04-01"),
+                              action(3, "in_progress", "2026-12-01", "2026-07-05"),
+                              action(4, "open", "2026-08-01", "2026-10-02")], Q3)
+    assert [r["title"] for r in figures.rows] == ["a1", "a3", "a2"]
+    assert figures.overdue == 1 and figures.decided_this_quarter == 2
