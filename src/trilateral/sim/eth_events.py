@@ -33,6 +33,7 @@ DENOMINATIONS = sorted(MIXER_POOLS)
 DENOMINATION_SHARES = np.array([0.40, 0.35, 0.20, 0.05])
 USDT = TOKENS[1]
 HONEST_EVENT_SHARE = 0.012  # of all transfers
+BRIDGE_SHARE = 0.08  # honest THORChain swaps, relative to the other event-driven activity
 
 
 @dataclass
@@ -89,15 +90,25 @@ class HonestActivity:
         for block, u in zip(blocks, users, strict=True):
             user = self.world.retail[u]
             r = rng.random()
-            if r < 0.70:
+            if r < 0.76:
                 self._deposit(rng, int(block), user, out)
-            elif r < 0.92:
-                self._mix(rng, int(block), user, out)
             else:
-                self._bridge(rng, int(block), user, out)
+                self._mix(rng, int(block), user, out)
         while self.pending and self.pending[0][0] < b1:
             block, _, action = heapq.heappop(self.pending)
             out.append(action(rng, block))
+        return out
+
+    def bridges_upfront(self) -> list[EthTx]:
+        """Honest THORChain users, drawn before streaming so the Bitcoin side can run in parallel."""
+        draws = np.random.default_rng([self.seed, 8])
+        rng = fast_rng(self.seed, 8)
+        out: list[EthTx] = []
+        n = int(draws.poisson(BRIDGE_SHARE * self.rate * (self.world.eth_blocks - self.first_block)))
+        blocks = np.sort(draws.integers(self.first_block, self.world.eth_blocks, size=n)).tolist()
+        users = np.searchsorted(self.cdf, draws.random(n)).tolist()
+        for block, u in zip(blocks, users, strict=True):
+            self._bridge(rng, block, self.world.retail[u], out)
         return out
 
     def _deposit(self, rng, block: int, user: str, out: list) -> None:

@@ -10,6 +10,7 @@ so an interrupted run leaves no half-written OUT_DIR.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import os
 import shutil
 from collections.abc import Callable
@@ -103,13 +104,28 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
     for asset_id, wei in plan.pool_reserve_wei.items():
         totals[layout.n_users + len(layout.hot) + asset_id - 1, 0] += np.uint64(wei // GWEI + 1)
     tx0, tt0, log0, trace0 = _funding(world, layout, totals, plan, ledger, seed, world_rng)
+    honest = HonestActivity(world, ledger, seed, first_bg)
+    plan_events = sorted(plan.events + honest.bridges_upfront(), key=lambda e: e.block)
+    swaps = honest.bridges + plan.bridges
 
-    # Ethereum, chunk by chunk
+    # Everything that does not depend on the Ethereum stream (Bitcoin, Midgard, labels, incident, ground
+    # truth: the thief's Ethereum moves are all planned by now) runs in a forked process alongside it.
+    side = _start(_bitcoin_and_side_files, scenario, world, plan, ledger, truth, swaps, transfers, out)
+    eth = _ethereum(world, layout, sampler, seed, chunks, per_chunk, first_bg, (tx0, tt0, log0, trace0),
+                    honest, plan_events, out, progress)
+    side_summary = _finish(side, out)
+    progress("done", 1.0)
+    return {"scenario": scenario.name, "seed": seed, "transfers_requested": transfers,
+            "transfers_written": eth["value_transfers"] + side_summary["bitcoin_outputs"],
+            "ethereum_rows": eth["rows"], **side_summary}
+
+
+def _ethereum(world, layout, sampler, seed, chunks, per_chunk, first_bg, funding, honest, plan_events, out,
+              progress) -> dict:
+    """Stream ethereum/*.csv: the funding phase, then background + event-driven rows chunk by chunk."""
     writer = EthWriter(out / "ethereum", world)
     writer.write_tokens(TOKENS)
-    writer.write_chunk(0, first_bg, tx0, tt0, log0, trace0)
-    honest = HonestActivity(world, ledger, seed, first_bg)
-    plan_events = sorted(plan.events, key=lambda e: e.block)
+    writer.write_chunk(0, first_bg, *funding)
     leaf_counters: dict[str, int] = {}
     cursor = 0
     # CSV writing (pyarrow, GIL released) of chunk c overlaps drawing chunk c+1; at most two in memory
@@ -130,18 +146,20 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
         pending = pool.submit(writer.write_chunk, b0, b1, concat_columns([tx, ev["tx"]]),
                               concat_columns([tt, ev["tt"]]), concat_columns([log, ev["log"]]),
                               concat_columns([trace, ev["trace"]]))
-        progress("ethereum", 0.1 + 0.6 * (c + 1) / len(chunks))
+        progress("ethereum", 0.1 + 0.85 * (c + 1) / len(chunks))
     if pending is not None:
         pending.result()
     pool.shutdown()
     writer.close()
+    return {"value_transfers": writer.value_transfers, "rows": dict(writer.rows)}
 
-    # Bitcoin
+
+def _bitcoin_and_side_files(scenario, world, plan, ledger, truth, swaps, transfers, out) -> dict:
+    """bitcoin/transactions.json, thorchain/actions.json, labels, actors, incident, ground truth."""
     (out / "bitcoin").mkdir()
-    chain = BtcChain(world, seed, out / "bitcoin" / "transactions.json", int(transfers * BTC_SHARE / 2))
+    chain = BtcChain(world, world.seed, out / "bitcoin" / "transactions.json", int(transfers * BTC_SHARE / 2))
     btc_rng = chain.rng
     launderer = BtcLaunderer(chain, ledger, truth)
-    swaps = honest.bridges + plan.bridges
     vault_need = sum(btc_out_sats(s.wei)[0] + 2_000 for s in swaps) + 10**8
     genesis = [(world.thor_btc_vault, vault_need)]
     tracked = {world.thor_btc_vault}
@@ -158,23 +176,55 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
         chain.at(height, lambda h, s=swap: launderer.payout(h, s, route if s.thief else None))
     if scenario.plan_btc is not None:
         scenario.plan_btc(plan, launderer)
-    chain.run(genesis, tracked, lambda h: progress("bitcoin", 0.7 + 0.28 * (h + 1) / world.btc_blocks))
+    chain.run(genesis, tracked, lambda h: None)
 
     n_actions = write_actions(out / "thorchain" / "actions.json", swaps, world.btc_time)
     write_labels(out, world, iso(world.eth_time(0))[:10])
     decimals = {t.symbol: t.decimals for t in TOKENS} | {"BTC": 8}
     document = truth.document(ledger, decimals)
     document["theft_time"] = iso(truth.theft_time) if truth.theft_time else None
-    write_incident(out, scenario.name, scenario.summary, seed, truth.theft_time or world.eth_time(0),
+    write_incident(out, scenario.name, scenario.summary, world.seed, truth.theft_time or world.eth_time(0),
                    document["stolen"])
     (out / "ground_truth.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-    written = writer.value_transfers
-    progress("done", 1.0)
-    return {"scenario": scenario.name, "seed": seed, "transfers_requested": transfers,
-            "transfers_written": written + chain.outputs_written,
-            "ethereum_rows": dict(writer.rows), "bitcoin_transactions": chain.transactions_written,
-            "bitcoin_outputs": chain.outputs_written, "thorchain_actions": n_actions,
-            "offramps": len(document["offramps"]), "steps": len(document["steps"])}
+    return {"bitcoin_transactions": chain.transactions_written, "bitcoin_outputs": chain.outputs_written,
+            "thorchain_actions": n_actions, "offramps": len(document["offramps"]),
+            "steps": len(document["steps"])}
+
+
+SIDE_SUMMARY = ".side-summary.json"
+
+
+def _side_entry(function, args, out: Path) -> None:
+    try:
+        summary = function(*args)
+    except BaseException as exc:  # reported by the parent as one line
+        (out / SIDE_SUMMARY).write_bytes(orjson.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        os._exit(1)
+    (out / SIDE_SUMMARY).write_bytes(orjson.dumps(summary))
+    os._exit(0)
+
+
+def _start(function, *args):
+    """Run `function(*args)` in a forked child (its result lands in OUT/.side-summary.json); in-process
+    where fork is unavailable."""
+    out = args[-1]
+    if "fork" not in mp.get_all_start_methods():
+        return function(*args)
+    process = mp.get_context("fork").Process(target=_side_entry, args=(function, args, out), daemon=True)
+    process.start()
+    return process
+
+
+def _finish(side, out: Path) -> dict:
+    if isinstance(side, dict):
+        return side
+    side.join()
+    path = out / SIDE_SUMMARY
+    result = orjson.loads(path.read_bytes()) if path.exists() else {"error": f"exit code {side.exitcode}"}
+    path.unlink(missing_ok=True)
+    if "error" in result:
+        raise RuntimeError(f"Bitcoin/side-file generation failed: {result['error']}")
+    return result
 
 
 def _funding(world, layout, totals: np.ndarray, plan: Plan, ledger: Ledger, seed: int, rng) -> tuple:
