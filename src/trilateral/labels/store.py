@@ -54,7 +54,7 @@ class LabelStore:
     def __init__(self, settings: Settings | None = None, root: Path | None = None) -> None:
         settings = settings or Settings.from_env()
         self.root = root or settings.home / "labels"
-        self._index: tuple[tuple, pa.Array, list[list[Label]]] | None = None
+        self._index: _Index | None = None
 
     # ---- import / export ----------------------------------------------------------------------
     def import_file(self, path: Path | str, fmt: str = "auto") -> ImportReport:
@@ -134,47 +134,62 @@ class LabelStore:
         return write_tagpack(Path(path), rows)
 
     # ---- look-up ------------------------------------------------------------------------------
-    def _build_index(self) -> tuple[pa.Array, list[list[Label]]]:
+    def _build_index(self) -> _Index:
         files = tuple((f.name, f.stat().st_mtime_ns) for f in sorted(self.root.glob("*.parquet"))) \
             if self.root.is_dir() else ()
-        if self._index and self._index[0] == files:
-            return self._index[1], self._index[2]
-        table = self.table()
-        keys = pc.binary_join_element_wise(table.column("chain"), table.column("address"), "\x00")
-        unique = pc.unique(keys)
-        group_of = pc.index_in(keys, value_set=unique).to_numpy()
-        groups: list[list[Label]] = [[] for _ in range(len(unique))]
-        for g, row in zip(group_of, table.to_pylist(), strict=True):
-            groups[g].append(Label(address=row["address"], chain=row["chain"], entity=row["entity"],
-                                   category=row["category"], jurisdiction=row["jurisdiction"], source=row["source"],
-                                   confidence=row["confidence"], programs=tuple(row["programs"] or ()),
-                                   label=row["label"], actor=row["actor"], abuse=row["abuse"],
-                                   confidence_level=row["confidence_level"]))
-        self._index = (files, unique, groups)
-        return unique, groups
+        if self._index is None or self._index.files != files:
+            self._index = _Index(files, self.table())
+        return self._index
 
     def lookup(self, chain: str, addresses: list[str] | np.ndarray | pa.Array) -> list[list[Label]]:
         """Labels of each address (an empty list when none), vectorised over the whole batch."""
-        unique, groups = self._build_index()
-        query = addresses if isinstance(addresses, pa.Array) else pa.array(addresses, type=pa.string())
-        if chain in EVM_CHAINS:
-            query = pc.utf8_lower(query)
-        keys = pc.binary_join_element_wise(pa.scalar(chain), query, "\x00")
-        idx = pc.index_in(keys, value_set=unique).fill_null(-1).to_numpy(zero_copy_only=False)
-        hits = np.flatnonzero(idx >= 0)
+        index = self._build_index()
+        idx = index.positions(chain, addresses)
         out: list[list[Label]] = [[] for _ in range(len(idx))]
-        for i in hits.tolist():
-            out[i] = list(groups[idx[i]])
+        for i in np.flatnonzero(idx >= 0).tolist():
+            out[i] = index.labels(int(idx[i]))
         return out
 
     def lookup_indices(self, chain: str, addresses: list[str] | pa.Array) -> np.ndarray:
         """For bulk screening: per address the index of its label group, -1 when unlabelled."""
-        unique, _ = self._build_index()
+        return self._build_index().positions(chain, addresses)
+
+
+class _Index:
+    """Unique (chain, address) keys of the label table; Label objects are made only for hits."""
+
+    def __init__(self, files: tuple, table: pa.Table) -> None:
+        self.files = files
+        self.table = table
+        keys = pc.binary_join_element_wise(table.column("chain"), table.column("address"), "\x00")
+        self.unique = pc.unique(keys)
+        group_of = pc.index_in(keys, value_set=self.unique).to_numpy(zero_copy_only=False)
+        self.order = np.argsort(group_of, kind="stable")
+        self.starts = np.searchsorted(group_of[self.order], np.arange(len(self.unique) + 1))
+        self._columns: dict[str, list] | None = None
+        self._cache: dict[int, list[Label]] = {}
+
+    def positions(self, chain: str, addresses: list[str] | np.ndarray | pa.Array) -> np.ndarray:
         query = addresses if isinstance(addresses, pa.Array) else pa.array(addresses, type=pa.string())
         if chain in EVM_CHAINS:
             query = pc.utf8_lower(query)
         keys = pc.binary_join_element_wise(pa.scalar(chain), query, "\x00")
-        return pc.index_in(keys, value_set=unique).fill_null(-1).to_numpy(zero_copy_only=False)
+        return pc.index_in(keys, value_set=self.unique).fill_null(-1).to_numpy(zero_copy_only=False)
+
+    def labels(self, group: int) -> list[Label]:
+        cached = self._cache.get(group)
+        if cached is None:
+            if self._columns is None:
+                self._columns = {name: self.table.column(name).to_pylist() for name in self.table.column_names}
+            c = self._columns
+            cached = [Label(address=c["address"][r], chain=c["chain"][r], entity=c["entity"][r],
+                            category=c["category"][r], jurisdiction=c["jurisdiction"][r], source=c["source"][r],
+                            confidence=c["confidence"][r], programs=tuple(c["programs"][r] or ()),
+                            label=c["label"][r], actor=c["actor"][r], abuse=c["abuse"][r],
+                            confidence_level=c["confidence_level"][r])
+                      for r in self.order[self.starts[group]:self.starts[group + 1]].tolist()]
+            self._cache[group] = cached
+        return list(cached)
 
 
 __all__ = ["ImportReport", "Label", "LabelStore"]
