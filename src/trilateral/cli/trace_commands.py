@@ -94,10 +94,10 @@ def trace_command(
                 err.print(f"wrote {path}")
     if share_as:
         from trilateral.hub import Hub
-        from trilateral.trace.stix_export import findings_bundle
+        from trilateral.trace.stix_export import findings_bundle, intermediary_addresses
 
         hub = Hub.open(settings)
-        inter = [{"chain": c, "address": a} for (c, a, _), v in sorted(result.holdings.items()) if v > 0][:500]
+        inter = intermediary_addresses(result)
         bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter)
         res = hub.submit(hub.principal(share_as.upper()), bundle, source="trilateral trace")
         err.print(f"shared {len(res.stored)} object(s) as {share_as.upper()} ({len(res.failed)} failed)")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp, tlp2_marking_definition
+from trilateral.trace.model import TraceResult
 
 NAMESPACE = uuid.UUID("6f1c1a52-3a8e-4f55-9d0b-7b1f3f0c2a11")  # deterministic ids: same trace, same ids
 
@@ -76,4 +77,27 @@ def findings_bundle(findings: dict[str, Any], tlp: Tlp = Tlp.AMBER, *, incident_
             "requested_at": r["requested_at"], "status": r["status"], "frozen": r["frozen"],
             "incident_ref": incident_ref, "trace_ref": trace_id, "object_marking_refs": marking,
         })
-    return {"type": "bundle", "id": _id("bundle", key, now), "objects": objects}
+    return {"type": "bundle", "id": _id("bundle", key, now), "objects": [_drop_nulls(o) for o in objects]}
+
+
+def intermediary_addresses(result: TraceResult, limit: int = 500) -> list[dict[str, str]]:
+    """Unlabelled addresses that passed or hold stolen value, most tainted first (for indicators)."""
+    tainted: dict[tuple[str, str], int] = {}
+    for e in result.edges:
+        for chain, addr in ((e.chain, e.source), (e.target_chain or e.chain, e.target)):
+            if (chain, addr) not in result.roles and e.kind not in ("exchange",) and not addr.startswith("id:"):
+                tainted[(chain, addr)] = tainted.get((chain, addr), 0) + e.tainted
+    for (chain, addr, _), v in result.holdings.items():
+        tainted[(chain, addr)] = tainted.get((chain, addr), 0) + v
+    best = sorted(tainted.items(), key=lambda kv: -kv[1])[:limit]
+    return [{"chain": c, "address": a} for (c, a), v in best if v > 0]
+
+
+def _drop_nulls(value: Any) -> Any:
+    """STIX forbids null properties and empty lists: leave absent what is unknown or empty (e.g.
+    `routed_to` absent = no member jurisdiction, `frozen` absent = nothing frozen yet)."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
