@@ -46,8 +46,7 @@ REQUIRED = {
                         "log_index", "block_number"),
     "tokens": ("address",),
     "logs": ("log_index", "transaction_hash", "block_number", "address", "data", "topics"),
-    "traces": ("transaction_hash", "block_number", "from_address", "to_address", "value", "trace_type",
-               "trace_address", "status"),
+    "traces": ("transaction_hash", "block_number", "from_address", "to_address", "value", "trace_address"),
 }
 STEPS_PER_BATCH = 6
 
@@ -264,11 +263,13 @@ class EtlIngest:
                         "NULL::VARCHAR ta, NULL::UHUGEINT v, NULL::VARCHAR tx_hash, NULL::INTEGER log_index, "
                         "NULL::BIGINT bn, NULL::VARCHAR problem WHERE false")
         if "traces" in files:
-            self._load(con, "traces", files["traces"], """lower(transaction_hash) AS tx_hash,
+            tcols = _columns(con, files["traces"])
+            opt = {c: (c if c in tcols else d) for c, d in
+                   (("trace_type", "'call'"), ("call_type", "NULL"), ("status", "'1'"))}
+            self._load(con, "traces", files["traces"], f"""lower(transaction_hash) AS tx_hash,
                 TRY_CAST(block_number AS BIGINT) AS bn, lower(from_address) AS fa, lower(to_address) AS ta,
-                TRY_CAST(value AS UHUGEINT) AS v, trace_type, """
-                + ("call_type" if "call_type" in _columns(con, files["traces"]) else "NULL AS call_type")
-                + ", trace_address, status", bad)
+                TRY_CAST(value AS UHUGEINT) AS v, {opt['trace_type']} AS trace_type,
+                {opt['call_type']} AS call_type, trace_address, {opt['status']} AS status""", bad)
         else:
             con.execute("CREATE TEMP TABLE traces AS SELECT NULL::VARCHAR tx_hash, NULL::BIGINT bn, "
                         "NULL::VARCHAR fa, NULL::VARCHAR ta, NULL::UHUGEINT v, NULL::VARCHAR trace_type, "
