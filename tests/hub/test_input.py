@@ -44,6 +44,8 @@ def test_oversized_bundle_is_refused_with_the_limit_named(database_url, home, mo
         us = small.principal("US")
         with pytest.raises(InputError, match="big.json: .* over the limit of 2000 bytes"):
             small.submit(us, json.dumps(bundle(*[indicator() for _ in range(5)])), source="big.json")
+        with pytest.raises(InputError, match="over the limit of 2000 bytes"):
+            small.submit(us, bundle(*[indicator() for _ in range(5)]))
         with pytest.raises(InputError, match="3 objects is over the limit of 2"):
             small.submit(us, bundle(indicator(), indicator(), indicator()))
         assert small.query(us).records == []

@@ -79,6 +79,14 @@ def load_payload(payload: bytes | str | dict | list, source: str | None, setting
             payload = orjson.loads(payload)
         except orjson.JSONDecodeError as exc:
             raise InputError(f"{where}: malformed JSON: {exc}") from None
+    elif isinstance(payload, dict | list):  # already parsed (e.g. by the TAXII layer): same byte limit
+        try:
+            size = len(orjson.dumps(payload))
+        except TypeError as exc:
+            raise InputError(f"{where}: not JSON: {exc}") from None
+        if size > settings.max_bundle_bytes:
+            raise InputError(f"{where}: {size} bytes is over the limit of {settings.max_bundle_bytes} bytes "
+                             "(TRILATERAL_MAX_BUNDLE_BYTES); split the bundle")
     bundle_id = None
     if isinstance(payload, list):
         items = payload
