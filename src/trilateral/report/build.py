@@ -27,7 +27,7 @@ from trilateral.report.summary import summary_sentences
 
 TLP_COLOURS = {Tlp.CLEAR: "#FFFFFF", Tlp.GREEN: "#33FF00", Tlp.AMBER: "#FFC000", Tlp.AMBER_STRICT: "#FFC000",
                Tlp.RED: "#FF2B2B"}
-MAX_INCIDENT_ROWS = 100
+MAX_INCIDENT_ROWS = 50
 CHART_KEYS = ("incidents", "sankey", "freeze", "intel", "heatmap")
 
 

@@ -62,7 +62,9 @@ def intel_figures(records: list[Record], quarter: Quarter,
             sightings_by_indicator[rec.object["sighting_of_ref"]].append(rec)
         if not quarter.contains(rec.date_added):
             continue
-        share = shares.setdefault(rec.submitted_by, SubmitterShare(rec.submitted_by, rec.member or rec.submitted_by))
+        share = shares.get(rec.submitted_by)
+        if share is None:
+            share = shares[rec.submitted_by] = SubmitterShare(rec.submitted_by, rec.member or rec.submitted_by)
         share.objects += 1
         share.by_type[rec.type] += 1
         share.by_tlp[rec.tlp] += 1
@@ -73,27 +75,24 @@ def intel_figures(records: list[Record], quarter: Quarter,
             share.sighted_count += int(rec.object.get("count") or 1)
     multi, delays = [], []
     for indicator, sightings in sorted(sightings_by_indicator.items()):
-        first_per_member: dict[str, Record] = {}
+        first_per_member: dict[str, tuple[datetime, Record]] = {}
         for s in sightings:
             t = _sighting_time(s.object)
             old = first_per_member.get(s.member)
-            if t is not None and (old is None or t < _sighting_time(old.object)):  # type: ignore[operator]
-                first_per_member[s.member] = s
+            if t is not None and (old is None or t < old[0]):
+                first_per_member[s.member] = (t, s)
         if not first_per_member:
             continue
-        first = min(first_per_member.values(), key=lambda s: (_sighting_time(s.object), s.date_added))
-        first_seen = _sighting_time(first.object)
+        first_seen, first = min(first_per_member.values(), key=lambda ts: (ts[0], ts[1].date_added))
         if quarter.contains(first_seen):
-            assert first_seen is not None
             delays.append({"indicator": indicator, "member": first.member, "first_seen": first_seen,
                            "shared": first.date_added,
                            "hours": round(max(0.0, (first.date_added - first_seen).total_seconds()) / 3600, 1)})
             sources.add(first)
-        in_quarter = [m for m, s in first_per_member.items() if quarter.contains(_sighting_time(s.object))]
-        if len(first_per_member) >= 2 and in_quarter:
+        if len(first_per_member) >= 2 and any(quarter.contains(t) for t, _ in first_per_member.values()):
             multi.append({"indicator": indicator, "members": sorted(first_per_member),
                           "sightings": len(sightings)})
-            sources.extend(first_per_member.values())
+            sources.extend(s for _, s in first_per_member.values())
     hours = [d["hours"] for d in delays]
     submitters = sorted(shares.values(), key=lambda s: (s.member, s.is_client, s.code))
     return IntelFigures(quarter, submitters, [t for t, _ in types.most_common()], sum(types.values()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 from trilateral.core.errors import InputError
 
@@ -37,11 +38,11 @@ class Quarter:
     def label(self) -> str:
         return f"{self.year}-Q{self.number}"
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         return datetime(self.year, 3 * self.number - 2, 1, tzinfo=UTC)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         return self.next().start
 
