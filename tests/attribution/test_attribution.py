@@ -121,3 +121,21 @@ def test_mixture_model_beats_jaccard_on_the_design_protocol():
     top1_model = (ranks(MixtureModel(space).scores(obs), truth) == 1).mean()
     top1_jaccard = (ranks(jaccard_scores(space, obs), truth) == 1).mean()
     assert top1_model > top1_jaccard + 0.2
+
+
+def test_wallet_sanctioned_as_a_group_is_evidence_for_that_group(home, tmp_path):
+    from tests.screening.conftest import sdn_csv_from_flat_list
+    from trilateral.attribution.service import attribute_file
+    from trilateral.labels import LabelStore
+
+    import_attack(shared_data("mitre_attack_dprk", "dprk_enterprise_attack_v18.1_stix21.json"))
+    sdn = tmp_path / "SDN.CSV"
+    sdn_csv_from_flat_list(sdn)
+    LabelStore().import_file(sdn)
+    result, _ = attribute_file(FIXTURES / "incident_dev_lure.json")  # its wallet: the Lazarus Ronin address
+    lazarus = next(c for c in result.candidates if c["id"] == "G0032")
+    [ev] = [e for e in lazarus["evidence"] if e["kind"] == "sanctions"]
+    assert ev["id"] == "0x098b716b8aaf21512996dc57eb0615e2383e2f96" and "DPRK3" in ev["name"]
+    assert math.isclose(ev["weight"], math.log(50.0), abs_tol=1e-3)
+    others = [e for c in result.candidates if c["id"] != "G0032" for e in c["evidence"] if e["kind"] == "sanctions"]
+    assert others == []  # the listing names Lazarus Group: no DPRK-wide spread

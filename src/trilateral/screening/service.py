@@ -7,33 +7,25 @@ caller's principal (so the TLP policy decides what the caller sees); chain data 
 
 from __future__ import annotations
 
-import re
+import gc
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
+from trilateral.screening.direct import (
+    build_hub_index,
+    dedupe,
+    guess_chains,
+    hub_hits,
+    label_hits,
+    normalise_array,
+)
 from trilateral.screening.exposure import account_exposure, max_ratio, utxo_exposure
-
-_EVM = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_BITCOIN = re.compile(r"^(?:bc1[02-9ac-hj-np-z]{11,71}|BC1[02-9AC-HJ-NP-Z]{11,71}|[13][1-9A-HJ-NP-Za-km-z]{25,34})$")
-_TRON = re.compile(r"^T[1-9A-HJ-NP-Za-km-z]{33}$")
-_WALLET = re.compile(r"cryptocurrency-wallet:address\s*=\s*'((?:[^'\\]|\\.)+)'")
-
-
-def guess_chain(address: str) -> str:
-    """The most likely chain of an address written alone (EVM hex -> ethereum); 'unknown' if unsure."""
-    address = address.strip()
-    if _EVM.match(address):
-        return "ethereum"
-    if _BITCOIN.match(address):
-        return "bitcoin"
-    if _TRON.match(address):
-        return "tron"
-    return "unknown"
 
 
 def normalise(chain: str, address: str) -> str:
@@ -94,53 +86,20 @@ class Screener:
         self.labels = LabelStore(self.settings)
         self._chain_store = None
         self._sources: dict[str, np.ndarray] = {}
-        self._label_chains: list[str] | None = None
+        self._labelled: tuple[pa.Array, pa.Table] | None = None
 
     # ---- direct hits ---------------------------------------------------------------------------
     def hub_index(self, hub, principal) -> dict[str, list[dict]]:
-        """Address (EVM lower-cased) -> hits from wallet indicators the principal may read."""
-        index: dict[str, list[dict]] = defaultdict(list)
-        cursor = None
-        while True:
-            page = hub.query(principal, collection=None, types=["indicator"], cursor=cursor)
-            for rec in page.records:
-                obj = rec.object
-                for address in _WALLET.findall(str(obj.get("pattern", ""))):
-                    index[normalise(guess_chain(address), address)].append({
-                        "source": f"hub:{rec.submitted_by}", "entity": obj.get("name") or obj["id"],
-                        "programs": [], "category": "indicator"})
-            if not page.more:
-                return dict(index)
-            cursor = page.next_cursor
+        """Address -> hits from the wallet indicators the principal may read."""
+        return build_hub_index(hub, principal)
 
-    def label_chains(self) -> list[str]:
-        """Chains the label store knows, each once (read once per screener)."""
-        if self._label_chains is None:
-            import pyarrow.compute as pc
-
-            self._label_chains = sorted(pc.unique(self.labels.table().column("chain")).to_pylist())
-        return self._label_chains
-
-    def candidate_chains(self, guessed: str) -> list[str]:
-        """Where to look for an address given without --chain: its guessed chain first, then every other
-        chain of the same address family (an 0x address may be labelled on bsc or arbitrum)."""
-        from trilateral.labels.model import EVM_CHAINS
-
-        evm = guessed == "ethereum"
-        others = [c for c in self.label_chains() if c != guessed and (c in EVM_CHAINS) == evm]
-        return [guessed, *others]
-
-    def direct_hits(self, chain: str, addresses: list[str],
-                    hub_index: dict[str, list[dict]] | None = None) -> list[list[dict]]:
-        """Per address: label hits on `chain` (sanctions first), then hub indicator hits."""
-        labels = self.labels.lookup(chain, addresses) if addresses else []
-        out = []
-        for address, found in zip(addresses, labels, strict=True):
-            hits = [_hit(lab) for lab in sorted(found, key=lambda x: (x.category != "sanctioned", x.source))]
-            if hub_index:
-                hits.extend(hub_index.get(address, ()))
-            out.append(_dedupe(hits))
-        return out
+    def direct_hits(self, chain: str, addresses: pa.Array,
+                    hub_index: dict[str, list[dict]] | None = None) -> dict[int, list[dict]]:
+        """Position -> hits on `chain` (labels, sanctions first, then hub indicators); clean ones absent."""
+        hits = label_hits(self.labels, chain, addresses)
+        for i, extra in hub_hits(hub_index or {}, addresses.to_pylist() if hub_index else []).items():
+            hits[i] = dedupe(hits.get(i, []) + extra)
+        return hits
 
     # ---- exposure --------------------------------------------------------------------------------
     @property
@@ -156,26 +115,28 @@ class Screener:
         if chain not in self._sources:
             known = self._all_addresses(chain)
             mask = np.zeros(len(known), dtype=bool)
-            if known:
-                for i, found in enumerate(self.labels.lookup(chain, known)):
-                    mask[i] = any(is_exposure_source(x) for x in found)
+            idx = self.labels.lookup_indices(chain, known)
+            labelled = np.flatnonzero(idx >= 0)
+            if labelled.size:
+                found = self.labels.lookup(chain, known.take(pa.array(labelled)))
+                mask[labelled] = [any(is_exposure_source(x) for x in labs) for labs in found]
             self._sources[chain] = mask
         return self._sources[chain]
 
-    def _all_addresses(self, chain: str) -> list[str]:
+    def _all_addresses(self, chain: str) -> pa.Array:
         """Every address of the chain, position = dense id (read from the store's Parquet layout)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         files = self.chain_store.files(chain, "addresses")
         if not files:
-            return []
+            return pa.array([], type=pa.string())
         table = pa.concat_tables([pq.read_table(f, columns=["address_id", "address"]) for f in files])
         table = table.sort_by("address_id")
         ids = table.column("address_id").to_numpy()
         if not np.array_equal(ids, np.arange(len(ids))):
             raise InputError(f"{self.settings.chain_dir / chain}: address ids are not dense; re-ingest the chain")
-        return table.column("address").to_pylist()
+        return table.column("address").combine_chunks()
 
     def exposure(self, chain: str, addresses: list[str], hops: int) -> list[float]:
         """Exposure per address (0.0 when the chain is not ingested or the address received nothing)."""
@@ -214,55 +175,82 @@ class Screener:
     def screen(self, addresses: Iterable[str], *, chain: str | None = None, hops: int = 3,
                hub_index: dict[str, list[dict]] | None = None) -> list[dict]:
         """[{"address", "chain", "hits", "exposure"}] in input order."""
-        raw = [a.strip() for a in addresses]
+        # a batch allocates ~100,000 small dicts at once: cyclic GC passes over the label index would
+        # dominate the run, and nothing here makes cycles, so pause the collector for the batch
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._screen(addresses, chain=chain, hops=hops, hub_index=hub_index)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _screen(self, addresses: Iterable[str], *, chain: str | None, hops: int,
+                hub_index: dict[str, list[dict]] | None) -> list[dict]:
+        raw = pa.array(list(addresses), type=pa.string())
         if chain is not None:
-            rows = [(chain, normalise(chain, a)) for a in raw]
-            hits = dict(enumerate(self.direct_hits(chain, [a for _, a in rows], hub_index)))
+            normalised = normalise_array(chain, raw)
+            chains = np.full(len(raw), chain, dtype=object)
+            hits = self.direct_hits(chain, normalised, hub_index)
+            texts = normalised.to_pylist()
         else:
-            rows, hits = self._resolve_chains(raw, hub_index)
-        results: list[dict] = [{"address": a, "chain": c, "hits": hits[i], "exposure": 0.0}
-                               for i, (c, a) in enumerate(rows)]
-        by_chain: dict[str, list[int]] = defaultdict(list)
-        for i, (c, _) in enumerate(rows):
-            by_chain[c].append(i)
-        for c, idx in by_chain.items():
-            for i, e in zip(idx, self.exposure(c, [rows[i][1] for i in idx], hops), strict=True):
-                results[i]["exposure"] = e
+            chains, texts, hits = self._resolve_chains(raw, hub_index)
+        results = [{"address": a, "chain": c, "hits": hits.get(i, []), "exposure": 0.0}
+                   for i, (a, c) in enumerate(zip(texts, chains.tolist(), strict=True))]
+        if hops > 0:
+            by_chain: dict[str, list[int]] = defaultdict(list)
+            for i, c in enumerate(chains.tolist()):
+                by_chain[c].append(i)
+            for c, idx in by_chain.items():
+                for i, e in zip(idx, self.exposure(c, [texts[i] for i in idx], hops), strict=True):
+                    results[i]["exposure"] = e
         return results
 
-    def _resolve_chains(self, raw: list[str], hub_index) -> tuple[list[tuple[str, str]], dict[int, list[dict]]]:
-        """Without --chain: look on the guessed chain and its family; report the first chain with a hit."""
-        guessed = [guess_chain(a) for a in raw]
-        rows = [(g, normalise(g, a)) for g, a in zip(guessed, raw, strict=True)]
-        hits: dict[int, list[dict]] = {i: [] for i in range(len(raw))}
-        found_on: dict[int, str] = {}
-        by_guess: dict[str, list[int]] = defaultdict(list)
-        for i, g in enumerate(guessed):
-            by_guess[g].append(i)
-        for g, idx in by_guess.items():
-            for c in self.candidate_chains(g):
-                addrs = [normalise(c, raw[i]) for i in idx]
-                for i, h in zip(idx, self.direct_hits(c, addrs, hub_index if c == g else None), strict=True):
-                    if h:
-                        hits[i] = _dedupe(hits[i] + h)
-                        found_on.setdefault(i, c)
-        rows = [(found_on.get(i, c), normalise(found_on.get(i, c), raw[i])) for i, (c, _) in enumerate(rows)]
-        return rows, hits
+    def _labelled_addresses(self) -> tuple[pa.Array, pa.Table]:
+        """Every labelled address string (any chain) and the (chain, address) table: one hash probe per
+        batch tells which addresses are labelled anywhere, without a look-up per chain."""
+        if self._labelled is None:
+            import pyarrow.compute as pc
 
+            table = self.labels.table().select(["chain", "address"])
+            self._labelled = (pc.unique(table.column("address")), table)
+        return self._labelled
 
-def _hit(label) -> dict:
-    return {"source": label.source, "entity": label.entity, "programs": list(label.programs or ()),
-            "category": label.category}
+    def _resolve_chains(self, raw: pa.Array, hub_index) -> tuple[np.ndarray, list[str], dict[int, list[dict]]]:
+        """Without --chain: guess from the format; an address labelled on some chain is reported on it
+        (the guessed chain first when it is one of them) with the hits of every chain it is labelled on."""
+        import pyarrow.compute as pc
 
-
-def _dedupe(hits: list[dict]) -> list[dict]:
-    seen, out = set(), []
-    for h in hits:
-        key = (h["source"], h["entity"], tuple(h["programs"]), h["category"])
-        if key not in seen:
-            seen.add(key)
-            out.append(h)
-    return out
+        raw = pc.utf8_trim_whitespace(raw)
+        guessed = guess_chains(raw)
+        evm = guessed == "ethereum"
+        query = pa.array(np.where(evm, np.asarray(pc.utf8_lower(raw).to_pylist(), dtype=object),
+                                  np.asarray(raw.to_pylist(), dtype=object)).tolist(), type=pa.string()) \
+            if evm.any() else raw
+        texts: list[str] = query.to_pylist()
+        chains = guessed.copy()
+        hits: dict[int, list[dict]] = {}
+        unique, table = self._labelled_addresses()
+        positions = np.flatnonzero(pc.is_in(query, value_set=unique).fill_null(False).to_numpy(zero_copy_only=False))
+        if positions.size:
+            wanted = query.take(pa.array(positions))
+            rows = table.filter(pc.is_in(table.column("address"), value_set=wanted))
+            chains_of: dict[str, set[str]] = defaultdict(set)
+            for c, a in zip(rows.column("chain").to_pylist(), rows.column("address").to_pylist(), strict=True):
+                chains_of[a].add(c)
+            per_chain: dict[str, list[int]] = defaultdict(list)
+            for p in positions.tolist():
+                ordered = sorted(chains_of.get(texts[p], ()), key=lambda c, g=guessed[p]: (c != g, c))
+                if ordered:
+                    chains[p] = ordered[0]
+                for c in ordered:
+                    per_chain[c].append(p)
+            for c, ps in per_chain.items():
+                for j, h in label_hits(self.labels, c, pa.array([texts[p] for p in ps], type=pa.string())).items():
+                    hits[ps[j]] = dedupe(hits.get(ps[j], []) + h)
+        for p, extra in hub_hits(hub_index or {}, texts if hub_index else []).items():
+            hits[p] = dedupe(hits.get(p, []) + extra)
+        return chains, texts, hits
 
 
 def screen_addresses(addresses: list[str], *, chain: str | None = None, hops: int = 3,
