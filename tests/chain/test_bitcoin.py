@@ -79,3 +79,19 @@ def test_bitcoin_reingest_changes_nothing(tmp_path: Path) -> None:
     store = ChainStore(tmp_path)
     assert store.outputs("bitcoin").num_rows == 7 + 5
     assert store.stats()["chains"]["bitcoin"]["batches"] == 2
+
+
+def test_bitcoin_etl_bad_json_line_is_named_and_skipped(tmp_path: Path) -> None:
+    import pytest
+
+    from trilateral.core.errors import InputError
+
+    lines = ETL.read_text().splitlines()
+    broken = tmp_path / "transactions.json"
+    broken.write_text("\n".join([lines[0], '{"hash": "abc", "inputs": [', *lines[1:]]) + "\n")
+    with pytest.raises(InputError, match=r"transactions\.json:2: not a JSON object"):
+        ingest(tmp_path / "strict", fmt="etl", chain="bitcoin", source=str(broken), strict=True, show_progress=False)
+    assert ChainStore(tmp_path / "strict").outputs("bitcoin").num_rows == 0
+    report = ingest(tmp_path / "lenient", fmt="etl", chain="bitcoin", source=str(broken), show_progress=False)
+    assert report.bad_row_count == 1 and report.bad_rows[0].line == 2
+    assert ChainStore(tmp_path / "lenient").outputs("bitcoin").num_rows == 7

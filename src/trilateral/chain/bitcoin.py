@@ -75,17 +75,48 @@ class _null:
         return None
 
 
+def _read_etl_json(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS line, *, NULL::BIGINT AS fee
+        FROM read_json('{path}', format='newline_delimited', columns={_ETL_COLUMNS})""")
+
+
+def _without_bad_json_lines(path: Path, scratch: Path) -> tuple[Path, list[BadRow]]:
+    """Find the lines DuckDB could not read (named by line number) and copy the rest aside."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    good = scratch / f"{path.name}.good.jsonl"
+    bad: list[BadRow] = []
+    with open(path, encoding="utf-8", errors="replace") as src, open(good, "w") as dst:
+        for line_no, line in enumerate(src, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as exc:
+                bad.append(BadRow(str(path), line_no, f"not a JSON object: {exc}"))
+                continue
+            dst.write(line if line.endswith("\n") else line + "\n")
+    return good, bad
+
+
 def _etl_batch(writer: TableWriter, file: Path, key: str, report: IngestReport, strict: bool) -> None:
     con = connect_duckdb(writer.dir / "_spill")
     staged: dict[str, Path] = {}
     bad: list[BadRow] = []
     try:
+        source = file
         try:
-            con.execute(f"""CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS line, *, NULL::BIGINT AS fee
-                FROM read_json(
-                '{file}', format='newline_delimited', columns={_ETL_COLUMNS})""")
-        except duckdb.Error as exc:
-            raise InputError(f"{file}: not bitcoin-etl transactions JSON lines: {str(exc).splitlines()[0]}") from exc
+            _read_etl_json(con, source)
+        except duckdb.Error:
+            source, bad_lines = _without_bad_json_lines(file, writer.dir / "_spill")
+            bad.extend(bad_lines)
+            if strict:
+                fail_strict(bad)
+            try:
+                _read_etl_json(con, source)
+            except duckdb.Error as exc:
+                raise InputError(f"{file}: not bitcoin-etl transactions JSON lines: {str(exc).splitlines()[0]}") from exc
         for line, tx_hash in con.execute("""SELECT line, hash FROM raw WHERE hash IS NULL OR block_number IS NULL
                 OR block_timestamp IS NULL OR outputs IS NULL ORDER BY line LIMIT 100""").fetchall():
             bad.append(BadRow(str(file), int(line), f"transaction {tx_hash!r} lacks hash, block_number, "
