@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from trilateral.core.tlp import Tlp
 from trilateral.hub import Hub, InvalidCursor
@@ -10,9 +11,20 @@ from trilateral.hub import Hub, InvalidCursor
 from .conftest import bundle, indicator
 
 
+def test_every_stored_version_has_its_own_date_added_in_commit_order(hub: Hub, people) -> None:
+    first = hub.submit(people["US"], bundle(*[indicator() for _ in range(30)]))
+    hub.submit(people["KR"], bundle(*[indicator() for _ in range(5)]))
+    records = hub.query(people["US"]).records
+    dates = [r.date_added for r in records]
+    assert len(set(dates)) == 35 and dates == sorted(dates) and dates[0] == first.date_added
+    assert hub.date_added_unique
+
+
 def test_more_than_limit_objects_with_one_date_added_page_exactly_once(hub: Hub, people) -> None:
     objs = [indicator(f"198.51.100.{i}") for i in range(25)]
     hub.submit(people["US"], bundle(*objs))
+    with hub.engine.begin() as conn:  # e.g. rows loaded in bulk by another tool: one shared date_added
+        conn.execute(sa.text("UPDATE objects SET date_added_us = 1767225600000000"))
     seen, cursor, pages = [], None, 0
     while True:
         page = hub.query(people["KR"], limit=7, cursor=cursor)

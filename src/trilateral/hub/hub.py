@@ -41,6 +41,9 @@ SYSTEM_ACTOR = "system"
 class Hub:
     """STIX 2.1 store with the TLP 2.0 policy applied to every read. Open with `Hub.open()`."""
 
+    # Every stored version has its own date_added within a collection (see ingest.store_batch).
+    date_added_unique = True
+
     def __init__(self, settings: Settings, engine: sa.Engine) -> None:
         self.settings = settings
         self.engine = engine
@@ -241,7 +244,7 @@ class Hub:
                 continue
             outcome = "failure" if d.outcome == "failure" else "success"
             groups[outcome].append(StatusDetail(d.stix_id, d.version, d.message))
-        pending = row.total_count - len(details)
+        pending = row.total_count - len(details)  # details: every processed object, before filtering
         total = len(groups["success"]) + len(groups["failure"]) + pending if not own else row.total_count
         return StatusRecord(id=row.id, status="pending" if pending else "complete",
                             request_timestamp=from_micros(row.created_us), total_count=total,

@@ -196,10 +196,19 @@ def create_status(engine: sa.Engine, principal: Principal, collection: str, tota
 
 def store_batch(conn: sa.Connection, principal: Principal, collection: str, status_id: str, source: str | None,
                 batch: list[Prepared | Failure], result: SubmitResult) -> int:
-    """Store one batch inside the caller's transaction; returns its date_added (µs)."""
-    if conn.dialect.name == "postgresql":  # serialise writers so date_added follows commit order
+    """Store one batch inside the caller's transaction; returns the date_added (µs) of its first object.
+
+    Every stored version gets its own date_added: the batch's objects get consecutive microseconds
+    from max(now, last date_added in the collection + 1). Writers are serialised (advisory lock on
+    PostgreSQL, BEGIN IMMEDIATE on SQLite), so date_added is unique per collection and follows commit
+    order: a TAXII client paging or polling with added_after = the last date_added it saw never
+    skips or repeats an object.
+    """
+    if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
-    date_added = time.time_ns() // 1000
+    last = conn.execute(sa.select(sa.func.max(objects.c.date_added_us))
+                        .where(objects.c.collection == collection)).scalar()
+    date_added = max(time.time_ns() // 1000, (last or 0) + 1)
     good = [p for p in batch if isinstance(p, Prepared)]
     existing: dict[tuple[str, int], str] = {}
     ids = sorted({p.stix_id for p in good})
@@ -242,10 +251,10 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
         result.stored.append((item.stix_id, version_text))
     if to_insert:
         rows = [{"collection": collection, "stix_id": p.stix_id, "stix_type": p.stix_type, "spec_version": "2.1",
-                 "version": p.version, "modified_us": p.modified_us, "date_added_us": date_added, "tlp": int(p.tlp),
+                 "version": p.version, "modified_us": p.modified_us, "date_added_us": date_added + n, "tlp": int(p.tlp),
                  "submitter_code": principal.code, "submitter_member": principal.member_code,
                  "content_hash": p.content_hash, "status_id": status_id, "source": source, "ref_id": p.ref_id,
-                 "body": p.body} for p in to_insert]
+                 "body": p.body} for n, p in enumerate(to_insert)]
         # Plain executemany, then one SELECT for the new sequence numbers: INSERT .. RETURNING with
         # guaranteed row order makes SQLAlchemy send SQLite one statement per row (10x slower).
         # Writers are serialised (BEGIN IMMEDIATE / advisory lock), so seq > before is this batch.
