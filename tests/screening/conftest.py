@@ -59,3 +59,32 @@ def write_account_chain(chain_dir: Path, addresses: list[str], rows: list[tuple[
         "amount_lo": [r[3] & (2**64 - 1) for r in rows]}, schema=TRANSFERS)
     writer.write_arrow_part("transfers", table, staged)
     writer.commit("hand-built", staged, {}, next_address_id=len(addresses), block_range=(1, n))
+
+
+def write_utxo_chain(chain_dir: Path, addresses: list[str], txs: list[tuple[list[tuple[str, int]],
+                                                                          list[tuple[int, int]]]]) -> None:
+    """A bitcoin store: each tx is (inputs [(spent tx hash, output index)], outputs [(address id, sat)]);
+    tx i has hash f"{i:064x}" and sits in block i + 1."""
+    from trilateral.chain.schema import INPUTS, OUTPUTS
+    from trilateral.chain.writer import TableWriter
+
+    writer = TableWriter(chain_dir, "bitcoin", "utxo")
+    staged: dict[str, Path] = {}
+    writer.write_arrow_part("addresses", pa.table({"address_id": list(range(len(addresses))),
+                                                   "address": addresses}), staged)
+    outputs, inputs = [], []
+    by_hash: dict[str, list[tuple[int, int]]] = {}
+    for i, (ins, outs) in enumerate(txs):
+        h = f"{i:064x}"
+        by_hash[h] = outs
+        for k, (addr, value) in enumerate(outs):
+            outputs.append({"tx_hash": h, "block_number": i + 1, "timestamp": 1_700_000_000 + 600 * i,
+                            "output_index": k, "address_id": addr, "value": value, "script_type": "pubkeyhash"})
+        for k, (spent, index) in enumerate(ins):
+            addr, value = by_hash[spent][index]
+            inputs.append({"tx_hash": h, "block_number": i + 1, "timestamp": 1_700_000_000 + 600 * i,
+                           "input_index": k, "spent_tx_hash": spent, "spent_output_index": index,
+                           "address_id": addr, "value": value})
+    writer.write_arrow_part("outputs", pa.Table.from_pylist(outputs, schema=OUTPUTS), staged)
+    writer.write_arrow_part("inputs", pa.Table.from_pylist(inputs, schema=INPUTS), staged)
+    writer.commit("hand-built", staged, {}, next_address_id=len(addresses), block_range=(1, len(txs)))

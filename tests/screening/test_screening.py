@@ -86,3 +86,23 @@ def test_batch_file_and_cli_json_shape(ofac_labels, tmp_path: Path):
         assert set(r) == {"address", "chain", "hits", "exposure"}
         assert all(set(h) == {"source", "entity", "programs", "category"} for h in r["hits"])
     assert doc[1]["hits"] and not doc[0]["hits"] and not doc[2]["hits"]
+
+
+def test_bitcoin_exposure_follows_spent_outputs_exactly(ofac_labels):
+    from tests.screening.conftest import write_utxo_chain
+
+    lazarus_btc = next(a for (asset, a), p in sorted(ofac_labels.items()) if asset == "XBT" and "DPRK3" in p)
+    mule, target, other = "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "1dice8EMZmqKvrGE4Qc9bUFf9PX3xaYDp", CLEAN_BTC
+    h = [f"{i:064x}" for i in range(5)]
+    write_utxo_chain(Settings.from_env().chain_dir, [lazarus_btc, mule, target, other], [
+        ([], [(0, 50_000)]),  # tx0: coinbase to the sanctioned address
+        ([], [(3, 9_000)]),  # tx1: coinbase to a clean address
+        ([(h[0], 0)], [(1, 30_000), (0, 19_000)]),  # tx2: sanctioned -> mule, change back
+        ([(h[2], 0)], [(2, 29_000)]),  # tx3: mule -> target (hop 2)
+        ([(h[1], 0)], [(2, 8_000)]),  # tx4: clean -> target
+    ])
+    one, two = (screen_addresses([target], chain="bitcoin", hops=hops)[0] for hops in (1, 2))
+    assert one["exposure"] == 0.0
+    assert two["exposure"] == float(Fraction(29_000, 37_000))
+    [mule_result] = screen_addresses([mule], hops=1)
+    assert mule_result["chain"] == "bitcoin" and mule_result["exposure"] == 1.0
