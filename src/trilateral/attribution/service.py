@@ -33,7 +33,10 @@ def attribute_file(path: Path, *, settings: Settings | None = None, reader_code:
         from trilateral.hub import Hub
 
         hub = Hub.open(settings)
-        evidence += hub_evidence(hub.export(hub.principal(reader_code)), obs, catalog)
+        try:
+            evidence += hub_evidence(hub.export(hub.principal(reader_code)), obs, catalog)
+        finally:
+            hub.close()
     elif obs.patterns:
         notes.append("hub intel not consulted: pass --as CODE (or --share-as CODE) to read it as a member")
     result = Attributor(catalog).attribute(obs, evidence, top=top)
@@ -72,4 +75,7 @@ def share_attribution(result: Attribution, objects: list[dict], code: str,
     incident = next(o for o in objects if o.get("type") == "incident")
     hub = Hub.open(settings or Settings.from_env())
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [incident, relationship]}
-    return relationship, hub.submit(hub.principal(code), bundle, source="attribution")
+    try:
+        return relationship, hub.submit(hub.principal(code), bundle, source="attribution")
+    finally:
+        hub.close()
