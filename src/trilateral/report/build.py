@@ -22,7 +22,7 @@ from trilateral.report.figures_incidents import incident_figures, stolen_table
 from trilateral.report.figures_intel import intel_figures
 from trilateral.report.figures_techniques import technique_figures
 from trilateral.report.quarter import Quarter
-from trilateral.report.records import Record, Sources
+from trilateral.report.records import Record, RecordSet, Sources
 from trilateral.report.summary import summary_sentences
 
 TLP_COLOURS = {Tlp.CLEAR: "#FFFFFF", Tlp.GREEN: "#33FF00", Tlp.AMBER: "#FFC000", Tlp.AMBER_STRICT: "#FFC000",
@@ -46,6 +46,7 @@ def compute_figures(records: list[Record], quarter: Quarter, prices: Prices | No
                     correlations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Every figure of the report, from the records only."""
     corr = [c for c in correlations or () if quarter.contains(c.get("created"))]
+    records = records if isinstance(records, RecordSet) else RecordSet(records)
     figures: dict[str, Any] = {
         "quarter": quarter,
         "incidents": incident_figures(records, quarter, prices),

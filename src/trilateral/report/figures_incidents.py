@@ -201,8 +201,8 @@ def incident_figures(records: list[Record], quarter: Quarter, prices: Prices | N
     sources = Sources()
     for row in trailing_rows:
         sources.add(row.record)
-    names = {r.id: r for r in records}
     groups = by_type(records)
+    names = {r.id: r for r in groups.get("intrusion-set", [])}
     attrib = attributions(groups.get("relationship", []), {})
     traces = latest_trace_per_incident(groups.get("x-trilateral-trace", []))
     for row in trailing_rows:

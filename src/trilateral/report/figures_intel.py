@@ -10,7 +10,7 @@ from typing import Any
 
 from trilateral.core.tlp import Tlp
 from trilateral.report.quarter import Quarter
-from trilateral.report.records import Record, Sources, parse_time
+from trilateral.report.records import Record, Sources, by_type, parse_time
 
 NOT_INTEL = {"marking-definition", "x-trilateral-action"}
 
@@ -55,24 +55,26 @@ def intel_figures(records: list[Record], quarter: Quarter,
     sources = Sources()
     types: Counter = Counter()
     sightings_by_indicator: dict[str, list[Record]] = defaultdict(list)
-    for rec in records:
-        if rec.type in NOT_INTEL:
-            continue
-        if rec.type == "sighting" and str(rec.object.get("sighting_of_ref", "")).startswith("indicator--"):
-            sightings_by_indicator[rec.object["sighting_of_ref"]].append(rec)
-        if not quarter.contains(rec.date_added):
-            continue
-        share = shares.get(rec.submitted_by)
+    for rec in by_type(records).get("sighting", []):
+        ref = rec.object.get("sighting_of_ref")
+        if isinstance(ref, str) and ref.startswith("indicator--"):
+            sightings_by_indicator[ref].append(rec)
+    start, end = quarter.start, quarter.end
+    received = [r for r in records if start <= r.date_added < end and r.type not in NOT_INTEL]
+    keys = Counter((r.submitted_by, r.member, r.type, r.tlp) for r in received)
+    for (code, member, kind, tlp), n in keys.items():
+        share = shares.get(code)
         if share is None:
-            share = shares[rec.submitted_by] = SubmitterShare(rec.submitted_by, rec.member or rec.submitted_by)
-        share.objects += 1
-        share.by_type[rec.type] += 1
-        share.by_tlp[rec.tlp] += 1
-        types[rec.type] += 1
-        sources.add(rec)
+            share = shares[code] = SubmitterShare(code, member or code)
+        share.objects += n
+        share.by_type[kind] += n
+        share.by_tlp[tlp] += n
+        types[kind] += n
+    for rec in received:
         if rec.type == "sighting":
-            share.sightings += 1
-            share.sighted_count += int(rec.object.get("count") or 1)
+            shares[rec.submitted_by].sightings += 1
+            shares[rec.submitted_by].sighted_count += int(rec.object.get("count") or 1)
+    sources.records.update((r.id, r) for r in received)
     multi, delays = [], []
     for indicator, sightings in sorted(sightings_by_indicator.items()):
         first_per_member: dict[str, tuple[datetime, Record]] = {}

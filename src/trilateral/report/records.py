@@ -14,7 +14,7 @@ from typing import Any
 from trilateral.core.tlp import Tlp, effective_tlp
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One readable STIX object (last version) with who submitted it, when, and its TLP."""
 
@@ -23,14 +23,12 @@ class Record:
     submitted_by: str
     date_added: datetime
     member: str = ""  # the member the submitter belongs to (itself for a member, sponsor for a client)
+    id: str = field(init=False)
+    type: str = field(init=False)
 
-    @property
-    def id(self) -> str:
-        return self.object["id"]
-
-    @property
-    def type(self) -> str:
-        return self.object.get("type", "")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", self.object["id"])
+        object.__setattr__(self, "type", self.object.get("type", ""))
 
     @classmethod
     def of(cls, obj: dict[str, Any], *, submitted_by: str = "", date_added: datetime | str | None = None,
@@ -84,11 +82,24 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class RecordSet(list):
+    """A list of records that groups itself by STIX type once, for the several figures that ask."""
+
+    _groups: dict[str, list[Record]] | None = None
+
+    def groups(self) -> dict[str, list[Record]]:
+        if self._groups is None:
+            grouped: dict[str, list[Record]] = defaultdict(list)
+            for record in self:
+                grouped[record.type].append(record)
+            self._groups = dict(grouped)
+        return self._groups
+
+
 def by_type(records: Iterable[Record]) -> dict[str, list[Record]]:
-    grouped: dict[str, list[Record]] = defaultdict(list)
-    for record in records:
-        grouped[record.type].append(record)
-    return grouped
+    if isinstance(records, RecordSet):
+        return records.groups()
+    return RecordSet(records).groups()
 
 
 def index(records: Iterable[Record]) -> dict[str, Record]:
