@@ -71,15 +71,11 @@ def main() -> None:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and unexpected failures: one line unless --debug
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors (typer's own click) and unexpected failures: one line
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):  # click/typer UsageError and ClickException
+            show()
+            sys.exit(int(getattr(exc, "exit_code", 2) or 2))
         if debug:
             raise
         print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
