@@ -7,6 +7,7 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import shared_data
@@ -37,7 +38,9 @@ def test_every_sanctioned_address_is_a_direct_hit_with_its_programmes(ofac_label
     assert checked == len(ofac_labels) > 700
 
 
-def test_published_asset_lists_hit_without_naming_the_chain(ofac_labels):
+@pytest.mark.parametrize("small_batch", [0, 1_000_000], ids=["hashed-batch", "set-probe"])
+def test_published_asset_lists_hit_without_naming_the_chain(ofac_labels, monkeypatch, small_batch):
+    monkeypatch.setattr("trilateral.screening.service.SMALL_BATCH", small_batch)
     lists = shared_data("ofac_sdn", "asset_lists_2025-11-19")
     addresses = sorted({line.strip() for f in lists.glob("*.txt") for line in f.read_text().splitlines()
                         if line.strip()})

@@ -27,6 +27,8 @@ from trilateral.screening.direct import (
 )
 from trilateral.screening.exposure import account_exposure, max_ratio, utxo_exposure
 
+SMALL_BATCH = 1_000
+
 
 def normalise(chain: str, address: str) -> str:
     from trilateral.labels.model import normalise_address
@@ -87,6 +89,7 @@ class Screener:
         self._chain_store = None
         self._sources: dict[str, np.ndarray] = {}
         self._labelled: tuple[pa.Array, pa.Table] | None = None
+        self._labelled_set: set[str] | None = None
 
     # ---- direct hits ---------------------------------------------------------------------------
     def hub_index(self, hub, principal) -> dict[str, list[dict]]:
@@ -231,7 +234,13 @@ class Screener:
         chains = guessed.copy()
         hits: dict[int, list[dict]] = {}
         unique, table = self._labelled_addresses()
-        positions = np.flatnonzero(pc.is_in(query, value_set=unique).fill_null(False).to_numpy(zero_copy_only=False))
+        if len(texts) <= SMALL_BATCH:  # hashing the whole label set for a few addresses costs more than a set
+            if self._labelled_set is None:
+                self._labelled_set = set(unique.to_pylist())
+            positions = np.array([i for i, t in enumerate(texts) if t in self._labelled_set], dtype=np.int64)
+        else:
+            positions = np.flatnonzero(pc.is_in(query, value_set=unique).fill_null(False)
+                                       .to_numpy(zero_copy_only=False))
         if positions.size:
             wanted = query.take(pa.array(positions))
             rows = table.filter(pc.is_in(table.column("address"), value_set=wanted))
