@@ -18,9 +18,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.chain.synthetic_etl import generate_etl  # noqa: E402
 
 CEILING = """
 import glob, sys, duckdb
@@ -34,15 +31,33 @@ for name in ("blocks", "transactions", "token_transfers", "tokens"):
 """
 
 
+def _hwm(pid: int) -> int:
+    """VmHWM (peak RSS of the process's own address space) in bytes, 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one child process."""
+    """(wall seconds, peak RSS bytes) of one child process.
+
+    Peak RSS is polled from /proc/<pid>/status VmHWM: wait4()'s ru_maxrss would also count the
+    parent's resident size at fork (Linux carries it over), which is what this process's own size is.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _hwm(proc.pid))
+        time.sleep(0.05)
     wall = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{cmd[:4]} failed with status {status}")
-    return wall, usage.ru_maxrss * 1024
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[:4]} failed with status {proc.returncode}")
+    return wall, peak
 
 
 def main() -> None:
@@ -57,9 +72,13 @@ def main() -> None:
 
     src = args.workdir / f"etl-{args.transfers}-{args.partitions}"
     if not (src / "transactions").exists() and not (src / "transactions.csv").exists():
-        t0 = time.perf_counter()
-        counts = generate_etl(src, args.transfers, addresses=args.addresses, partitions=args.partitions)
-        print(f"generated {counts} in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()  # in a child, so this process stays small
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+                        "from tests.chain.synthetic_etl import generate_etl; "
+                        "print(generate_etl(Path(sys.argv[2]), int(sys.argv[3]), addresses=int(sys.argv[4]), "
+                        "partitions=int(sys.argv[5])))", str(REPO), str(src), str(args.transfers),
+                        str(args.addresses), str(args.partitions)], check=True)
+        print(f"generated in {time.perf_counter() - t0:.1f} s")
     csv_bytes = sum(p.stat().st_size for p in src.rglob("*.csv"))
 
     ceiling_out = args.workdir / "ceiling"
