@@ -72,10 +72,12 @@ def read_sdn_advanced_xml(path: Path) -> tuple[list[Label], list[str]]:
         lc = loc.find(q("LocationCountry"))
         if lc is not None:
             locations[loc.get("ID")] = countries.get(lc.get("CountryID"))
+    program_types = {t.get("ID") for t in root.iter(q("SanctionsType")) if (t.text or "").strip() == "Program"}
     programs_by_profile: dict[str, list[str]] = {}
     for entry in root.iter(q("SanctionsEntry")):
-        progs = [c.text.strip() for m in entry.iter(q("SanctionsMeasure")) for c in m.iter(q("Comment"))
-                 if c.text and c.text.strip()]
+        progs = [c.text.strip() for m in entry.iter(q("SanctionsMeasure"))
+                 if not program_types or m.get("SanctionsTypeID") in program_types
+                 for c in m.iter(q("Comment")) if c.text and c.text.strip()]
         programs_by_profile.setdefault(entry.get("ProfileID"), []).extend(progs)
     labels, skipped = [], []
     for profile in root.iter(q("Profile")):
