@@ -11,6 +11,7 @@ from typing import Any
 
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
+from trilateral.core.tlp import Tlp
 from trilateral.hub.policy import ObjectMeta, may_read
 from trilateral.hub.recipients import recipients_of
 from trilateral.report.records import Record
@@ -59,21 +60,25 @@ def collect_records(hub: Any, audience: Audience, progress: Any = None) -> list[
     """
     first, others = audience.principals[0], audience.principals[1:]
     out: dict[str, Record] = {}
+    verdicts: dict[tuple, bool] = {}   # may_read depends only on the meta, so one call per distinct meta
     for stored in query_all(hub, first, collection=None):
         if progress is not None:
             progress()
         member = audience.member_of.get(stored.submitted_by, stored.submitted_by)
-        if others and not all(may_read(p, _meta(stored, member)) for p in others):
-            continue
+        if others:
+            recipients = recipients_of(stored.object) if stored.tlp in (Tlp.AMBER, Tlp.RED) else frozenset()
+            key = (stored.tlp, stored.submitted_by, member, recipients)
+            ok = verdicts.get(key)
+            if ok is None:
+                meta = ObjectMeta(tlp=stored.tlp, submitter_code=stored.submitted_by, submitter_member=member,
+                                  recipients=recipients)
+                ok = verdicts[key] = all(may_read(p, meta) for p in others)
+            if not ok:
+                continue
         old = out.get(stored.id)
         if old is None or str(stored.object.get("modified", "")) > str(old.object.get("modified", "")):
             out[stored.id] = Record(stored.object, stored.tlp, stored.submitted_by, stored.date_added, member)
     return list(out.values())
-
-
-def _meta(stored: Any, member: str) -> ObjectMeta:
-    return ObjectMeta(tlp=stored.tlp, submitter_code=stored.submitted_by, submitter_member=member,
-                      recipients=recipients_of(stored.object))
 
 
 def collect_correlations(hub: Any, audience: Audience) -> list[dict[str, Any]]:
