@@ -72,13 +72,20 @@ class ChainStore:
         finally:
             con.close()
 
-    def _table(self, name: str, table: str, order: str | None = None, where: str = "") -> pa.Table:
+    def _table(self, name: str, table: str, order: str | None = None, where: str = "",
+               columns: list[str] | None = None) -> pa.Table:
         model = "crosschain" if name == CROSSCHAIN else self.model(name)
         schema = tables_of(model)[table]
+        if columns:
+            unknown = [c for c in columns if c not in schema.names]
+            if unknown:
+                raise KeyError(f"{table} has no column(s) {', '.join(unknown)}")
+            schema = pa.schema([schema.field(c) for c in columns])
         files = self.files(name, table)
         if not files:
             return schema.empty_table()
-        sql = f"SELECT * FROM read_parquet({sql_list(files)}) {where}" + (f" ORDER BY {order}" if order else "")
+        select = ", ".join(schema.names)
+        sql = f"SELECT {select} FROM read_parquet({sql_list(files)}) {where}" + (f" ORDER BY {order}" if order else "")
         return self._query(sql).cast(schema)
 
     # ---- address dictionary -------------------------------------------------------------------
@@ -127,8 +134,7 @@ class ChainStore:
         if until is not None:
             conds.append(f"timestamp < {int(until)}")
         where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        table = self._table(chain, "transfers", order=TRANSFER_ORDER, where=where)
-        return table.select(columns) if columns else table
+        return self._table(chain, "transfers", order=TRANSFER_ORDER, where=where, columns=columns)
 
     def outputs(self, chain: str) -> pa.Table:
         return self._table(chain, "outputs", order="block_number, tx_hash, output_index")
