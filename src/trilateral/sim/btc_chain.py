@@ -89,8 +89,8 @@ class BtcChain:
     def own(self, txid: str, vout: int, address: str, value: int, mixed: bool = False) -> None:
         self.owned[address].append((txid, vout, value, mixed))
 
-    def sweep(self, deposit: str) -> str | None:
-        """An exchange moves everything at a deposit address to its hot wallet."""
+    def sweep(self, deposit: str) -> tuple[str, int, int] | None:
+        """An exchange moves everything at a deposit address to its hot wallet: (txid, total, fee)."""
         utxos = self.take_owned(deposit)
         total = sum(u[3] for u in utxos)
         fee = 300 + 100 * len(utxos)
@@ -100,7 +100,7 @@ class BtcChain:
             return None
         hot = self.deposit_sweeps[deposit]
         txid = self.make_tx([u[:4] for u in utxos], [(hot, total - fee)])
-        return txid
+        return txid, total, fee
 
     # -- background -----------------------------------------------------------------------------
     def _background_block(self) -> None:

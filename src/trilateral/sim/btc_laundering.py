@@ -67,12 +67,10 @@ class BtcLaunderer:
 
     def schedule_sweep(self, height: int, deposit: str) -> None:
         def sweep(h: int, d: str = deposit) -> None:
-            utxos = list(self.chain.owned.get(d, []))
-            total = sum(u[2] for u in utxos)
-            txid = self.chain.sweep(d)
-            if txid is not None:
+            swept = self.chain.sweep(d)
+            if swept is not None:
+                txid, total, fee = swept
                 hot = self.chain.deposit_sweeps[d]
-                fee = 300 + 100 * len(utxos)
                 self.ledger.debit(BTC, d, "BTC", total)
                 self.ledger.credit(BTC, hot, "BTC", total - fee)
                 self.truth.step("exchange_sweep", BTC, txid, d, hot, "BTC", total - fee, self._time(h))

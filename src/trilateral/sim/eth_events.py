@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 
 from trilateral.sim import eth_actions as act
 from trilateral.sim.encoding import (
-    SELECTOR_ERC20_TRANSFER,
     TOPIC_TRANSFER,
     ZERO_ADDRESS,
     address_words,
@@ -211,5 +210,4 @@ def funding_columns(world: World, payees: list[str] | pa.Array, assets: np.ndarr
     empty = pa.array([], type=pa.string())
     trace = {"block": pa.array([], type=pa.int64()), "hash": empty, "index": pa.array([], type=pa.int64()),
              "from": empty, "to": empty, "value": empty, "trace_address": empty}
-    assert SELECTOR_ERC20_TRANSFER  # same calldata layout as transfer(address,uint256)
     return tx, tt, log, trace

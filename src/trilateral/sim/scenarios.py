@@ -22,7 +22,6 @@ class Scenario:
     steps: tuple[str, ...]
     plan_eth: Callable[[Plan], None]
     route_btc: Callable[[Plan, BtcLaunderer], Callable | None]  # continuation for thief BTC after a payout
-    victim_btc: int = 0  # sats the victim's BTC hot wallet holds (BTC thefts)
     plan_btc: Callable[[Plan, BtcLaunderer], None] | None = None
 
 
@@ -235,7 +234,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("peel-chain-btc",
              "Bitcoin hot-wallet theft peeled over many hops, each hop paying a small amount into an exchange.",
              ("theft", "peel", "exchange_deposit", "exchange_sweep", "dormant"),
-             no_eth, no_route, victim_btc=0, plan_btc=peel_btc),
+             no_eth, no_route, plan_btc=peel_btc),
     Scenario("direct-to-exchange",
              "Hot-wallet theft of ETH and USDT moved over two hops straight into exchange deposit addresses.",
              ("theft", "fan_out", "hop", "exchange_deposit", "exchange_sweep", "dormant"),
