@@ -116,8 +116,8 @@ def test_post_get_filters_manifest_versions_status_delete(taxii_server: TaxiiSer
 def test_pagination_over_several_pages_with_bearer(taxii_server: TaxiiServer) -> None:
     jp = taxii_server.collection("JP", bearer=True)
     objects = [indicator(100 + n) for n in range(23)]
-    for obj in objects:  # one request each: every object gets its own date_added
-        jp.add_objects(envelope(obj))
+    jp.add_objects(envelope(*objects[:12]))
+    jp.add_objects(envelope(*objects[12:]))
     only = ",".join(o.id for o in objects)
     pages = list(as_pages(jp.get_objects, per_request=5, id=only))
     assert len(pages) == 5 and [p["more"] for p in pages] == [True] * 4 + [False]
@@ -196,6 +196,13 @@ def test_tlp2_marking_definitions_are_exactly_the_oasis_ones(taxii_server: Taxii
         collection = taxii_server.collection(code)
         for marking_id, definition in expected.items():
             assert collection.get_object(marking_id)["objects"] == [definition], (code, marking_id)
+    # built into every collection: a client paging by `next` with a small limit gets each exactly once
+    client = taxii_server.collection(CLIENT_OF_KR)
+    paged = [o for p in as_pages(client.get_objects, per_request=2, type="marking-definition")
+             for o in p.get("objects", [])]
+    assert sorted(paged, key=lambda o: o["id"]) == sorted(expected.values(), key=lambda o: o["id"])
+    manifest = client.get_manifest(type="marking-definition")["objects"]
+    assert {m["id"]: m["version"] for m in manifest} == {i: o["created"] for i, o in expected.items()}
     # a tampered copy under a TLP 2.0 id is never what clients get
     jp_collection = next(c.id for c in taxii_server.api_root("JP").collections if c.id != "shared" and c.can_write)
     green = TLP2_MARKING_IDS[Tlp.GREEN]

@@ -24,13 +24,16 @@ def test_more_than_limit_objects_with_one_date_added_page_exactly_once(taxii_ser
     ids = ",".join(o.id for o in objects)
     expected = sorted(o.id for o in objects)
 
-    by_next = [o["id"] for page in as_pages(us.get_objects, per_request=10, id=ids) for o in page["objects"]]
+    pages = list(as_pages(us.get_objects, per_request=10, id=ids))
+    assert [len(p["objects"]) for p in pages] == [10, 10, 5]
+    by_next = [o["id"] for page in pages for o in page["objects"]]
     assert sorted(by_next) == expected
 
     responses = capture_headers(us)
     by_added_after: list[str] = []
     page = us.get_objects(limit=10, id=ids)
     while page.get("objects"):
+        assert len(page["objects"]) <= 10
         by_added_after.extend(o["id"] for o in page["objects"])
         last = responses[-1].headers["X-TAXII-Date-Added-Last"]
         page = us.get_objects(limit=10, id=ids, added_after=last)

@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
-from trilateral.core.tlp import tlp2_marking_definitions
 from trilateral.taxii.auth import require_principal
+from trilateral.taxii.builtins import with_builtins
 from trilateral.taxii.deps import collection_for, count_objects, hub_of, require_taxii_accept
 from trilateral.taxii.errors import TaxiiError
 from trilateral.taxii.media import STIX_MEDIA_TYPE, is_taxii_content_type
@@ -33,8 +33,6 @@ COLLECTION = API_ROOT + "collections/{collection_id}/"
 _BY_ID = frozenset({"limit", "next", "added_after", "match[version]", "match[spec_version]"})
 _VERSIONS = frozenset({"limit", "next", "added_after", "match[spec_version]"})
 _DELETE = frozenset({"match[version]", "match[spec_version]"})
-# Whatever copy of a TLP 2.0 marking-definition was submitted, clients get exactly the OASIS object.
-_OASIS_TLP2 = {m["id"]: orjson.dumps(m) for m in tlp2_marking_definitions()}
 
 
 def filter_docs(
@@ -66,12 +64,16 @@ def _fetch(hub: Any, principal: Principal, collection_id: str, filters: Filters,
 
 def _run_query(request: Request, principal: Principal, collection_id: str, filters: Filters,
                ids: tuple[str, ...] | None = None, manifest: bool = False) -> Any:
-    """One page from the hub, safe for clients that page by added_after."""
+    """One page: the built-in TLP 2.0 definitions the filters select, then the hub's page."""
     hub = hub_of(request)
     collection_for(hub, principal, collection_id, read=True)
     fetch = partial(_fetch, hub, principal, collection_id, filters, ids, manifest)
-    return added_after_safe_page(fetch, filters.limit, filters.next_token,
-                                 unique_dates=bool(getattr(hub, "date_added_unique", False)))
+    unique = bool(getattr(hub, "date_added_unique", False))
+
+    def fetch_hub(limit: int, cursor: str | None) -> Any:
+        return added_after_safe_page(fetch, limit, cursor, unique_dates=unique)
+
+    return with_builtins(filters, ids, fetch_hub)
 
 
 def _bounds(records: list) -> tuple[str | None, str | None]:
@@ -79,10 +81,6 @@ def _bounds(records: list) -> tuple[str | None, str | None]:
         return None, None
     added = [r.date_added for r in records]
     return format_timestamp(min(added)), format_timestamp(max(added))
-
-
-def _served_bytes(record: Any) -> bytes:
-    return _OASIS_TLP2.get(record.id) or object_bytes(record)
 
 
 def _version(record: Any) -> str:
@@ -98,7 +96,7 @@ def _objects_page(request: Request, principal: Principal, collection_id: str, fi
         raise TaxiiError(404, f"no object {ids[0] if ids else ''} that {principal.code} may read here")
     count_objects(request, len(records))
     first, last = _bounds(records)
-    body = envelope_bytes((_served_bytes(r) for r in records), "objects", page.more, page.next_cursor)
+    body = envelope_bytes((object_bytes(r) for r in records), "objects", page.more, page.next_cursor)
     return paged_response(body, first, last)
 
 
@@ -134,11 +132,6 @@ def get_object(collection_id: str, object_id: str, request: Request,
                principal: Principal = Depends(require_principal)) -> Response:
     object_id = _object_id(object_id)
     filters = parse_filters(request.query_params, allow=_BY_ID)
-    if object_id in _OASIS_TLP2:  # public standard objects: every principal can resolve a TLP 2.0 reference
-        page = _run_query(request, principal, collection_id, filters, (object_id,))
-        if not page.records and not filters.next_token:
-            count_objects(request, 1)
-            return paged_response(envelope_bytes([_OASIS_TLP2[object_id]], "objects", False, None), None, None)
     return _objects_page(request, principal, collection_id, filters, ids=(object_id,), missing_is_404=True)
 
 
