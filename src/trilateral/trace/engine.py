@@ -17,13 +17,14 @@ from trilateral.trace.account import AccountChain, BridgeLink, run_account_pass
 from trilateral.trace.loader import (
     AccountGraph,
     bridge_in_rows,
+    connect,
     load_account_graph,
     load_account_rows,
     tx_seed_rows,
 )
 from trilateral.trace.mixers import MixerWithdrawal
 from trilateral.trace.model import Injection, Role, TraceResult
-from trilateral.trace.reach import KIND_CODES, NEVER, time_respecting_reach
+from trilateral.trace.reach import KIND_CODES, NEVER, subgraph_rows, time_respecting_reach
 from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
 from trilateral.trace.taint import POLICIES
 from trilateral.trace.utxo_trace import trace_utxo_chain
@@ -80,6 +81,15 @@ class Tracer:
         self.labels = labels
         self.graphs: dict[tuple[str, int], AccountGraph] = {}
         self._label_cache: dict[tuple[str, str], Role | None] = {}
+        self._con = None
+        self._links: list[dict] | None = None
+
+    @property
+    def con(self):
+        """One DuckDB connection for the tracer's reads (a connection costs ~0.1 s to open)."""
+        if self._con is None:
+            self._con = connect()
+        return self._con
 
     def say(self, options: TraceOptions, msg: str) -> None:
         if options.progress:
@@ -130,6 +140,11 @@ class Tracer:
         result.seconds = time.perf_counter() - started
         return result
 
+    def links(self) -> list[dict]:
+        if self._links is None:
+            self._links = self.store.crosschain_links().to_pylist()
+        return self._links
+
     # -- labels ----------------------------------------------------------------------------------
     def roles_of(self, chain: str, texts: list[str]) -> list[Role | None]:
         missing = [t for t in texts if (chain, t) not in self._label_cache]
@@ -145,7 +160,7 @@ class Tracer:
         seed_ids = dict(zip(store.address_ids(chain, list(work.address_seeds)).tolist(),
                             work.address_seeds.values(), strict=True))
         seed_ids.pop(-1, None)
-        tx_rows = tx_seed_rows(store, chain, sorted(work.tx_seeds))
+        tx_rows = tx_seed_rows(self.con, store, chain, sorted(work.tx_seeds))
         if work.tx_seeds and tx_rows.num_rows == 0:
             raise InputError(f"seed transaction(s) {', '.join(sorted(work.tx_seeds))} not found on {chain}")
         inj_ids = store.address_ids(chain, [i.address for i in work.injections]).tolist()
@@ -158,7 +173,7 @@ class Tracer:
         if key not in self.graphs:
             self.say(options, f"loading {chain} transfers since {since}")
             self.graphs = {k: v for k, v in self.graphs.items() if k[0] != chain}
-            self.graphs[key] = load_account_graph(store, chain, since)
+            self.graphs[key] = load_account_graph(self.con, store, chain, since)
         graph = self.graphs[key]
         result.transfers_scanned += len(graph)
         kind = np.zeros(graph.n_addresses, dtype=np.int8)
@@ -170,11 +185,11 @@ class Tracer:
               ("timestamp", "tx_hash", "contract_id", "event", "to_id", "relayer_id", "fee_hi", "fee_lo")}
         for pool in {c for c, e in zip(ev["contract_id"], ev["event"], strict=True) if e.startswith("tornado")}:
             roles[pool] = Role("mixer", "Tornado Cash", "mixing_service")
-        links = [lk for lk in store.crosschain_links().to_pylist() if lk["in_chain"] == chain]
+        links = [lk for lk in self.links() if lk["in_chain"] == chain]
         in_ids = store.address_ids(chain, [lk["in_address"] for lk in links]) if links else np.zeros(0, np.int64)
-        vaults = bridge_in_rows(store, chain, [lk["in_tx"] for lk in links], in_ids)
-        for to_id in set(vaults.column("to_id").to_pylist()) if vaults.num_rows else ():
-            roles.setdefault(int(to_id), Role("bridge", None, "bridge"))
+        link_txs = [lk["in_tx"] for lk in links]
+        link_senders = {int(a) for a in in_ids.tolist() if a >= 0}
+        senders_done: set[int] = set()
         for address_id, role in roles.items():
             kind[address_id] = KIND_CODES[role.kind]
 
@@ -205,7 +220,7 @@ class Tracer:
         seed_reach()
         for _ in range(50):
             time_respecting_reach(graph.from_id, graph.to_id, graph.timestamp, graph.tx_key, kind, reach,
-                                  graph.amount, graph.asset_id, dust)
+                                  graph.amount_hi, graph.amount_lo, graph.asset_id, dust)
             grew = False
             for pool, ks in withdrawals_by_pool.items():
                 if reach[pool] == NEVER or not _anonymity_allows(pool, deposits_by_pool, ev, reach, options):
@@ -225,6 +240,14 @@ class Tracer:
                         roles[a] = role
                         kind[a] = KIND_CODES[role.kind]
                         new_roles = True
+            senders = [a for a in new.tolist() if a in link_senders and a not in senders_done]
+            if senders:  # reached senders of cross-chain links: what they paid in those txs is a bridge
+                senders_done.update(senders)
+                for to_id in bridge_in_rows(self.con, store, graph, link_txs, np.asarray(senders, np.int64)):
+                    if to_id not in roles:
+                        roles[to_id] = Role("bridge", None, "bridge")
+                        kind[to_id] = KIND_CODES["bridge"]
+                        new_roles = True
             if new_roles:  # a stop node was passed through: sweep again from the seeds
                 seed_reach()
                 checked[:] = False
@@ -234,7 +257,8 @@ class Tracer:
         plain = np.flatnonzero((reach < NEVER) & (kind == 0))
         result.reached_addresses += int(plain.size)
         self.say(options, f"{chain}: {plain.size} addresses reached; loading their transfers")
-        rows = load_account_rows(store, chain, since, plain)
+        rows = load_account_rows(self.con, store, graph, subgraph_rows(graph.from_id, graph.to_id, kind, reach,
+                                                                        graph.timestamp))
         result.subgraph_transfers += len(rows)
 
         ids = set(rows.from_id.tolist()) | set(rows.to_id.tolist()) | set(roles) | \
@@ -301,7 +325,7 @@ def _dust_thresholds(graph: AccountGraph, seed_ids: dict[int, int], tx_rows, inj
         mask = np.isin(graph.to_id, ids)
         for k in np.flatnonzero(mask):
             if graph.timestamp[k] >= lookup[int(graph.to_id[k])]:
-                stolen[graph.asset_id[k]] += graph.amount[k]
+                stolen[graph.asset_id[k]] += float(graph.amount_hi[k]) * 2.0**64 + float(graph.amount_lo[k])
     if tx_rows.num_rows:
         for a, v in zip(tx_rows.column("asset_id").to_pylist(), tx_rows.column("amount").to_pylist(), strict=True):
             stolen[int(a)] += float(v)

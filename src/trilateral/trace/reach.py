@@ -20,7 +20,7 @@ KIND_CODES = {"exchange": KIND_OFFRAMP, "deposit": KIND_OFFRAMP, "dex": KIND_DEX
 
 
 @numba.njit(cache=True, nogil=True)
-def _sweep(from_id, to_id, ts, tx_key, kind, reach, dex_tx, start, amount, asset, dust):  # pragma: no cover
+def _sweep(from_id, to_id, ts, tx_key, kind, reach, dex_tx, start, hi, lo, asset, dust):  # pragma: no cover
     n = from_id.shape[0]
     changed = 0
     i = start
@@ -32,7 +32,8 @@ def _sweep(from_id, to_id, ts, tx_key, kind, reach, dex_tx, start, amount, asset
             for k in range(i, j):
                 f = from_id[k]
                 kf = kind[f]
-                if amount[k] < dust[asset[k]]:
+                d = dust[asset[k]]
+                if d > 0.0 and float(hi[k]) * 18446744073709551616.0 + float(lo[k]) < d:
                     continue
                 if (kf == 0 and reach[f] <= ts[k]) or (kf == 2 and dex_tx[f] == tx_key[k]):
                     t = to_id[k]
@@ -46,15 +47,16 @@ def _sweep(from_id, to_id, ts, tx_key, kind, reach, dex_tx, start, amount, asset
 
 
 def time_respecting_reach(from_id: np.ndarray, to_id: np.ndarray, ts: np.ndarray, tx_key: np.ndarray,
-                          kind: np.ndarray, reach: np.ndarray, amount: np.ndarray | None = None,
-                          asset: np.ndarray | None = None, dust: np.ndarray | None = None) -> int:
+                          kind: np.ndarray, reach: np.ndarray, hi: np.ndarray | None = None,
+                          lo: np.ndarray | None = None, asset: np.ndarray | None = None,
+                          dust: np.ndarray | None = None) -> int:
     """Update `reach` (earliest arrival time per address id, NEVER if unreached) in place; return the
     number of addresses whose time improved. Arrays must be ordered by (time, transaction).
 
-    Transfers with `amount` (approximate, float) below `dust[asset]` are not followed: they cannot
+    Transfers whose amount (hi, lo words, compared as a float) is below `dust[asset]` are not followed: they cannot
     carry more than dust, and followed they would flood the graph (decoy dust to busy addresses)."""
-    if amount is None or asset is None or dust is None:
-        amount = np.ones(from_id.shape[0], dtype=np.float64)
+    if hi is None or lo is None or asset is None or dust is None:
+        hi = lo = np.zeros(from_id.shape[0], dtype=np.uint64)
         asset = np.zeros(from_id.shape[0], dtype=np.int32)
         dust = np.zeros(1, dtype=np.float64)
     if from_id.shape[0] == 0:
@@ -63,7 +65,7 @@ def time_respecting_reach(from_id: np.ndarray, to_id: np.ndarray, ts: np.ndarray
     first = int(seeded.min()) if seeded.size else NEVER
     start = int(np.searchsorted(ts, first, side="left")) if first < NEVER else from_id.shape[0]
     dex_tx = np.full(kind.shape[0], -1, dtype=np.int64)
-    return int(_sweep(from_id, to_id, ts, tx_key, kind, reach, dex_tx, start, amount, asset, dust))
+    return int(_sweep(from_id, to_id, ts, tx_key, kind, reach, dex_tx, start, hi, lo, asset, dust))
 
 
 @numba.njit(cache=True, nogil=True)

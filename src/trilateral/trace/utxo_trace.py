@@ -26,7 +26,7 @@ def trace_utxo_chain(tracer: Tracer, chain: str, work: _ChainWork, result: Trace
     since = min(starts) if starts else 0
     if work.tx_seeds:
         since = 0
-    out_t, in_t = utxo_tables(store, chain, since)
+    out_t, in_t = utxo_tables(tracer.con, store, chain, since)
     outputs = pl.from_arrow(out_t)
     inputs = pl.from_arrow(in_t)
     result.transfers_scanned += outputs.height
@@ -38,7 +38,7 @@ def trace_utxo_chain(tracer: Tracer, chain: str, work: _ChainWork, result: Trace
     inputs = inputs.with_columns(pl.col("address_id").replace_strict(text_of, default=None,
                                                                       return_dtype=pl.String).alias("address"))
     roles: dict[str, Role] = {}
-    links = [lk for lk in store.crosschain_links().to_pylist() if lk["in_chain"] == chain]
+    links = [lk for lk in tracer.links() if lk["in_chain"] == chain]
     link_txs = {lk["in_tx"] for lk in links}
 
     start_txs = set(work.tx_seeds)
