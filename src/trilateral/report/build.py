@@ -28,6 +28,7 @@ from trilateral.report.summary import summary_sentences
 TLP_COLOURS = {Tlp.CLEAR: "#FFFFFF", Tlp.GREEN: "#33FF00", Tlp.AMBER: "#FFC000", Tlp.AMBER_STRICT: "#FFC000",
                Tlp.RED: "#FF2B2B"}
 MAX_INCIDENT_ROWS = 50
+MAX_DELAY_ROWS = 15
 CHART_KEYS = ("incidents", "sankey", "freeze", "intel", "heatmap")
 
 
@@ -131,7 +132,7 @@ def render_html(figures: dict[str, Any], chart_files: dict[str, Path], out_dir: 
         stolen_trailing=stolen_table(inc.trailing), flows=figures["flows"], kinds=STEP_KINDS,
         kind_labels=STEP_LABELS, freeze=figures["freeze"], statuses=STATUSES, intel=figures["intel"],
         tlps=list(Tlp), correlations=figures["correlations"], tech=figures["techniques"],
-        actions=figures["actions"], usd=format_usd,
+        actions=figures["actions"], usd=format_usd, max_delay_rows=MAX_DELAY_ROWS,
         charts={k: (chart_files[k].relative_to(out_dir).as_posix() if k in chart_files else None)
                 for k in CHART_KEYS},
         prices_source=prices.source if prices else "",
