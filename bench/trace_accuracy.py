@@ -78,7 +78,20 @@ def score(findings: dict, truth: dict) -> dict[str, dict[str, float]]:
             "recall": hit / sum(t.values()) if t else float("nan"),
             "precision": hit / sum(f.values()) if f else float("nan"), "true": sum(t.values()),
             "found": sum(f.values())}
-    for name in ("non_mixer", "mixer"):
+    for chain, asset in sorted({(c, a) for _, c, a in groups}):  # every fund, mixer or not
+        t = defaultdict(int)
+        f = defaultdict(int)
+        for (_, c, a, addr), v in true.items():
+            if (c, a) == (chain, asset):
+                t[addr] += v
+        for (_, c, a, addr), v in found.items():
+            if (c, a) == (chain, asset):
+                f[addr] += v
+        hit = sum(min(f.get(x, 0), v) for x, v in t.items())
+        out[f"all:{chain}:{asset}"] = {"recall": hit / sum(t.values()) if t else float("nan"),
+                                       "precision": hit / sum(f.values()) if sum(f.values()) else float("nan"),
+                                       "true": sum(t.values()), "found": sum(f.values())}
+    for name in ("non_mixer", "mixer", "all"):
         parts = [v for k, v in out.items() if k.startswith(name + ":") and v["true"]]
         rec = [p["recall"] for p in parts]
         prec = [p["precision"] for p in parts if p["precision"] == p["precision"]]
@@ -117,7 +130,8 @@ def main() -> None:
                     rows.append({"scenario": scenario, "seed": seed, "policy": policy, "seconds": secs, **s})
                     print(f"{scenario:22s} seed {seed} {policy:8s} non-mixer R {s['non_mixer']['recall']:.3f} "
                           f"P {s['non_mixer']['precision']:.3f} | mixer R {s['mixer']['recall']:.3f} "
-                          f"P {s['mixer']['precision']:.3f} | trace {secs:.2f}s (generate+ingest {prep:.1f}s)",
+                          f"P {s['mixer']['precision']:.3f} | all R {s['all']['recall']:.3f} "
+                          f"P {s['all']['precision']:.3f} | trace {secs:.2f}s (generate+ingest {prep:.1f}s)",
                           flush=True)
                     for k, v in s.items():
                         if ":" in k:
@@ -132,7 +146,7 @@ def main() -> None:
             return sum(vals) / len(vals) if vals else float("nan")
         print(f"{scenario:22s} {policy:8s} non-mixer R {mean('non_mixer', 'recall'):.3f} "
               f"P {mean('non_mixer', 'precision'):.3f} | mixer R {mean('mixer', 'recall'):.3f} "
-              f"P {mean('mixer', 'precision'):.3f}")
+              f"P {mean('mixer', 'precision'):.3f} | all R {mean('all', 'recall'):.3f} P {mean('all', 'precision'):.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

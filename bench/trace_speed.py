@@ -191,6 +191,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", default="/tmp/trace_speed")
     ap.add_argument("--skip-baselines-above", type=int, default=10_000_000)
+    ap.add_argument("--networkx-max", type=int, default=10_000_000, help="largest size networkx is run at")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--dust", type=float, default=1e-5, help="dust_fraction of the comparison trace")
     args = ap.parse_args()
@@ -224,21 +225,26 @@ def main() -> None:
         if n > args.skip_baselines_above:
             print(f"{n:>11,} transfers: baselines skipped (above --skip-baselines-above)")
             continue
-        nx_credits, nx_s = networkx_haircut(store, labels, set(seeds))
-        ids = sorted({a for a, _ in nx_credits})
-        names = dict(zip(ids, store.addresses("ethereum", ids), strict=True))
         symbols = dict(zip(store.assets("ethereum").column("asset_id").to_pylist(),
                            store.assets("ethereum").column("symbol").to_pylist(), strict=True))
-        theirs = {(names[a], symbols[s]): v for (a, s), v in nx_credits.items()}
-        roles_hint = {**{i: r for i, r in _all_roles(store, labels).items()}}
+        roles_hint = dict(_all_roles(store, labels))
         sql_credits, sql_s = duckdb_haircut(store, labels, set(seeds), {**roles_hint, **_deposits(cmp, store)})
-        sql_ids = sorted({a for a, _ in sql_credits})
-        sql_names = dict(zip(sql_ids, store.addresses("ethereum", sql_ids), strict=True))
-        sql = {(sql_names[a], symbols[s]): v for (a, s), v in sql_credits.items()}
-        print(f"{n:>11,} transfers: networkx {nx_s:.2f} s ({nx_s / cmp_s:.1f}x trilateral), "
-              f"DuckDB SQL {sql_s:.2f} s ({sql_s / cmp_s:.1f}x trilateral)")
-        print(f"{n:>11,} transfers: agreement " + agreement(mine, theirs, "networkx") + "; " +
-              agreement(mine, {k: int(v) for k, v in sql.items()}, "DuckDB"), flush=True)
+        sql = _named(store, symbols, sql_credits)
+        print(f"{n:>11,} transfers: DuckDB SQL {sql_s:.2f} s ({sql_s / cmp_s:.1f}x trilateral); "
+              + agreement(mine, {k: int(v) for k, v in sql.items()}, "DuckDB"), flush=True)
+        if n > args.networkx_max:
+            print(f"{n:>11,} transfers: networkx skipped (above --networkx-max)")
+            continue
+        nx_credits, nx_s = networkx_haircut(store, labels, set(seeds))
+        theirs = _named(store, symbols, nx_credits)
+        print(f"{n:>11,} transfers: networkx {nx_s:.2f} s ({nx_s / cmp_s:.1f}x trilateral); "
+              + agreement(mine, theirs, "networkx"), flush=True)
+
+
+def _named(store, symbols, credits: dict) -> dict:
+    ids = sorted({a for a, _ in credits})
+    names = dict(zip(ids, store.addresses("ethereum", ids), strict=True))
+    return {(names[a], symbols[s]): v for (a, s), v in credits.items()}
 
 
 def _all_roles(store, labels) -> dict[int, object]:
