@@ -113,28 +113,29 @@ class HonestActivity:
     def _deposit(self, rng, block: int, user: str, out: list) -> None:
         world, ledger = self.world, self.ledger
         ex = world.exchanges[int(rng.integers(len(world.exchanges)))]
-        deposit = ex.eth_deposits[(int(user[2:12], 16) + len(ex.id)) % len(ex.eth_deposits)]
-        hot = ex.eth_hot[0]
-        later = block + int(rng.integers(1, max(2, 21_600 // world.eth_interval)))
         if rng.random() < 0.25 and ledger.balance("ethereum", user, "USDT") > 10**6:
             amount = int(ledger.balance("ethereum", user, "USDT") * rng.uniform(0.05, 0.6))
-            ledger.move("ethereum", user, deposit, "USDT", amount)
-            out.append(act.token_transfer(rng, block, USDT.address, user, deposit, amount))
-
-            def sweep(rng, b, d=deposit, a=amount):
-                self.ledger.move("ethereum", d, hot, "USDT", a)
-                return act.token_transfer(rng, b, USDT.address, d, hot, a)
+            out.append(self._pay_exchange(rng, block, user, ex, "USDT", amount))
         else:
             amount = int(ledger.balance("ethereum", user, "ETH") * rng.uniform(0.02, 0.3)) // 10**9 * 10**9
-            if amount <= 0:
-                return
-            ledger.move("ethereum", user, deposit, "ETH", amount)
-            out.append(act.native(rng, block, user, deposit, amount))
+            if amount > 0:
+                out.append(self._pay_exchange(rng, block, user, ex, "ETH", amount))
 
-            def sweep(rng, b, d=deposit, a=amount):
-                self.ledger.move("ethereum", d, hot, "ETH", a)
-                return act.native(rng, b, d, hot, a)
-        self._later(later, sweep)
+    def _pay_exchange(self, rng, block: int, user: str, ex, asset: str, amount: int) -> EthTx:
+        """The user's (reused) deposit address at `ex` receives `amount`; swept to the hot wallet later."""
+        deposit = ex.eth_deposits[(int(user[2:12], 16) + len(ex.id)) % len(ex.eth_deposits)]
+        hot = ex.eth_hot[0]
+        self.ledger.move("ethereum", user, deposit, asset, amount)
+
+        def sweep(rng, b):
+            self.ledger.move("ethereum", deposit, hot, asset, amount)
+            if asset == "ETH":
+                return act.native(rng, b, deposit, hot, amount)
+            return act.token_transfer(rng, b, USDT.address, deposit, hot, amount)
+        self._later(block + int(rng.integers(1, max(2, 21_600 // self.world.eth_interval))), sweep)
+        if asset == "ETH":
+            return act.native(rng, block, user, deposit, amount)
+        return act.token_transfer(rng, block, USDT.address, user, deposit, amount)
 
     def _mix(self, rng, block: int, user: str, out: list) -> None:
         world, ledger = self.world, self.ledger
@@ -158,6 +159,10 @@ class HonestActivity:
             if fee:
                 self.ledger.move("ethereum", pool, rel, "ETH", fee)
             tx, _ = act.mixer_withdrawal(rng, b, rel or to, d, to, rel, fee)
+            if rng.random() < 0.5:  # half the honest withdrawals are cashed out at an exchange later
+                ex = self.world.exchanges[int(rng.integers(len(self.world.exchanges)))]
+                self._later(b + int(rng.uniform(3600, 2 * 86_400)) // self.world.eth_interval + 1,
+                            lambda rng, bb: self._pay_exchange(rng, bb, to, ex, "ETH", d - fee))
             return tx
         if block + delay < world.eth_blocks:
             self._later(block + delay, withdraw)
