@@ -103,7 +103,7 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
         progress("plan", (c + 1) / len(chunks) * 0.1)
     for asset_id, wei in plan.pool_reserve_wei.items():
         totals[layout.n_users + len(layout.hot) + asset_id - 1, 0] += np.uint64(wei // GWEI + 1)
-    tx0, tt0, log0, trace0 = _funding(world, layout, totals, plan, ledger, seed, world_rng)
+    funding = list(_funding(world, layout, totals, plan, ledger, seed, world_rng))
     honest = HonestActivity(world, ledger, seed, first_bg)
     plan_events = sorted(plan.events + honest.bridges_upfront(), key=lambda e: e.block)
     swaps = honest.bridges + plan.bridges
@@ -111,8 +111,8 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
     # Everything that does not depend on the Ethereum stream (Bitcoin, Midgard, labels, incident, ground
     # truth: the thief's Ethereum moves are all planned by now) runs in a forked process alongside it.
     side = _start(_bitcoin_and_side_files, scenario, world, plan, ledger, truth, swaps, transfers, out)
-    eth = _ethereum(world, layout, sampler, seed, chunks, per_chunk, first_bg, (tx0, tt0, log0, trace0),
-                    honest, plan_events, out, progress)
+    eth = _ethereum(world, layout, sampler, seed, chunks, per_chunk, first_bg, funding, honest, plan_events,
+                    out, progress)
     side_summary = _finish(side, out)
     progress("done", 1.0)
     return {"scenario": scenario.name, "seed": seed, "transfers_requested": transfers,
@@ -126,6 +126,7 @@ def _ethereum(world, layout, sampler, seed, chunks, per_chunk, first_bg, funding
     writer = EthWriter(out / "ethereum", world)
     writer.write_tokens(TOKENS)
     writer.write_chunk(0, first_bg, *funding)
+    funding.clear()  # the genesis phase can be large (every account); free it before streaming
     leaf_counters: dict[str, int] = {}
     cursor = 0
     # CSV writing (pyarrow, GIL released) of chunk c overlaps drawing chunk c+1; at most two in memory
