@@ -44,16 +44,18 @@ def demo_command(
     console.print(f"[bold]Trilateral demo[/bold] in {options.home} ({transfers:,} transfers, seed {seed})")
     started = time.perf_counter()
 
-    with Progress(SpinnerColumn(finished_text="[green]✔[/green]"), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True) as progress:
 
         def on_step(name: str, fn: Callable[[], str]) -> StepRecord:
-            task = progress.add_task(name, total=1)
+            task = progress.add_task(name, total=None)
             t0 = time.perf_counter()
             detail = fn()
-            progress.update(task, completed=1, description=f"{name} [dim]— {detail}[/dim]")
-            progress.stop_task(task)
-            return StepRecord(name, time.perf_counter() - t0, detail)
+            seconds = time.perf_counter() - t0
+            progress.remove_task(task)
+            console.print(f"[green]✔[/green] {name} [dim]({seconds:.1f} s)[/dim]")
+            console.print(f"    {detail}", highlight=False, soft_wrap=True)
+            return StepRecord(name, seconds, detail)
 
         summary = run_demo(options, on_step)
 
@@ -80,7 +82,7 @@ def _print_summary(console, summary, seconds: float) -> None:  # type: ignore[no
     from trilateral.demo.summary import summary_rows
 
     table = Table(title=f"Theft traced ({summary.quarter}, {summary.findings.get('policy', '')} policy)")
-    for column in ("", "ETH-chain / BTC-chain assets", "jurisdiction"):
+    for column in ("", "amount (chain)", "jurisdiction"):
         table.add_column(column)
     for label, value, where in summary_rows(summary):
         table.add_row(label, value, where)
