@@ -64,9 +64,12 @@ def label_hits(labels, chain: str, addresses: pa.Array) -> dict[int, list[dict]]
     if positions.size == 0:
         return {}
     found = labels.lookup(chain, addresses.take(pa.array(positions)))
-    return {int(p): dedupe([label_hit(x) for x in sorted(labs, key=lambda x: (x.category != "sanctioned",
-                                                                              x.source))])
-            for p, labs in zip(positions.tolist(), found, strict=True)}
+    return {int(p): sorted_hits(labs) for p, labs in zip(positions.tolist(), found, strict=True)}
+
+
+def sorted_hits(labels: list) -> list[dict]:
+    """Hit dicts of one address's labels, sanctions first, duplicates dropped."""
+    return dedupe([label_hit(x) for x in sorted(labels, key=lambda x: (x.category != "sanctioned", x.source))])
 
 
 def hub_hits(hub_index: dict[str, list[dict]], addresses: list[str]) -> dict[int, list[dict]]:

@@ -24,6 +24,7 @@ from trilateral.screening.direct import (
     hub_hits,
     label_hits,
     normalise_array,
+    sorted_hits,
 )
 from trilateral.screening.exposure import account_exposure, max_ratio, utxo_exposure
 
@@ -227,9 +228,7 @@ class Screener:
         raw = pc.utf8_trim_whitespace(raw)
         guessed = guess_chains(raw)
         evm = guessed == "ethereum"
-        query = pa.array(np.where(evm, np.asarray(pc.utf8_lower(raw).to_pylist(), dtype=object),
-                                  np.asarray(raw.to_pylist(), dtype=object)).tolist(), type=pa.string()) \
-            if evm.any() else raw
+        query = pc.if_else(pa.array(evm), pc.utf8_lower(raw), raw) if evm.any() else raw
         texts: list[str] = query.to_pylist()
         chains = guessed.copy()
         hits: dict[int, list[dict]] = {}
@@ -255,8 +254,9 @@ class Screener:
                 for c in ordered:
                     per_chain[c].append(p)
             for c, ps in per_chain.items():
-                for j, h in label_hits(self.labels, c, pa.array([texts[p] for p in ps], type=pa.string())).items():
-                    hits[ps[j]] = dedupe(hits.get(ps[j], []) + h)
+                found = self.labels.lookup(c, pa.array([texts[p] for p in ps], type=pa.string()))
+                for p, labs in zip(ps, found, strict=True):
+                    hits[p] = dedupe(hits.get(p, []) + sorted_hits(labs))
         for p, extra in hub_hits(hub_index or {}, texts if hub_index else []).items():
             hits[p] = dedupe(hits.get(p, []) + extra)
         return chains, texts, hits
