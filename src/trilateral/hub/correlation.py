@@ -10,27 +10,45 @@ from trilateral.hub.policy import visible_clause
 from trilateral.hub.schema import correlations, object_recipients, objects
 from trilateral.hub.types import Correlation, from_micros
 
+_CHUNK = 5000
+
 
 def list_correlations(conn: sa.Connection, principal: Principal, limit: int = 10_000
                       ) -> tuple[list[Correlation], list[str]]:
     """Correlations whose two objects the principal may both read (either hidden: not listed), and
-    the ids of the AMBER+STRICT or RED objects among them (the value shown is their content)."""
-    a, b = objects.alias("a"), objects.alias("b")
-    rows = conn.execute(
-        sa.select(correlations.c.kind, correlations.c.value, correlations.c.created_us,
-                  a.c.stix_id.label("a_id"), b.c.stix_id.label("b_id"),
-                  a.c.submitter_member.label("a_member"), b.c.submitter_member.label("b_member"),
-                  a.c.collection.label("a_coll"), b.c.collection.label("b_coll"),
-                  a.c.tlp.label("a_tlp"), b.c.tlp.label("b_tlp"))
-        .select_from(correlations.join(a, a.c.seq == correlations.c.seq_a).join(b, b.c.seq == correlations.c.seq_b))
-        .where(visible_clause(principal, a, object_recipients), visible_clause(principal, b, object_recipients))
-        .order_by(correlations.c.id).limit(limit))
-    out, sensitive = [], set()
-    for r in rows:
-        out.append(Correlation(kind=r.kind, value=r.value, object_ids=(r.a_id, r.b_id),
-                               members=(r.a_member, r.b_member), collections=(r.a_coll, r.b_coll),
-                               created=from_micros(r.created_us)))
-        sensitive.update(i for i, t in ((r.a_id, r.a_tlp), (r.b_id, r.b_tlp)) if t >= Tlp.AMBER_STRICT)
+    the ids of the AMBER+STRICT or RED objects among them (the value shown is their content).
+
+    Two steps per chunk (correlation rows by id, then their objects by primary key with the policy)
+    rather than one three-way join: on a large store PostgreSQL's planner, with statistics taken
+    before the correlations existed, chose sequential scans of `objects` for the join (4 s at 1M).
+    """
+    out: list[Correlation] = []
+    sensitive: set[str] = set()
+    after = 0
+    while len(out) < limit:
+        chunk = conn.execute(sa.select(correlations).where(correlations.c.id > after)
+                             .order_by(correlations.c.id).limit(_CHUNK)).all()
+        if not chunk:
+            break
+        after = chunk[-1].id
+        seqs = sorted({r.seq_a for r in chunk} | {r.seq_b for r in chunk})
+        visible = {}
+        for i in range(0, len(seqs), 1000):
+            rows = conn.execute(sa.select(objects.c.seq, objects.c.stix_id, objects.c.submitter_member,
+                                          objects.c.collection, objects.c.tlp)
+                                .where(objects.c.seq.in_(seqs[i:i + 1000]),
+                                       visible_clause(principal, objects, object_recipients)))
+            visible.update({r.seq: r for r in rows})
+        for r in chunk:
+            a, b = visible.get(r.seq_a), visible.get(r.seq_b)
+            if a is None or b is None:
+                continue
+            out.append(Correlation(kind=r.kind, value=r.value, object_ids=(a.stix_id, b.stix_id),
+                                   members=(a.submitter_member, b.submitter_member),
+                                   collections=(a.collection, b.collection), created=from_micros(r.created_us)))
+            sensitive.update(o.stix_id for o in (a, b) if o.tlp >= Tlp.AMBER_STRICT)
+            if len(out) >= limit:
+                break
     return out, sorted(sensitive)
 
 
