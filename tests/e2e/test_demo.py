@@ -50,5 +50,10 @@ def test_demo_runs_end_to_end_and_shares_only_to_the_right_readers(tmp_path: Pat
 
             assert trace_objects("KR") == 1 and trace_objects("JP") == 1 and trace_objects("US") == 1
             assert trace_objects("HANGANG") == 0
+            # ...but the freeze request addressed to Hangang Exchange reaches that client, and only it
+            page = hub.query(hub.principal("HANGANG"), types=["x-trilateral-freeze-request"], limit=100)
+            assert [r.object["exchange"] for r in page.records] == ["Hangang Exchange"]
+            page = hub.query(hub.principal("SAKURA"), types=["x-trilateral-freeze-request"], limit=100)
+            assert [r.object["exchange"] for r in page.records] == ["Sakura Exchange"]
     finally:
         os.environ.pop("TRILATERAL_HOME", None)

@@ -22,6 +22,7 @@ from trilateral.core.settings import Settings
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 
 MARKER = ".trilateral-demo"
+FREEZE_TYPE = "x-trilateral-freeze-request"
 SCENARIO = "lazarus-bridge-hack"
 # Two client exchanges the demo sponsors; their names match exchanges of the simulated economy, so the
 # freeze requests routed to KR and JP concern them.
@@ -156,17 +157,29 @@ class Demo:
         from trilateral.attribution.service import attribute_file, share_attribution
         from trilateral.refdata.update import import_attack
 
-        incident_file = self.sim_dir / "incident.json"
-        incident = next(o for o in json.loads(incident_file.read_text())["objects"] if o["type"] == "incident")
-        self.summary.incident_id = incident["id"]
+        incident_file = self._marked_incident(Tlp.AMBER)
+        bundle = json.loads(incident_file.read_text())
+        self.summary.incident_id = next(o["id"] for o in bundle["objects"] if o["type"] == "incident")
+        self.hub.submit(self.principal("US"), bundle, source="victim report (demo)")
         if self.options.attack is None:
-            self.hub.submit(self.principal("US"), json.loads(incident_file.read_text()), source="demo incident")
             return "skipped scoring: no ATT&CK data (pass --attack FILE or run `trilateral refdata update`)"
         import_attack(self.options.attack, self.settings)
         result, objects = attribute_file(incident_file, settings=self.settings, reader_code="US")
         share_attribution(result, objects, "US", self.settings)
         best = result.candidates[0]
         return f"{best['name']} ({best['id']}), confidence {best['confidence']:.2f}"
+
+    def _marked_incident(self, tlp: Tlp) -> Path:
+        """The simulated victim report, marked as the reporting member shares it (unmarked means AMBER+STRICT)."""
+        bundle = json.loads((self.sim_dir / "incident.json").read_text())
+        for obj in bundle["objects"]:
+            if obj.get("type") != "marking-definition" and not obj.get("object_marking_refs"):
+                obj["object_marking_refs"] = [TLP2_MARKING_IDS[tlp]]
+        path = self.out_dir / "incident.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(bundle, indent=1) + "\n")
+        self.summary.written["incident (STIX)"] = path
+        return path
 
     def trace(self) -> str:
         from trilateral.chain import ChainStore
@@ -202,16 +215,24 @@ class Demo:
         return ", ".join(f"{k}: {v}" for k, v in sorted(routed.items()))
 
     def share(self) -> str:
+        from trilateral.hub.recipients import with_recipients
         from trilateral.trace.stix_export import findings_bundle
 
         inter = [{"chain": c, "address": a} for (c, a, _), v in sorted(self._result.holdings.items()) if v > 0][:200]
         bundle = findings_bundle(self.summary.findings, Tlp.AMBER, incident_ref=self.summary.incident_id,
                                  freeze_requests=self.summary.freeze_requests, intermediaries=inter)
+        addressed = 0
+        client_of_exchange = {name: code for code, name, _ in CLIENTS}
+        for i, obj in enumerate(bundle["objects"]):
+            code = client_of_exchange.get(obj.get("exchange", "")) if obj["type"] == FREEZE_TYPE else None
+            if code:  # need to know: the exchange that must freeze reads its own request
+                bundle["objects"][i] = with_recipients(obj, [code])
+                addressed += 1
         res = self.hub.submit(self.principal("US"), bundle, source="demo trace")
         if res.failed:
             raise ConfigurationError(f"the hub refused {len(res.failed)} shared object(s); first: {res.failed[0]}")
         self._indicators = [o["id"] for o in bundle["objects"] if o["type"] == "indicator"]
-        return f"{len(res.stored)} STIX objects shared by US"
+        return f"{len(res.stored)} STIX objects shared by US; {addressed} freeze request(s) addressed to client exchanges"
 
     def sightings(self) -> str:
         count = 0
