@@ -109,3 +109,15 @@ def test_bitcoin_exposure_follows_spent_outputs_exactly(ofac_labels):
     assert two["exposure"] == float(Fraction(29_000, 37_000))
     [mule_result] = screen_addresses([mule], hops=1)
     assert mule_result["chain"] == "bitcoin" and mule_result["exposure"] == 1.0
+
+
+def test_a_long_lived_screener_sees_labels_imported_after_it_started(home, tmp_path):
+    from tests.screening.conftest import sdn_csv_from_flat_list
+    from trilateral.labels import LabelStore
+
+    screener = Screener(Settings.from_env())
+    assert screener.screen([RONIN], hops=0)[0]["hits"] == []
+    sdn = tmp_path / "SDN.CSV"
+    sdn_csv_from_flat_list(sdn)
+    LabelStore().import_file(sdn)
+    assert screener.screen([RONIN], hops=0)[0]["hits"][0]["entity"] == "Lazarus Group"

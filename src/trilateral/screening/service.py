@@ -91,6 +91,31 @@ class Screener:
         self._sources: dict[str, np.ndarray] = {}
         self._labelled: tuple[pa.Array, pa.Table] | None = None
         self._labelled_set: set[str] | None = None
+        self._graphs: dict[str, tuple[float, object]] = {}
+        self._labels_stamp: tuple = ()
+
+    def _refresh(self) -> None:
+        """A long-lived screener (the HTTP API) drops what it derived from labels when they change."""
+        root = self.labels.root
+        stamp = tuple((f.name, f.stat().st_mtime_ns) for f in sorted(root.glob("*.parquet"))) \
+            if root.is_dir() else ()
+        if stamp != self._labels_stamp:
+            self._labels_stamp = stamp
+            self._labelled, self._labelled_set, self._sources = None, None, {}
+
+    def _chain_stamp(self, chain: str) -> float:
+        manifest = self.settings.chain_dir / chain / "_manifest.json"
+        return manifest.stat().st_mtime_ns if manifest.exists() else 0.0
+
+    def _graph(self, chain: str, build):
+        """Arrays read from the chain store, kept until the chain's manifest changes."""
+        stamp = self._chain_stamp(chain)
+        cached = self._graphs.get(chain)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, build())
+            self._graphs[chain] = cached
+            self._sources.pop(chain, None)
+        return cached[1]
 
     # ---- direct hits ---------------------------------------------------------------------------
     def hub_index(self, hub, principal) -> dict[str, list[dict]]:
@@ -147,15 +172,18 @@ class Screener:
         if hops <= 0 or chain not in self.chain_store.chains():
             return [0.0] * len(addresses)
         ids = self.chain_store.address_ids(chain, addresses)
-        is_source = self.source_mask(chain)
         targets = ids[ids >= 0]
         if self.chain_store.model(chain) == "account":
-            t = self.chain_store.transfers(chain, columns=["from_id", "to_id", "asset_id", "amount_hi", "amount_lo"])
-            arrays = {c: t.column(c).to_numpy() for c in t.column_names}
-            per = account_exposure(arrays, is_source, targets, hops)
+            arrays = self._graph(chain, lambda: self._transfer_arrays(chain))  # first: may reset the sources
+            per = account_exposure(arrays, self.source_mask(chain), targets, hops)
         else:
-            per = utxo_exposure(*self._utxo_arrays(chain), is_source, targets, hops)
+            graph = self._graph(chain, lambda: self._utxo_arrays(chain))
+            per = utxo_exposure(*graph, self.source_mask(chain), targets, hops)
         return [max_ratio(per.get(int(i), [])) if i >= 0 else 0.0 for i in ids]
+
+    def _transfer_arrays(self, chain: str) -> dict[str, np.ndarray]:
+        t = self.chain_store.transfers(chain, columns=["from_id", "to_id", "asset_id", "amount_hi", "amount_lo"])
+        return {c: t.column(c).to_numpy() for c in t.column_names}
 
     def _utxo_arrays(self, chain: str) -> tuple[dict, dict]:
         import pyarrow as pa
@@ -184,6 +212,7 @@ class Screener:
         paused = gc.isenabled()
         gc.disable()
         try:
+            self._refresh()
             return self._screen(addresses, chain=chain, hops=hops, hub_index=hub_index)
         finally:
             if paused:
