@@ -16,6 +16,8 @@ from trilateral.report.records import Record, Sources, by_type, parse_time
 STEP_KINDS = ("dex_swap", "mixer", "bridge", "exchange", "unresolved")
 STEP_LABELS = {"dex_swap": "DEX swaps", "mixer": "Mixers", "bridge": "Bridges", "exchange": "Exchanges",
                "unresolved": "Unresolved"}
+STEP_PHRASES = {"dex_swap": "DEX swaps", "mixer": "mixers", "bridge": "bridges", "exchange": "exchanges",
+                "unresolved": "unresolved steps"}
 
 
 def percent(part: Decimal | int, whole: Decimal | int) -> str:
@@ -51,7 +53,10 @@ class FlowFigures:
                     "offramps": {c: float(v) for c, v in self.usd_offramps.items() if v}}
         if not self.stolen:
             return None
-        key = max(self.stolen.assets(), key=lambda k: (self.trace_counts.get(k, 0), k))
+        def laundered(k: AssetKey) -> Decimal:
+            return sum((Decimal(t.get(k)) / self.stolen.get(k) for t in self.by_kind.values()), Decimal(0))
+
+        key = max(self.stolen.assets(), key=lambda k: (self.trace_counts.get(k, 0), laundered(k), k))
         dec = decimals_of(key[1]) or 0
         scale = float(10 ** dec)
         return {"unit": key[1], "chain": key[0], "stolen": self.stolen.get(key) / scale,

@@ -10,7 +10,6 @@ from typing import Any
 
 from trilateral.report.amounts import AssetTotals, format_amount
 from trilateral.report.figures_flows import percent
-from trilateral.report.figures_incidents import incident_time
 from trilateral.report.quarter import Quarter
 from trilateral.report.records import Record, Sources, by_type, parse_time
 
@@ -63,13 +62,13 @@ def _first_request_delays(requests: list[Record], incidents: dict[str, Record],
             continue
         trace = traces.get(str(rec.object.get("trace_ref")))
         theft = parse_time(trace.object.get("theft_time")) if trace else None
-        if theft is None and key in incidents:
-            theft = incident_time(incidents[key].object, None)
+        if theft is None and key in incidents:  # the register's date; never `created` (that is not the theft)
+            theft = parse_time(incidents[key].object.get("x_trilateral_date"))
         if theft is None:
             continue
         name = incidents[key].object.get("name", key) if key in incidents else key
         out.append({"incident": name, "theft": theft, "first_request": when,
-                    "hours": round((when - theft).total_seconds() / 3600, 1), "record": rec,
+                    "hours": round((when - theft).total_seconds() / 3600, 1) + 0.0, "record": rec,
                     "theft_record": incidents.get(key) or trace})
     return out
 

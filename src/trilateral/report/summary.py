@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trilateral.report.amounts import format_usd
-from trilateral.report.figures_flows import STEP_LABELS, percent
+from trilateral.report.figures_flows import STEP_PHRASES, percent
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -19,11 +19,12 @@ def summary_sentences(fig: dict[str, Any]) -> list[str]:
     this, trail = inc.this_quarter, inc.trailing
     text = (f"In {q} the register records {_plural(this.count, 'DPRK-attributed incident')} "
             f"({_plural(trail.count, 'incident')} in the trailing four quarters).")
-    if this.count:
+    if this.count and (this.usd_source or this.usd_priced):
         text += f" Source-stated losses this quarter total {format_usd(this.usd_source)}"
         if this.usd_priced:
             text += f", plus {format_usd(this.usd_priced)} valued with the user-supplied prices"
         text += "."
+    if this.count:
         if this.usd_unknown:
             text += f" {_plural(this.usd_unknown, 'incident')} {'has' if this.usd_unknown == 1 else 'have'} no USD figure."
         largest = max((r for r in inc.rows if r.usd is not None), key=lambda r: r.usd, default=None)
@@ -39,7 +40,7 @@ def summary_sentences(fig: dict[str, Any]) -> list[str]:
     if flows.traces:
         sankey = flows.sankey()
         if sankey and sankey["stolen"]:
-            parts = [f"{percent(v, sankey['stolen'])} through {STEP_LABELS.get(k, k).lower()}"
+            parts = [f"{percent(v, sankey['stolen'])} through {STEP_PHRASES.get(k, k)}"
                      for k, v in sorted(sankey["kinds"].items(), key=lambda kv: -kv[1])]
             out.append(f"{_plural(flows.traces, 'traced theft')} this quarter: measured in {sankey['unit']}, "
                        + ", ".join(parts) + ".")
