@@ -83,6 +83,5 @@ def test_errors_are_one_line_on_stderr(database_url: str, tmp_path: Path) -> Non
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.startswith("error: ") and "bad.json: malformed JSON" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
-    proc = subprocess.run([sys.executable, "-m", "trilateral", "intel", "export", "--as", "ZZ"],
-                          env=env, capture_output=True, text=True)
-    assert proc.returncode == 1 and "unknown principal 'ZZ'" in proc.stderr
+    unknown = run("intel", "export", "--as", "ZZ")
+    assert isinstance(unknown.exception, TrilateralError) and "unknown principal 'ZZ'" in str(unknown.exception)

@@ -89,7 +89,8 @@ version_st = st.tuples(st.sampled_from([None, *Tlp]), st.lists(st.sampled_from(C
 object_st = st.tuples(st.sampled_from(CODES), st.lists(version_st, min_size=1, max_size=3))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
 @given(objects=st.lists(object_st, min_size=1, max_size=5))
 def test_no_read_path_reveals_a_forbidden_version(hub: Hub, people, objects) -> None:
