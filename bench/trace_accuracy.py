@@ -121,10 +121,11 @@ def main() -> None:
                 prep = time.perf_counter() - t0
                 truth = json.loads((out / "ground_truth.json").read_text())
                 tracer = Tracer(ChainStore(chain_dir), sim_labels(out))
-                seeds = sorted({s["tx_hash"] for s in truth["seeds"] if s["chain"] == "ethereum"})
+                chain = truth["seeds"][0]["chain"]  # a scenario's thefts are on one chain
+                seeds = sorted({s["tx_hash"] for s in truth["seeds"] if s["chain"] == chain})
                 for policy in args.policies.split(","):
                     t1 = time.perf_counter()
-                    result = tracer.trace("ethereum", seeds, TraceOptions(policy=policy))
+                    result = tracer.trace(chain, seeds, TraceOptions(policy=policy))
                     secs = time.perf_counter() - t1
                     s = score(build_findings(result), truth)
                     rows.append({"scenario": scenario, "seed": seed, "policy": policy, "seconds": secs, **s})
