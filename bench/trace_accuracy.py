@@ -20,27 +20,21 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
 from trilateral.chain import ChainStore
 from trilateral.chain.ingest import ingest
+from trilateral.labels import LabelStore
 from trilateral.trace import TraceOptions, Tracer, build_findings
-from trilateral.trace.roles import StaticLabels
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def sim_labels(out: Path) -> StaticLabels:
-    """The simulator's TagPack + ActorPack as a label source (entity and jurisdiction per address)."""
-    tags = yaml.safe_load((out / "labels.yaml").read_text())["tags"]
-    actors = {a["id"]: a for a in yaml.safe_load((out / "actors.yaml").read_text())["actors"]}
-    entries: dict = defaultdict(list)
-    for t in tags:
-        chain = {"ETH": "ethereum", "BTC": "bitcoin"}.get(t["currency"], t["currency"].lower())
-        actor = actors.get(t.get("actor") or "", {})
-        juris = (actor.get("jurisdictions") or [None])[0]
-        entries[(chain, t["address"])].append((t["category"], actor.get("label") or t["label"], juris))
-    return StaticLabels(dict(entries))
+def sim_labels(out: Path) -> LabelStore:
+    """The simulator's TagPack and ActorPack imported into a label store beside the output."""
+    store = LabelStore(root=out.parent / f"{out.name}-labels")
+    if not store.root.exists():
+        store.import_file(out / "actors.yaml")
+        store.import_file(out / "labels.yaml")
+    return store
 
 
 def generate(scenario: str, transfers: int, seed: int, out: Path) -> None:
