@@ -86,3 +86,21 @@ def test_utxo_exposure_follows_spent_outputs():
     assert (one[A][0].exposed, one[A][0].received) == (30, 30)
     assert (one[C][0].exposed, one[C][0].received) == (0, 35)
     assert (two[C][0].exposed, two[C][0].received) == (25, 35)
+
+
+def test_sources_are_sanctioned_or_dprk_attributed_labels():
+    from trilateral.labels.model import Label
+    from trilateral.screening.service import is_exposure_source
+
+    def label(**kw) -> Label:
+        base = {"address": "x", "chain": "bitcoin", "entity": None, "category": None, "jurisdiction": None,
+                "source": "test", "confidence": 1.0}
+        return Label(**{**base, **kw})
+
+    names = frozenset({"lazarus group", "tradertraitor"})
+    assert is_exposure_source(label(category="sanctioned", entity="Garantex"), names)
+    assert is_exposure_source(label(category="perpetrator", programs=("DPRK3",)), names)
+    assert is_exposure_source(label(category="perpetrator", entity="TraderTraitor"), names)  # FBI 2023 style
+    assert is_exposure_source(label(category="perpetrator", entity="Wallet of a North Korean IT worker"), names)
+    assert not is_exposure_source(label(category="exchange", entity="Upbit"), names)
+    assert not is_exposure_source(label(category="hacker", entity="Some other crew"), names)

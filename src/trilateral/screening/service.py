@@ -31,12 +31,6 @@ from trilateral.screening.exposure import account_exposure, max_ratio, utxo_expo
 SMALL_BATCH = 1_000
 
 
-def normalise(chain: str, address: str) -> str:
-    from trilateral.labels.model import normalise_address
-
-    return normalise_address(chain, address)
-
-
 def read_address_file(path: Path) -> list[str]:
     """One address a line; blank lines and '#' comments skipped; a CSV's first column is taken."""
     try:
@@ -51,32 +45,31 @@ def read_address_file(path: Path) -> list[str]:
     return out
 
 
-def is_exposure_source(label) -> bool:
+# Used when no ATT&CK data is imported: the names under which DPRK units appear on labels.
+FALLBACK_DPRK_NAMES = frozenset({"lazarus group", "lazarus", "apt38", "bluenoroff", "andariel", "kimsuky",
+                                 "apt37", "hidden cobra"})
+
+
+def dprk_actor_names(settings: Settings) -> frozenset[str]:
+    """Names and aliases (casefolded) of the DPRK intrusion sets in this data dir's ATT&CK catalog."""
+    from trilateral.refdata.catalog import load_catalog
+
+    try:
+        catalog = load_catalog(settings)
+    except InputError:
+        return FALLBACK_DPRK_NAMES
+    return frozenset(a.casefold() for g in catalog.dprk_groups for a in (g.name, *g.aliases))
+
+
+def is_exposure_source(label, dprk_names: frozenset[str] = FALLBACK_DPRK_NAMES) -> bool:
     """Sanctioned, or attributed to the DPRK (a DPRK programme, or a label/entity naming a DPRK actor)."""
-    if label.category == "sanctioned":
-        return True
-    if any(str(p).upper().startswith("DPRK") for p in (label.programs or ())):
-        return True
     from trilateral.refdata.catalog import is_dprk_text
 
-    return is_dprk_text(label.entity or "", label.label or "") or (label.entity or "").casefold() in _dprk_names()
-
-
-_DPRK_NAMES: set[str] | None = None
-
-
-def _dprk_names() -> set[str]:
-    """Names and aliases of DPRK intrusion sets from the imported ATT&CK data (empty if none imported)."""
-    global _DPRK_NAMES
-    if _DPRK_NAMES is None:
-        try:
-            from trilateral.refdata.catalog import load_catalog
-
-            catalog = load_catalog()
-            _DPRK_NAMES = {a.casefold() for g in catalog.dprk_groups for a in (g.name, *g.aliases)}
-        except InputError:
-            _DPRK_NAMES = {"lazarus group", "lazarus", "apt38", "bluenoroff", "andariel", "kimsuky", "apt37"}
-    return _DPRK_NAMES
+    if label.category == "sanctioned" or any(str(p).upper().startswith("DPRK") for p in (label.programs or ())):
+        return True
+    entity = (label.entity or "").casefold()
+    return entity in dprk_names or (label.actor or "").casefold() in dprk_names or \
+        is_dprk_text(label.entity or "", label.label or "")
 
 
 class Screener:
@@ -148,7 +141,8 @@ class Screener:
             labelled = np.flatnonzero(idx >= 0)
             if labelled.size:
                 found = self.labels.lookup(chain, known.take(pa.array(labelled)))
-                mask[labelled] = [any(is_exposure_source(x) for x in labs) for labs in found]
+                names = dprk_actor_names(self.settings)
+                mask[labelled] = [any(is_exposure_source(x, names) for x in labs) for labs in found]
             self._sources[chain] = mask
         return self._sources[chain]
 
