@@ -50,6 +50,8 @@ def mirror(tmp_path: Path):
 def test_update_fetches_every_source_and_imports_them(home, mirror):
     report = update(env=mirror)
     assert [s["url"] for s in report["sources"]] == list(mirror.values())
+    assert [s.get("format") for s in report["sources"]] == [None, "sdn-xml", "sdn-csv", "ftm"]
+    assert all(s["labels"] > 0 for s in report["sources"][1:])
     settings = Settings.from_env()
     assert load_catalog(settings).group("G9001").dprk
     labels = LabelStore(settings)

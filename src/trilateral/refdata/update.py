@@ -104,5 +104,7 @@ def update(settings: Settings | None = None, env: dict[str, str] | None = None,
             from trilateral.labels import LabelStore
 
             result = LabelStore(settings).import_file(path)
-            report["sources"].append({"name": source.name, "url": source.url(env), "imported": repr(result)})
+            report["sources"].append({"name": source.name, "url": source.url(env), "format": result.format,
+                                      "labels": result.labels, "addresses": result.addresses,
+                                      "skipped": len(result.skipped)})
     return report
