@@ -75,7 +75,7 @@ def collect_records(hub: Any, audience: Audience, progress: Any = None) -> list[
                 ok = verdicts[key] = all(may_read(p, meta) for p in others)
             if not ok:
                 continue
-        old = out.get(stored.id)
+        old = out.get(stored.id)  # the same object can sit in several collections: keep the newest
         if old is None or str(stored.object.get("modified", "")) > str(old.object.get("modified", "")):
             out[stored.id] = Record(stored.object, stored.tlp, stored.submitted_by, stored.date_added, member)
     return list(out.values())
