@@ -80,3 +80,31 @@ def test_http_endpoint_authenticates_and_returns_the_screen_list(ofac_labels, da
     assert client.post("/api/v1/screen/", json={"addresses": [SECRET]}, headers=bearer).json()[0]["hits"]
     bad = client.post("/api/v1/screen", json={"addresses": [RONIN], "chain": "ethereum", "hops": 99}, headers=auth)
     assert bad.status_code == 400 and "hops" in bad.text  # the TAXII error handler answers 400
+
+
+def test_wallets_the_hub_links_to_a_dprk_group_are_exposure_sources_for_readers(database_url):
+    from tests.conftest import shared_data
+    from tests.screening.conftest import write_account_chain
+    from trilateral.core.settings import Settings
+    from trilateral.refdata.update import import_attack
+
+    import_attack(shared_data("mitre_attack_dprk", "dprk_enterprise_attack_v18.1_stix21.json"))
+    lazarus = "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"
+    drainer, clean, target = SHARED, CLEAN, "0x4444444444444444444444444444444444444444"
+    write_account_chain(Settings.from_env().chain_dir, [drainer, clean, target],
+                        [(0, 2, 0, 10), (1, 2, 0, 30)])
+    hub = Hub.open()
+    try:
+        hub.init()
+        for n, tlp in ((1, Tlp.AMBER), (2, Tlp.RED)):
+            ind = _indicator(n, drainer if n == 1 else clean, tlp)  # RED: only US reads the second link
+            rel = {"type": "relationship", "spec_version": "2.1", "id": f"relationship--6c7d1a52-0000-4000-8000-00000000010{n}",
+                   "created": T, "modified": T, "relationship_type": "indicates", "source_ref": ind["id"],
+                   "target_ref": lazarus, "object_marking_refs": ind["object_marking_refs"]}
+            hub.submit(hub.principal("US"), {"type": "bundle", "id": f"bundle--6c7d1a52-0000-4000-8000-00000000020{n}",
+                                             "objects": [ind, rel]})
+    finally:
+        hub.close()
+    assert screen_addresses([target], hops=1)[0]["exposure"] == 0.0  # no reader: labels only
+    assert screen_addresses([target], hops=1, reader_code="KR")[0]["exposure"] == 0.25
+    assert screen_addresses([target], hops=1, reader_code="US")[0]["exposure"] == 1.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -78,19 +79,57 @@ def hub_hits(hub_index: dict[str, list[dict]], addresses: list[str]) -> dict[int
     return {i: hub_index[a] for i, a in enumerate(addresses) if a in hub_index}
 
 
-def build_hub_index(hub, principal) -> dict[str, list[dict]]:
-    """Address (EVM lower-cased) -> hits from the wallet indicators `principal` may read in the hub."""
-    index: dict[str, list[dict]] = defaultdict(list)
+@dataclass
+class HubIntel:
+    """What the caller may read in the hub: wallet indicator hits, and the wallets it links to the DPRK."""
+
+    hits: dict[str, list[dict]] = field(default_factory=dict)
+    dprk_addresses: set[str] = field(default_factory=set)
+
+
+def _wallets(pattern: str) -> list[str]:
+    out = []
+    for address in WALLET_PATTERN.findall(pattern):
+        address = address.strip()
+        out.append(address.lower() if re.match(_EVM, address) else address)
+    return out
+
+
+def build_hub_intel(hub, principal, dprk_names: frozenset[str] = frozenset(),
+                    dprk_ids: frozenset[str] = frozenset()) -> HubIntel:
+    """Wallet indicators `principal` may read; those that `indicates` a DPRK intrusion set (by STIX id,
+    name or alias, or attribution wording), directly or via an incident / campaign `attributed-to`
+    one, also make their wallets exposure sources."""
+    from trilateral.refdata.catalog import is_dprk_text
+
+    intel = HubIntel(defaultdict(list))
+    patterns: dict[str, list[str]] = {}
+    relationships: list[dict] = []
+    dprk = set(dprk_ids)
     cursor = None
     while True:
-        page = hub.query(principal, collection=None, types=["indicator"], cursor=cursor)
+        page = hub.query(principal, collection=None, types=["indicator", "relationship", "intrusion-set"],
+                         cursor=cursor)
         for rec in page.records:
             obj = rec.object
-            for address in WALLET_PATTERN.findall(str(obj.get("pattern", ""))):
-                address = address.strip()
-                key = address.lower() if re.match(_EVM, address) else address
-                index[key].append({"source": f"hub:{rec.submitted_by}", "entity": obj.get("name") or obj["id"],
-                                   "programs": [], "category": "indicator"})
+            if obj["type"] == "indicator":
+                patterns[obj["id"]] = _wallets(str(obj.get("pattern", "")))
+                for key in patterns[obj["id"]]:
+                    intel.hits[key].append({"source": f"hub:{rec.submitted_by}",
+                                            "entity": obj.get("name") or obj["id"], "programs": [],
+                                            "category": "indicator"})
+            elif obj["type"] == "relationship":
+                relationships.append(obj)
+            elif any(n.casefold() in dprk_names for n in (obj.get("name", ""), *(obj.get("aliases") or ()))) \
+                    or is_dprk_text(str(obj.get("description", ""))):
+                dprk.add(obj["id"])
         if not page.more:
-            return dict(index)
+            break
         cursor = page.next_cursor
+    targets = dprk | {r.get("source_ref") for r in relationships
+                      if r.get("relationship_type") == "attributed-to" and r.get("target_ref") in dprk}
+    for r in relationships:
+        if r.get("relationship_type") == "indicates" and r.get("target_ref") in targets:
+            intel.dprk_addresses.update(patterns.get(r.get("source_ref", ""), ()))
+    intel.hits = dict(intel.hits)
+    return intel

@@ -41,7 +41,7 @@ def screen(body: ScreenRequest, request: Request, principal: Principal = Depends
     """[{"address", "chain", "hits": [{"source", "entity", "programs", "category"}], "exposure"}]"""
     screener = _screener(request)
     try:
-        hub_index = screener.hub_index(request.app.state.hub, principal)
-        return screener.screen(body.addresses, chain=body.chain, hops=body.hops, hub_index=hub_index)
+        hub_intel = screener.hub_intel(request.app.state.hub, principal)
+        return screener.screen(body.addresses, chain=body.chain, hops=body.hops, hub_intel=hub_intel)
     except InputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None

@@ -18,7 +18,8 @@ import pyarrow as pa
 from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
 from trilateral.screening.direct import (
-    build_hub_index,
+    HubIntel,
+    build_hub_intel,
     dedupe,
     guess_chains,
     hub_hits,
@@ -50,15 +51,16 @@ FALLBACK_DPRK_NAMES = frozenset({"lazarus group", "lazarus", "apt38", "bluenorof
                                  "apt37", "hidden cobra"})
 
 
-def dprk_actor_names(settings: Settings) -> frozenset[str]:
-    """Names and aliases (casefolded) of the DPRK intrusion sets in this data dir's ATT&CK catalog."""
+def dprk_actor_refs(settings: Settings) -> tuple[frozenset[str], frozenset[str]]:
+    """(casefolded names and aliases, STIX ids) of the DPRK intrusion sets in this data dir's catalog."""
     from trilateral.refdata.catalog import load_catalog
 
     try:
         catalog = load_catalog(settings)
     except InputError:
-        return FALLBACK_DPRK_NAMES
-    return frozenset(a.casefold() for g in catalog.dprk_groups for a in (g.name, *g.aliases))
+        return FALLBACK_DPRK_NAMES, frozenset()
+    names = frozenset(a.casefold() for g in catalog.dprk_groups for a in (g.name, *g.aliases))
+    return names, frozenset(g.stix_id for g in catalog.dprk_groups if g.stix_id)
 
 
 def is_exposure_source(label, dprk_names: frozenset[str] = FALLBACK_DPRK_NAMES) -> bool:
@@ -111,9 +113,10 @@ class Screener:
         return cached[1]
 
     # ---- direct hits ---------------------------------------------------------------------------
-    def hub_index(self, hub, principal) -> dict[str, list[dict]]:
-        """Address -> hits from the wallet indicators the principal may read."""
-        return build_hub_index(hub, principal)
+    def hub_intel(self, hub, principal) -> HubIntel:
+        """Wallet indicators the principal may read, and which of them the hub links to the DPRK."""
+        names, ids = dprk_actor_refs(self.settings)
+        return build_hub_intel(hub, principal, names, ids)
 
     def direct_hits(self, chain: str, addresses: pa.Array,
                     hub_index: dict[str, list[dict]] | None = None) -> dict[int, list[dict]]:
@@ -141,10 +144,19 @@ class Screener:
             labelled = np.flatnonzero(idx >= 0)
             if labelled.size:
                 found = self.labels.lookup(chain, known.take(pa.array(labelled)))
-                names = dprk_actor_names(self.settings)
+                names, _ = dprk_actor_refs(self.settings)
                 mask[labelled] = [any(is_exposure_source(x, names) for x in labs) for labs in found]
             self._sources[chain] = mask
         return self._sources[chain]
+
+    def _sources_with(self, chain: str, extra: set[str] | None) -> np.ndarray:
+        mask = self.source_mask(chain)
+        if not extra:
+            return mask
+        ids = self.chain_store.address_ids(chain, sorted(extra))
+        mask = mask.copy()
+        mask[ids[ids >= 0]] = True
+        return mask
 
     def _all_addresses(self, chain: str) -> pa.Array:
         """Every address of the chain, position = dense id (read from the store's Parquet layout)."""
@@ -161,18 +173,20 @@ class Screener:
             raise InputError(f"{self.settings.chain_dir / chain}: address ids are not dense; re-ingest the chain")
         return table.column("address").combine_chunks()
 
-    def exposure(self, chain: str, addresses: list[str], hops: int) -> list[float]:
-        """Exposure per address (0.0 when the chain is not ingested or the address received nothing)."""
+    def exposure(self, chain: str, addresses: list[str], hops: int,
+                 extra_sources: set[str] | None = None) -> list[float]:
+        """Exposure per address (0.0 when the chain is not ingested or the address received nothing).
+        `extra_sources`: addresses the caller's hub intel links to the DPRK, sources for this call only."""
         if hops <= 0 or chain not in self.chain_store.chains():
             return [0.0] * len(addresses)
         ids = self.chain_store.address_ids(chain, addresses)
         targets = ids[ids >= 0]
         if self.chain_store.model(chain) == "account":
             arrays = self._graph(chain, lambda: self._transfer_arrays(chain))  # first: may reset the sources
-            per = account_exposure(arrays, self.source_mask(chain), targets, hops)
+            per = account_exposure(arrays, self._sources_with(chain, extra_sources), targets, hops)
         else:
             graph = self._graph(chain, lambda: self._utxo_arrays(chain))
-            per = utxo_exposure(*graph, self.source_mask(chain), targets, hops)
+            per = utxo_exposure(*graph, self._sources_with(chain, extra_sources), targets, hops)
         return [max_ratio(per.get(int(i), [])) if i >= 0 else 0.0 for i in ids]
 
     def _transfer_arrays(self, chain: str) -> dict[str, np.ndarray]:
@@ -199,7 +213,7 @@ class Screener:
 
     # ---- the whole screen ------------------------------------------------------------------------
     def screen(self, addresses: Iterable[str], *, chain: str | None = None, hops: int = 3,
-               hub_index: dict[str, list[dict]] | None = None) -> list[dict]:
+               hub_intel: HubIntel | None = None) -> list[dict]:
         """[{"address", "chain", "hits", "exposure"}] in input order."""
         # a batch allocates ~100,000 small dicts at once: cyclic GC passes over the label index would
         # dominate the run, and nothing here makes cycles, so pause the collector for the batch
@@ -207,14 +221,15 @@ class Screener:
         gc.disable()
         try:
             self._refresh()
-            return self._screen(addresses, chain=chain, hops=hops, hub_index=hub_index)
+            return self._screen(addresses, chain=chain, hops=hops, hub_intel=hub_intel or HubIntel())
         finally:
             if paused:
                 gc.enable()
 
     def _screen(self, addresses: Iterable[str], *, chain: str | None, hops: int,
-                hub_index: dict[str, list[dict]] | None) -> list[dict]:
+                hub_intel: HubIntel) -> list[dict]:
         raw = pa.array(list(addresses), type=pa.string())
+        hub_index = hub_intel.hits
         if chain is not None:
             normalised = normalise_array(chain, raw)
             chains = np.full(len(raw), chain, dtype=object)
@@ -229,7 +244,8 @@ class Screener:
             for i, c in enumerate(chains.tolist()):
                 by_chain[c].append(i)
             for c, idx in by_chain.items():
-                for i, e in zip(idx, self.exposure(c, [texts[i] for i in idx], hops), strict=True):
+                exposure = self.exposure(c, [texts[i] for i in idx], hops, hub_intel.dprk_addresses)
+                for i, e in zip(idx, exposure, strict=True):
                     results[i]["exposure"] = e
         return results
 
@@ -290,13 +306,13 @@ def screen_addresses(addresses: list[str], *, chain: str | None = None, hops: in
     """The `screen` command: hub indicators count only when a reader (`--as CODE`) is named."""
     settings = settings or Settings.from_env()
     screener = Screener(settings)
-    hub_index = None
+    hub_intel = None
     if reader_code:
         from trilateral.hub import Hub
 
         hub = Hub.open(settings)
         try:
-            hub_index = screener.hub_index(hub, hub.principal(reader_code))
+            hub_intel = screener.hub_intel(hub, hub.principal(reader_code))
         finally:
             hub.close()
-    return screener.screen(addresses, chain=chain, hops=hops, hub_index=hub_index)
+    return screener.screen(addresses, chain=chain, hops=hops, hub_intel=hub_intel)
