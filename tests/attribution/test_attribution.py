@@ -63,6 +63,8 @@ def test_rare_shared_software_and_exact_techniques_rank_the_right_group_first():
     result = Attributor(catalog).attribute(observe(_incident(_ap("T1566.001"), _ap("T1059.001")), catalog))
     assert result.candidates[0]["id"] == "G9001"
     assert math.isclose(sum(c["confidence"] for c in result.candidates), 1.0, abs_tol=1e-3)
+    dprk = sum(c["confidence"] for c in result.candidates if c["dprk"])
+    assert math.isclose(result.dprk_probability, dprk, abs_tol=1e-3)
 
 
 def test_parent_technique_earns_partial_credit_from_a_sub_technique_profile():
@@ -103,6 +105,7 @@ def test_real_dprk_incident_via_cli_ranks_contagious_interview_first(home):
     best = doc["candidates"][0]
     assert (best["id"], best["name"]) == ("G1052", "Contagious Interview")
     assert best["confidence"] > 0.9 and best["dprk"]
+    assert doc["dprk_probability"] >= best["confidence"]
     assert best["evidence"][0]["weight"] > 0
     assert {"S1246", "T1059.004", "T1567"} <= {e["id"] for e in best["evidence"]}  # by name, label
     scores = [c["score"] for c in doc["candidates"]]

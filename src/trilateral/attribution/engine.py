@@ -36,9 +36,11 @@ class Attribution:
     candidates: list[dict]
     observed: dict
     notes: list[str] = field(default_factory=list)
+    dprk_probability: float = 0.0  # "is this North Korea?": the confidence summed over every DPRK group
 
     def to_json(self) -> dict:
-        return {"candidates": self.candidates, "observed": self.observed, "notes": self.notes}
+        return {"candidates": self.candidates, "dprk_probability": self.dprk_probability,
+                "observed": self.observed, "notes": self.notes}
 
 
 class Attributor:
@@ -82,7 +84,8 @@ class Attributor:
                       "background": self.model.background, "related_credit": self.model.related_credit,
                       "temperature": self.model.temperature, "groups": len(self.space.group_ids)},
         }
-        return Attribution(candidates, observed, notes)
+        dprk_rows = [r for r, g in enumerate(self.catalog.groups) if g.dprk]
+        return Attribution(candidates, observed, notes, round(float(probs[dprk_rows].sum()), 4))
 
     def _candidate(self, row: int, scores: np.ndarray, probs: np.ndarray, observed_row: np.ndarray,
                    by_group: dict[str, list[IndicatorEvidence]]) -> dict:

@@ -81,6 +81,7 @@ def attribute(
     if as_json:
         _emit(doc)
         return
+    typer.echo(f"DPRK (any unit): {doc['dprk_probability']:.2f}")
     for i, c in enumerate(doc["candidates"], 1):
         flag = " [DPRK]" if c["dprk"] else ""
         typer.echo(f"{i:>2}. {c['id']} {c['name']}{flag}  confidence {c['confidence']:.2f}  score {c['score']:.2f}")
