@@ -108,6 +108,22 @@ def evaluate(catalog, space, model_kwargs: dict, protocol: str, group_mask=None)
     return results, truth, keep
 
 
+def dprk_question(catalog, space, scores: np.ndarray, truth: np.ndarray, protocol: str) -> str:
+    """The group's first question as a yes/no: summed probability of the DPRK groups vs the truth."""
+    model = MixtureModel(space)
+    dprk_cols = np.array([g.dprk for g in catalog.groups])
+    p = model.probabilities(scores)[:, dprk_cols].sum(1)
+    actual = dprk_cols[truth]
+    said = p > 0.5
+    tp, fp = int((said & actual).sum()), int((said & ~actual).sum())
+    recall = tp / max(int(actual.sum()), 1)
+    precision = tp / max(tp + fp, 1)
+    fpr = fp / max(int((~actual).sum()), 1)
+    brier = float(((p - actual) ** 2).mean())
+    return (f"| {protocol} | {int(actual.sum())} | {int((~actual).sum())} | {recall:.3f} | {precision:.3f} | "
+            f"{fpr:.3f} | {brier:.4f} |")
+
+
 def tune(catalog, space) -> dict:
     """Grid-search the model on even-numbered groups only; the odd ones stay unseen for reporting."""
     mask = np.array([int(g.attack_id[1:]) % 2 == 0 for g in catalog.groups])
@@ -143,18 +159,23 @@ def main() -> None:
     print("# mixture-nb = the shipped model with its default parameters (trilateral.attribution.model)")
     print("\n| protocol | groups | scorer | top-1 | top-5 | DPRK top-1 | DPRK top-5 |")
     print("|---|---|---|---|---|---|---|")
-    pooled_scores, pooled_truth = [], []
+    pooled_scores, pooled_truth, dprk_lines = [], [], []
     for protocol in ("design6", "design6+software", "issue30"):
         res, truth, _ = evaluate(catalog, space, {}, protocol)
         for name, (t1, t5, d1, d5, _sc) in res.items():
             print(f"| {protocol} | all | {name} | {t1:.3f} | {t5:.3f} | {d1:.3f} | {d5:.3f} |")
         pooled_scores.append(res["mixture-nb"][4])
         pooled_truth.append(truth)
+        dprk_lines.append(dprk_question(catalog, space, res["mixture-nb"][4], truth, protocol))
         if tuned is not None:
             res, _, _ = evaluate(catalog, space, tuned, protocol, odd)
             t1, t5, d1, d5, _sc = res["mixture-nb"]
             print(f"| {protocol} | odd only | mixture-nb tuned on even {tuned} | {t1:.3f} | {t5:.3f} | "
                   f"{d1:.3f} | {d5:.3f} |")
+    print("\n\"Is this North Korea?\" — dprk_probability (shipped temperature) thresholded at 0.5:\n")
+    print("| protocol | DPRK incidents | others | recall | precision | false-positive rate | Brier |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(dprk_lines))
     scores, truth = np.vstack(pooled_scores), np.concatenate(pooled_truth)
     fit = ~odd[truth]
     temp = fit_temperature(scores[fit], truth[fit])
