@@ -127,6 +127,9 @@ def seeded_quarter(anchor: datetime | None = None) -> Seed:
                pattern="[cryptocurrency-wallet:address = '0x" + "11" * 20 + "']", pattern_type="stix",
                valid_from=at(17))
     s.add("US", ind)
+    s.add("JP", base("indicator", "jp-same-addr", at(30), Tlp.AMBER, name="Same thief address seen by JP",
+                     pattern="[cryptocurrency-wallet:address = '0x" + "11" * 20 + "']", pattern_type="stix",
+                     valid_from=at(30)))
     s.add("KR", base("sighting", "kr-sight", at(19), Tlp.GREEN, sighting_of_ref=ind["id"],
                      first_seen=at(19), count=3))
     s.add("JP", base("sighting", "jp-sight", at(43), Tlp.AMBER, sighting_of_ref=ind["id"],

@@ -116,12 +116,21 @@ def test_member_report_figures_match_their_sources(hub: Hub, people: dict[str, P
         by_tlp = Counter(r.tlp for r in in_quarter if r.submitted_by == code)
         assert row[3:8] == [str(by_tlp.get(level, 0)) for level in Tlp]
     assert row_of(intel, "KR")[8] == "1" and row_of(intel, "JP")[8] == "1"
+    by_type = {r[0]: r[-1] for r in cells(doc, "intel-types")}
+    assert by_type == {k: str(n) for k, n in Counter(r.object["type"] for r in in_quarter).items()}
     multi = doc.xpath('//p[@id="intel-multi"]')[0].text_content()
     sightings = [r for r in stored.values() if r.object["type"] == "sighting"]
     first_sighting = min(sightings, key=lambda r: parse_time(r.object["first_seen"]))
     delay = max(0.0, (first_sighting.date_added - parse_time(first_sighting.object["first_seen"])).total_seconds())
     assert multi.split()[0] == "1"
     assert f"{statistics.median([round(delay / 3600, 1)])} hours" in multi
+
+    # cross-member correlations: the hub's own list, as US sees it
+    correlations = cells(doc, "correlations")
+    expected = [c for c in hub.correlations(people["US"]) if quarter.contains(c.created)]
+    assert len(expected) >= 1 and len(correlations) == len(expected)
+    assert {r[1] for r in correlations} == {c.value for c in expected}
+    assert f"{len(expected)} cross-member correlation(s)" in multi
 
     # techniques and actions
     techniques = {r[0]: r[-1] for r in cells(doc, "technique-table")}
@@ -150,6 +159,7 @@ def test_kr_client_report_has_no_strict_no_foreign_red_and_no_amber_of_other_mem
     assert all(r.tlp <= Tlp.GREEN for r in result.sources.records.values())
     assert result.tlp is Tlp.GREEN and 'content: "TLP:GREEN"' in text
     assert "Simulated exchange hot-wallet theft" in text             # GREEN incident is for every client
+    assert 'id="correlations"' not in text and "0 cross-member correlation(s)" in text  # JP's copy is AMBER
 
 
 def test_group_report_holds_only_what_every_member_may_read(hub: Hub, people: dict[str, Principal],

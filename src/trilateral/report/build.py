@@ -133,6 +133,8 @@ def render_html(figures: dict[str, Any], chart_files: dict[str, Path], out_dir: 
         kind_labels=STEP_LABELS, freeze=figures["freeze"], statuses=STATUSES, intel=figures["intel"],
         tlps=list(Tlp), correlations=figures["correlations"], tech=figures["techniques"],
         actions=figures["actions"], usd=format_usd, max_delay_rows=MAX_DELAY_ROWS,
+        intel_type_totals={t: sum(s.by_type.get(t, 0) for s in figures["intel"].submitters)
+                           for t in figures["intel"].types},
         charts={k: (chart_files[k].relative_to(out_dir).as_posix() if k in chart_files else None)
                 for k in CHART_KEYS},
         prices_source=prices.source if prices else "",
