@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         transfers: int = typer.Option(100_000, "--transfers", help="Approximate number of value transfers."),
         seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical files."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+        start: str = typer.Option(None, "--start", help="ISO time of block 0 (default 2026-01-01T00:00:00Z)."),
     ) -> None:
         """Write ethereum/, bitcoin/, thorchain/, labels.yaml, actors.yaml, incident.json, ground_truth.json."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -40,7 +41,8 @@ def register(app: typer.Typer) -> None:
                       console=_stderr_console(), transient=True) as bar:
             task = bar.add_task("simulating", total=1.0)
             summary = generate(scenario, transfers, seed, out_dir,
-                               lambda stage, done: bar.update(task, completed=done, description=stage))
+                               lambda stage, done: bar.update(task, completed=done, description=stage),
+                               start=_unix_time(start))
         if as_json:
             typer.echo(json.dumps(summary, indent=2))
         else:
@@ -48,6 +50,20 @@ def register(app: typer.Typer) -> None:
                        f"{summary['offramps']} off-ramps, {summary['steps']} laundering steps")
 
     app.add_typer(sim, name="sim")
+
+
+def _unix_time(text: str | None) -> int | None:
+    from datetime import UTC, datetime
+
+    from trilateral.core.errors import InputError
+
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--start {text!r} is not an ISO time (e.g. 2026-10-01T00:00:00Z)") from None
+    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
 
 
 def _stderr_console():

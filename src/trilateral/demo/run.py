@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,14 @@ class DemoSummary:
     freeze_requests: list[dict[str, Any]] = field(default_factory=list)
     written: dict[str, Path] = field(default_factory=dict)
     incident_id: str | None = None
+
+
+def recent_start(now: datetime) -> int:
+    """Block 0 of the simulated chains: 21 days ago (the simulation spans 20 days), but not before the
+    current quarter began, so the theft, the freeze requests and the sharing fall in this quarter's report."""
+    quarter_start = datetime(now.year, 3 * ((now.month - 1) // 3) + 1, 1, tzinfo=UTC)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(max(quarter_start, day - timedelta(days=21)).timestamp())
 
 
 def prepare_home(home: Path) -> None:
@@ -128,7 +136,8 @@ class Demo:
     def simulate(self) -> str:
         from trilateral.sim import generate
 
-        info = generate(SCENARIO, self.options.transfers, self.options.seed, self.sim_dir, lambda *_: None)
+        info = generate(SCENARIO, self.options.transfers, self.options.seed, self.sim_dir, lambda *_: None,
+                        start=recent_start(datetime.now(UTC)))
         truth = json.loads((self.sim_dir / "ground_truth.json").read_text())
         self.summary.stolen = truth["stolen"]
         theft = datetime.fromisoformat(truth["theft_time"].replace("Z", "+00:00"))

@@ -40,7 +40,7 @@ from trilateral.sim.metadata import write_incident, write_labels
 from trilateral.sim.plan import Plan
 from trilateral.sim.scenarios import SCENARIOS
 from trilateral.sim.thorchain import write_actions
-from trilateral.sim.world import GWEI, TOKENS, build_world
+from trilateral.sim.world import GENESIS_TIME, GWEI, TOKENS, build_world
 
 EVENTS_PER_CHUNK = 150_000
 FUNDING_PER_BLOCK = 3_000
@@ -49,8 +49,13 @@ MIN_TRANSFERS = 5_000
 Progress = Callable[[str, float], None]
 
 
-def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: Progress | None = None) -> dict:
-    """Write the scenario's files into `out_dir` (must not exist or be empty); returns a summary."""
+def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: Progress | None = None,
+             start: int | None = None) -> dict:
+    """Write the scenario's files into `out_dir` (must not exist or be empty); returns a summary.
+
+    `start` is the unix time of block 0 (default 2026-01-01T00:00:00Z); the same seed and start give the
+    same files.
+    """
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)} (trilateral sim list)")
     if transfers < MIN_TRANSFERS:
@@ -64,7 +69,8 @@ def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        summary = _generate(SCENARIOS[scenario], transfers, seed, tmp, progress or (lambda stage, done: None))
+        summary = _generate(SCENARIOS[scenario], transfers, seed, tmp, progress or (lambda stage, done: None),
+                            start if start is not None else GENESIS_TIME)
         if out_dir.exists():
             out_dir.rmdir()
         tmp.rename(out_dir)
@@ -74,9 +80,9 @@ def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: 
     return summary
 
 
-def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress) -> dict:
+def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress, start: int) -> dict:
     world_rng = np.random.default_rng([seed, 0])
-    world = build_world(seed, transfers, world_rng)
+    world = build_world(seed, transfers, world_rng, start)
     layout = layout_of(world)
     ledger, truth = Ledger(), GroundTruth(scenario.name, seed, transfers, scenario_steps=list(scenario.steps))
     plan = Plan(world, seed, ledger, truth)

@@ -103,18 +103,19 @@ class World:
     retail: list[str]  # users whose activity is event-driven (deposits, mixers, bridge)
     btc_users: list[str]
     block_hashes: np.ndarray  # (eth_blocks, 32) uint8
+    genesis_time: int = GENESIS_TIME  # unix time of block 0 on both chains
 
     def eth_time(self, block: int) -> int:
-        return GENESIS_TIME + block * self.eth_interval
+        return self.genesis_time + block * self.eth_interval
 
     def eth_block_at(self, time: int) -> int:
-        return max(1, min(self.eth_blocks - 1, (time - GENESIS_TIME) // self.eth_interval))
+        return max(1, min(self.eth_blocks - 1, (time - self.genesis_time) // self.eth_interval))
 
     def btc_time(self, height: int) -> int:
-        return GENESIS_TIME + height * BTC_BLOCK_SECONDS
+        return self.genesis_time + height * BTC_BLOCK_SECONDS
 
     def btc_height_at(self, time: int) -> int:
-        return max(1, min(self.btc_blocks - 1, (time - GENESIS_TIME + BTC_BLOCK_SECONDS - 1) // BTC_BLOCK_SECONDS))
+        return max(1, min(self.btc_blocks - 1, (time - self.genesis_time + BTC_BLOCK_SECONDS - 1) // BTC_BLOCK_SECONDS))
 
     def block_hash(self, block: int) -> str:
         return "0x" + self.block_hashes[block].tobytes().hex()
@@ -123,7 +124,7 @@ class World:
         return {a: e for e in self.exchanges for a in e.eth_hot}
 
 
-def build_world(seed: int, transfers: int, rng: np.random.Generator) -> World:
+def build_world(seed: int, transfers: int, rng: np.random.Generator, genesis_time: int = GENESIS_TIME) -> World:
     """Draw every address from `rng` (deterministic per seed); sizes scale gently with `transfers`."""
     eth_blocks = int(min(120_000, max(1_000, transfers // 60)))
     interval = SPAN_SECONDS // eth_blocks
@@ -152,6 +153,7 @@ def build_world(seed: int, transfers: int, rng: np.random.Generator) -> World:
         retail=eth_addresses(rng, n_retail),
         btc_users=btc_addresses(rng, n_btc_users),
         block_hashes=np.frombuffer(rng.bytes(32 * eth_blocks), dtype=np.uint8).reshape(eth_blocks, 32),
+        genesis_time=genesis_time,
     )
 
 
