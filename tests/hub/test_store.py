@@ -167,3 +167,35 @@ def test_identical_resubmission_skips_revalidation(hub: Hub, people, monkeypatch
     monkeypatch.setattr(stixcheck, "check_object", lambda o: "must not be called")
     again = hub.submit(people["US"], bundle(obj, indicator()))
     assert again.duplicates == [(obj["id"], T0)] and len(again.failed) == 1
+
+
+def test_sightings_are_counted_per_indicator_per_member(hub: Hub, people) -> None:
+    target = indicator()
+    hub.submit(people["US"], bundle(target))
+
+    def sighting(tlp: Tlp = Tlp.GREEN) -> dict:
+        import uuid
+
+        from trilateral.core.tlp import TLP2_MARKING_IDS
+
+        return {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}", "created": T0,
+                "modified": T0, "sighting_of_ref": target["id"], "object_marking_refs": [TLP2_MARKING_IDS[tlp]]}
+
+    hub.submit(people["KR"], bundle(sighting(), sighting()))
+    hub.submit(people["KR-UPBIT"], bundle(sighting()))
+    hub.submit(people["JP"], bundle(sighting(Tlp.RED)))
+    assert hub.sighting_counts(people["US"], target["id"]) == {"KR": 3}
+    assert hub.sighting_counts(people["JP"], target["id"]) == {"KR": 3, "JP": 1}
+
+
+def test_export_carries_the_definitions_its_objects_use(hub: Hub, people) -> None:
+    from trilateral.core.tlp import TLP2_MARKING_IDS
+    from trilateral.hub.recipients import RECIPIENTS_EXTENSION_ID
+
+    red = indicator(tlp=Tlp.RED, recipients=["JP"])
+    hub.submit(people["US"], bundle(red, indicator()))
+    exported = hub.export(people["JP"])
+    ids = [o["id"] for o in exported["objects"]]
+    assert red["id"] in ids and RECIPIENTS_EXTENSION_ID in ids
+    assert TLP2_MARKING_IDS[Tlp.RED] in ids and TLP2_MARKING_IDS[Tlp.GREEN] in ids
+    assert hub.export(people["JP"], since="2999-01-01T00:00:00Z")["objects"] == []
