@@ -39,3 +39,20 @@ def test_refuses_a_non_empty_out_dir_and_leaves_nothing_half_written(tmp_path):
     with pytest.raises(InputError, match="unknown scenario"):
         generate("no-such-scenario", 5_000, 1, tmp_path / "new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]
+
+
+def test_start_moves_the_whole_timeline_and_keeps_the_theft_inside_it(tmp_path):
+    import csv
+    import json
+    from datetime import datetime
+
+    from trilateral.sim import generate
+
+    start = 1_790_000_000
+    generate("direct-to-exchange", 5_000, 3, tmp_path / "later", start=start)
+    with open(tmp_path / "later" / "ethereum" / "blocks.csv") as fh:
+        stamps = [int(row["timestamp"]) for row in csv.DictReader(fh)]
+    assert stamps[0] == start and stamps == sorted(stamps)
+    truth = json.loads((tmp_path / "later" / "ground_truth.json").read_text())
+    theft = datetime.fromisoformat(truth["theft_time"].replace("Z", "+00:00")).timestamp()
+    assert start <= theft <= stamps[-1]
