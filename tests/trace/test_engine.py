@@ -72,8 +72,9 @@ def test_freeze_requests_are_routed_by_jurisdiction(store, tmp_path):
     by = {r["exchange"]: r for r in reqs}
     assert by["Hangang Exchange"]["routed_to"] == "KR"
     assert by["Caribe Exchange"]["routed_to"] is None and by["Caribe Exchange"]["routing"] == "no member jurisdiction"
-    files = write_freeze_requests(reqs, tmp_path)
+    files = write_freeze_requests(reqs, tmp_path, pdf=True)
     assert (tmp_path / "hangang-exchange.html").read_text().count(DEP) >= 1
+    assert (tmp_path / "hangang-exchange.pdf").read_bytes().startswith(b"%PDF")
     update_status(files[0], "Hangang Exchange", "frozen", [("ethereum", "ETH", 25 * E)])
     doc = json.loads(files[0].read_text())
     assert next(r for r in doc["requests"] if r["exchange"] == "Hangang Exchange")["status"] == "frozen"

@@ -56,6 +56,7 @@ def trace_command(
     json_out: str = typer.Option(..., "--json", help="Write the findings JSON here ('-' for stdout)."),
     explain_address: str = typer.Option(None, "--explain", help="Print the paths from the seeds to this address."),
     freeze_dir: Path = typer.Option(None, "--freeze-dir", help="Write freeze_requests.json and letters here."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also render each letter as PDF (WeasyPrint)."),
     share_as: str = typer.Option(None, "--share-as", help="Submit the STIX bundle to the hub as this member."),
     tlp: str = typer.Option("amber", "--tlp", help="TLP of the shared bundle."),
     mixer_confidence: float = typer.Option(0.5, "--mixer-confidence", help="Least confidence to follow a mixer link."),
@@ -90,7 +91,7 @@ def trace_command(
 
         requests = freeze_requests(result, findings, _members(settings))
         if freeze_dir:
-            for path in write_freeze_requests(requests, freeze_dir):
+            for path in write_freeze_requests(requests, freeze_dir, pdf=pdf):
                 err.print(f"wrote {path}")
     if share_as:
         from trilateral.hub import Hub

@@ -136,7 +136,7 @@ class Tracer:
                         work[inj.chain].injections.append(inj)
         result = _merge(options.policy, partials.values())
         result.seeds = seed_list
-        result.theft_time = after
+        result.theft_time = after if after is not None else result.theft_time
         result.seconds = time.perf_counter() - started
         return result
 
@@ -163,6 +163,8 @@ class Tracer:
         tx_rows = tx_seed_rows(self.con, store, chain, sorted(work.tx_seeds))
         if work.tx_seeds and tx_rows.num_rows == 0:
             raise InputError(f"seed transaction(s) {', '.join(sorted(work.tx_seeds))} not found on {chain}")
+        if tx_rows.num_rows:
+            result.theft_time = min(tx_rows.column("timestamp").to_pylist())
         inj_ids = store.address_ids(chain, [i.address for i in work.injections]).tolist()
         starts = list(seed_ids.values()) + tx_rows.column("timestamp").to_pylist() + \
             [i.timestamp for i, a in zip(work.injections, inj_ids, strict=True) if a >= 0]
@@ -397,6 +399,8 @@ def _merge(policy: str, parts) -> TraceResult:
         out.mixer_links.extend(p.mixer_links)
         out.holdings.update(p.holdings)
         out.decimals.update(p.decimals)
+        if p.theft_time is not None:
+            out.theft_time = p.theft_time if out.theft_time is None else min(out.theft_time, p.theft_time)
         out.transfers_scanned += p.transfers_scanned
         out.subgraph_transfers += p.subgraph_transfers
         out.reached_addresses += p.reached_addresses

@@ -78,13 +78,24 @@ def freeze_requests(result: TraceResult, findings: dict[str, Any], members: Iter
     return requests
 
 
-def write_freeze_requests(requests: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """freeze_requests.json and one HTML letter per exchange; each file written whole, then renamed."""
+def write_freeze_requests(requests: list[dict[str, Any]], out_dir: Path, pdf: bool = False) -> list[Path]:
+    """freeze_requests.json and one HTML letter per exchange (and its PDF with WeasyPrint when
+    `pdf`); each file is written whole, then renamed into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [_atomic(out_dir / "freeze_requests.json", json.dumps({"requests": requests}, indent=2))]
     for r in requests:
         seeds = ", ".join(s.get("address") or s.get("tx_hash", "") for s in r["seeds"])
-        written.append(_atomic(out_dir / f"{_slug(r['exchange'])}.html", LETTER.render(r=r, seeds=seeds)))
+        html = LETTER.render(r=r, seeds=seeds)
+        written.append(_atomic(out_dir / f"{_slug(r['exchange'])}.html", html))
+        if pdf:
+            from weasyprint import HTML
+
+            target = out_dir / f"{_slug(r['exchange'])}.pdf"
+            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{target.name}.")
+            os.close(fd)
+            HTML(string=html).write_pdf(tmp)
+            os.replace(tmp, target)
+            written.append(target)
     return written
 
 
