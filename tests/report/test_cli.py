@@ -27,7 +27,7 @@ def test_registers_and_report_from_the_command_line(database_url: str, tmp_path:
     assert json.loads(run("incidents", "import", str(FIXTURES / "incidents_small.csv"), "--as", "JP",
                           "--json"))["unchanged"] == 4
     assert run("incidents", "add", "--name", "Manual", "--date", "2026-05-02", "--stolen",
-               "ethereum:ETH:2500000000000000000", "--as", "KR").strip().endswith("stored")
+               "ethereum:ETH:2500000000000000000", "--cluster", "TraderTraitor", "--as", "KR").strip().endswith("stored")
     action_id = run("actions", "add", "--title", "Brief exchanges", "--owner", "KR", "--due", "2026-06-30",
                     "--decided-at", "2026-04-10", "--as", "KR").strip()
     run("actions", "update", action_id, "--status", "done", "--as", "KR")

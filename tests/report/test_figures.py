@@ -64,3 +64,21 @@ def test_actions_overdue_only_when_open_past_due_and_later_meetings_left_out() -
                               action(4, "open", "2026-08-01", "2026-10-02")], Q3)
     assert [r["title"] for r in figures.rows] == ["a1", "a3", "a2"]
     assert figures.overdue == 1 and figures.decided_this_quarter == 2
+
+
+def test_only_dprk_attributed_incidents_count_and_the_rest_are_named() -> None:
+    fin7 = rec({"type": "intrusion-set", "id": "intrusion-set--f", "name": "FIN7",
+                "external_references": [{"source_name": "mitre-attack", "external_id": "G0046"}]})
+    records = [
+        fin7,
+        rec({"type": "incident", "id": "incident--a", "name": "Card skimming", "x_trilateral_date": "2026-07-04"}),
+        rec({"type": "relationship", "id": "relationship--a", "relationship_type": "attributed-to",
+             "source_ref": "incident--a", "target_ref": fin7.id, "confidence": 90}),
+        rec({"type": "incident", "id": "incident--b", "name": "Not attributed", "x_trilateral_date": "2026-07-05"}),
+        rec({"type": "incident", "id": "incident--c", "name": "Register row", "x_trilateral_date": "2026-07-06",
+             "x_trilateral_cluster": "TraderTraitor", "x_trilateral_usd_stolen": "1000"}),
+    ]
+    figures = incident_figures(records, Q3)
+    assert [r.name for r in figures.rows] == ["Register row"]
+    assert figures.this_quarter.count == 1 and figures.this_quarter.usd_source == 1000
+    assert sorted(r.name for r in figures.other_rows) == ["Card skimming", "Not attributed"]

@@ -20,6 +20,25 @@ from trilateral.report.amounts import (
 from trilateral.report.quarter import Quarter
 from trilateral.report.records import Record, Sources, by_type, parse_time
 
+# ATT&CK intrusion sets ATT&CK describes as North Korean (../shared/data SOURCES.md), with names and
+# the aliases incident sources use; an attribution to any of them makes an incident DPRK-attributed.
+DPRK_ATTACK_IDS = frozenset({"G0032", "G0082", "G0138", "G0094", "G0067", "G1036", "G1049", "G1052", "G0086"})
+DPRK_NAMES = frozenset(n.lower() for n in (
+    "Lazarus Group", "APT38", "Andariel", "Kimsuky", "APT37", "Moonstone Sleet", "AppleJeus",
+    "Contagious Interview", "Stolen Pencil", "BlueNoroff", "TraderTraitor", "Jade Sleet", "Sapphire Sleet",
+    "Citrine Sleet", "Hidden Cobra", "ScarCruft", "Famous Chollima"))
+
+
+def is_dprk_actor(name: str, pattern: dict[str, Any] | None) -> bool:
+    """True for one of ATT&CK's DPRK groups: by ATT&CK id, name or alias (of the object or the text)."""
+    if pattern:
+        ids = {e.get("external_id") for e in pattern.get("external_references") or ()}
+        names = {str(pattern.get("name", "")).lower()} | {str(a).lower() for a in pattern.get("aliases") or ()}
+        if ids & DPRK_ATTACK_IDS or names & DPRK_NAMES:
+            return True
+    text = name.lower()
+    return any(g.lower() in text for g in DPRK_ATTACK_IDS) or any(n in text for n in DPRK_NAMES)
+
 
 @dataclass
 class Attribution:
@@ -42,6 +61,7 @@ class IncidentRow:
     usd: Decimal | None
     usd_basis: str  # "source" | "prices" | "partly priced" | "none"
     record: Record
+    dprk: bool = True  # the register's cluster (a DPRK cluster by the source), or attributed to a DPRK group
 
     @property
     def stolen_text(self) -> str:
@@ -75,6 +95,7 @@ class IncidentFigures:
     trailing: QuarterTotals                    # the four quarters ending with this one
     actors: list[dict[str, Any]]               # this quarter and trailing, by actor
     sources: Sources
+    other_rows: list[IncidentRow] = field(default_factory=list)   # this quarter, not DPRK-attributed
 
 
 def incident_time(incident: dict[str, Any], trace: dict[str, Any] | None) -> datetime | None:
@@ -149,7 +170,8 @@ def _usd(incident: dict[str, Any], stolen: list[dict[str, Any]], when: datetime,
 def incident_rows(records: list[Record], prices: Prices | None = None) -> list[IncidentRow]:
     """Every readable incident with its date, actor, stolen amounts and USD (source-stated first)."""
     groups = by_type(records)
-    names = {r.id: r.object.get("name", r.id) for r in groups.get("intrusion-set", [])}
+    sets = {r.id: r.object for r in groups.get("intrusion-set", [])}
+    names = {k: str(v.get("name", k)) for k, v in sets.items()}
     traces = latest_trace_per_incident(groups.get("x-trilateral-trace", []))
     attrib = attributions(groups.get("relationship", []), names)
     rows: list[IncidentRow] = []
@@ -165,9 +187,10 @@ def incident_rows(records: list[Record], prices: Prices | None = None) -> list[I
         usd, basis = _usd(obj, stolen_entries, when, prices)
         att = attrib.get(rec.id)
         cluster = str(obj.get("x_trilateral_cluster") or "")
+        dprk = bool(cluster) or (att is not None and is_dprk_actor(att.actor, sets.get(att.actor_ref)))
         rows.append(IncidentRow(rec.id, str(obj.get("name", rec.id)), when, Quarter.of(when),
                                 att.actor if att else (cluster or "unattributed"),
-                                att.confidence if att else None, cluster, stolen, usd, basis, rec))
+                                att.confidence if att else None, cluster, stolen, usd, basis, rec, dprk))
     rows.sort(key=lambda r: (r.when, r.name))
     return rows
 
@@ -190,7 +213,9 @@ def _totals(quarter: Quarter, rows: list[IncidentRow]) -> QuarterTotals:
 def incident_figures(records: list[Record], quarter: Quarter, prices: Prices | None = None,
                      history: int = 8) -> IncidentFigures:
     """This quarter's incidents, the trailing four quarters, and `history` quarters for the trend chart."""
-    rows = incident_rows(records, prices)
+    every = incident_rows(records, prices)
+    rows = [r for r in every if r.dprk]
+    others = [r for r in every if not r.dprk and r.quarter == quarter]
     by_quarter: dict[Quarter, list[IncidentRow]] = defaultdict(list)
     for row in rows:
         by_quarter[row.quarter].append(row)
@@ -223,7 +248,8 @@ def incident_figures(records: list[Record], quarter: Quarter, prices: Prices | N
     return IncidentFigures(
         quarter=quarter, rows=this_rows,
         per_quarter=[_totals(q, by_quarter.get(q, [])) for q in quarter.trailing(history)],
-        this_quarter=_totals(quarter, this_rows), trailing=trailing, actors=actors, sources=sources)
+        this_quarter=_totals(quarter, this_rows), trailing=trailing, actors=actors, sources=sources,
+        other_rows=others)
 
 
 def stolen_table(totals: QuarterTotals) -> list[dict[str, Any]]:

@@ -35,6 +35,9 @@ def summary_sentences(fig: dict[str, Any]) -> list[str]:
             else:
                 who = f"which its source clusters with {largest.actor}"
             text += f" The largest was {largest.name} on {largest.when.date().isoformat()} ({largest.usd_text}), {who}."
+    if inc.other_rows:
+        text += (f" {_plural(len(inc.other_rows), 'other incident')} of the quarter "
+                 f"{'is' if len(inc.other_rows) == 1 else 'are'} not (yet) attributed to a DPRK group.")
     out.append(text)
     flows = fig["flows"]
     if flows.traces:
