@@ -53,13 +53,14 @@ def load_account_graph(con: duckdb.DuckDBPyConnection, store: ChainStore, chain:
         i64, u64 = np.zeros(0, np.int64), np.zeros(0, np.uint64)
         return AccountGraph(chain, since, i64, i64, i64, i64, n_addresses, u64, u64, np.zeros(0, np.int32),
                             np.zeros(0, np.int32))
-    cols = con.sql(
+    table = con.sql(  # Arrow then numpy: measured faster than fetchnumpy for these fixed-width columns
         f"SELECT timestamp, (block_number << {TX_SHIFT}) | CAST(greatest(tx_index, 0) AS BIGINT) AS tx_key, "
         "from_id, to_id, asset_id, amount_hi, amount_lo, log_index "
         f"FROM read_parquet({json.dumps(files)}) WHERE timestamp >= {int(since)}"
-    ).fetchnumpy()
-    arrays = [np.asarray(cols[c]) for c in ("timestamp", "tx_key", "from_id", "to_id", "amount_hi", "amount_lo",
-                                            "asset_id", "log_index")]
+    ).to_arrow_table()
+    arrays = [table.column(c).to_numpy() for c in ("timestamp", "tx_key", "from_id", "to_id", "amount_hi",
+                                                   "amount_lo", "asset_id", "log_index")]
+    del table
     ts, key = arrays[0].astype(np.int64, copy=False), arrays[1].astype(np.int64, copy=False)
     if ts.size > 1 and (np.any(np.diff(key) < 0) or np.any(np.diff(ts) < 0)):
         order = np.lexsort((key, ts))  # stable: rows of a transaction keep the store's order
