@@ -1,5 +1,6 @@
 """Initial hub schema: principals, objects (one row per version), recipients, observables,
 correlations, statuses, audit log, meta (cursor secret, audit head).
+
 Revision ID: 0001
 Revises: (none)
 Create Date: 2026-11-26 15:18:47.526725
