@@ -91,6 +91,8 @@ def test_concurrent_writers_keep_one_chain(hub: Hub, people, database_url) -> No
     seqs = [e.seq for e in entries(hub)]
     assert seqs == list(range(1, len(seqs) + 1))
     assert hub.audit_verify().ok
+    records = hub.query(people["US"]).records
+    assert len(records) == 12 and len({r.date_added for r in records}) == 12  # unique under concurrency
 
 
 def test_listing_correlations_of_red_objects_is_recorded(hub: Hub, people) -> None:
