@@ -17,7 +17,7 @@ def summary_sentences(fig: dict[str, Any]) -> list[str]:
     out: list[str] = []
     inc, q = fig["incidents"], fig["quarter"].label
     this, trail = inc.this_quarter, inc.trailing
-    text = (f"In {q} the register records {_plural(this.count, 'DPRK-attributed incident')} "
+    text = (f"In {q} the hub holds {_plural(this.count, 'DPRK-attributed incident')} "
             f"({_plural(trail.count, 'incident')} in the trailing four quarters).")
     if this.count and (this.usd_source or this.usd_priced):
         text += f" Source-stated losses this quarter total {format_usd(this.usd_source)}"
