@@ -7,6 +7,7 @@ none) from imported ActorPacks at look-up time, so the order of imports does not
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from pathlib import Path
@@ -145,9 +146,15 @@ class LabelStore:
         """Labels of each address (an empty list when none), vectorised over the whole batch."""
         index = self._build_index()
         idx = index.positions(chain, addresses)
-        out: list[list[Label]] = [[] for _ in range(len(idx))]
-        for i in np.flatnonzero(idx >= 0).tolist():
-            out[i] = index.labels(int(idx[i]))
+        gc_was_on = gc.isenabled()
+        gc.disable()  # a million fresh lists would otherwise trigger the cycle collector again and again
+        try:
+            out: list[list[Label]] = [[] for _ in range(len(idx))]
+            for i in np.flatnonzero(idx >= 0).tolist():
+                out[i] = index.labels(int(idx[i]))
+        finally:
+            if gc_was_on:
+                gc.enable()
         return out
 
     def lookup_indices(self, chain: str, addresses: list[str] | pa.Array) -> np.ndarray:
@@ -166,15 +173,30 @@ class _Index:
         group_of = pc.index_in(keys, value_set=self.unique).to_numpy(zero_copy_only=False)
         self.order = np.argsort(group_of, kind="stable")
         self.starts = np.searchsorted(group_of[self.order], np.arange(len(self.unique) + 1))
+        # per chain: its distinct addresses and the label group of each
+        self.by_chain: dict[str, tuple[pa.Array, np.ndarray]] = {}
+        chains = table.column("chain")
+        for chain in pc.unique(chains).to_pylist():
+            mask = pc.equal(chains, chain)
+            addresses = pc.filter(table.column("address"), mask)
+            groups = group_of[mask.to_numpy(zero_copy_only=False)]
+            distinct = pc.unique(addresses)
+            first = pc.index_in(distinct, value_set=addresses).to_numpy(zero_copy_only=False)
+            self.by_chain[chain] = (distinct.combine_chunks() if hasattr(distinct, "combine_chunks") else distinct,
+                                    groups[first])
         self._columns: dict[str, list] | None = None
         self._cache: dict[int, list[Label]] = {}
 
     def positions(self, chain: str, addresses: list[str] | np.ndarray | pa.Array) -> np.ndarray:
-        query = addresses if isinstance(addresses, pa.Array) else pa.array(addresses, type=pa.string())
+        """Label group of each address (-1 when it has none)."""
+        query = addresses if isinstance(addresses, pa.Array | pa.ChunkedArray) else pa.array(addresses, type=pa.string())
+        if chain not in self.by_chain:
+            return np.full(len(query), -1, dtype=np.int64)
         if chain in EVM_CHAINS:
-            query = pc.utf8_lower(query)
-        keys = pc.binary_join_element_wise(pa.scalar(chain), query, "\x00")
-        return pc.index_in(keys, value_set=self.unique).fill_null(-1).to_numpy(zero_copy_only=False)
+            query = pc.ascii_lower(query)
+        distinct, groups = self.by_chain[chain]
+        pos = pc.index_in(query, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False)
+        return np.where(pos >= 0, groups[pos], -1)
 
     def labels(self, group: int) -> list[Label]:
         cached = self._cache.get(group)
