@@ -248,7 +248,7 @@ def _named(store, symbols, credits: dict) -> dict:
 
 
 def _all_roles(store, labels) -> dict[int, object]:
-    n = len(store._dictionary("ethereum")[0])
+    n = int(store.stats()["chains"]["ethereum"]["addresses"])
     out = {}
     step = 200_000
     for lo in range(0, n, step):

@@ -48,7 +48,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 def load_account_graph(con: duckdb.DuckDBPyConnection, store: ChainStore, chain: str, since: int) -> AccountGraph:
     """The window's transfers, only the columns the sweep and the exact pass need (no strings)."""
     files = store.files(chain, "transfers")
-    n_addresses = len(store._dictionary(chain)[0])  # dense ids: the dictionary's length
+    n_addresses = int(store.stats()["chains"][chain]["addresses"])  # ids are dense: 0 .. n-1
     if not files:
         i64, u64 = np.zeros(0, np.int64), np.zeros(0, np.uint64)
         return AccountGraph(chain, since, i64, i64, i64, i64, n_addresses, u64, u64, np.zeros(0, np.int32),
