@@ -193,3 +193,21 @@ def test_chain_stats_json_cli(tmp_path: Path, home: Path) -> None:
     assert stats["first_time"] == "2023-11-14T22:13:20Z"
     con = ChainStore(home / "chain").connect()
     assert con.execute("SELECT count(*) FROM ethereum_transfers").fetchone()[0] == 6
+
+
+def test_ingest_json_report_is_the_only_stdout_and_empty_store_stats(tmp_path: Path, home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trilateral.cli import app
+
+    runner = CliRunner()
+    empty = runner.invoke(app, ["chain", "stats", "--json"])
+    assert empty.exit_code == 0 and json.loads(empty.stdout) == {
+        "chain_dir": str(home / "chain"), "chains": {}, "crosschain": {"links": 0}}
+    src = scenario().write(tmp_path / "etl")
+    result = runner.invoke(app, ["chain", "ingest", "--chain", "ethereum", "--format", "etl", "--json", str(src)])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["rows"]["transfers"] == 6 and report["bad_row_count"] == 0
+    missing = runner.invoke(app, ["chain", "ingest", "--chain", "ethereum", "--format", "etl", str(tmp_path / "nope")])
+    assert missing.exit_code != 0
