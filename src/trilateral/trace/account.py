@@ -172,6 +172,9 @@ class _AccountPass:
                 via: str) -> None:
         """Value `amount` with `taint` arrives at `dst`: credit, hold or pass it by dst's role."""
         chain = self.c.chain
+        if taint.amount > amount:  # never more taint than value (e.g. a bridge payout net of its fee)
+            self.r.flow("unresolved", chain, self.symbol(asset), taint.amount - amount)
+            taint = taint.scaled(amount, taint.amount)
         if src >= 0 and taint and asset == self.c.rows.native_asset:
             self.gas_funded.setdefault(dst, ts)
         after = self.c.source_after.get(dst)
