@@ -140,6 +140,8 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=5000, help="size of the head-to-head run (<= 5,000)")
     parser.add_argument("--large", type=int, default=100_000, help="Trilateral-only size (0 to skip)")
     parser.add_argument("--lookups", type=int, default=1000)
+    parser.add_argument("--medallion-lookups", type=int, default=None,
+                        help="look-ups against medallion (default --lookups; each takes ~1 s at 5,000)")
     parser.add_argument("--pg-url", default=os.environ.get("TRILATERAL_TEST_DATABASE_URL"))
     parser.add_argument("--skip-medallion", action="store_true")
     parser.add_argument("--large-sqlite-only", action="store_true", help="run --large on SQLite only")
@@ -162,7 +164,7 @@ def main() -> None:
             if not args.skip_medallion:
                 (work / "medallion").mkdir()
                 with medallion(work / "medallion") as server:
-                    head["medallion"] = workload(server, args.objects, args.lookups)
+                    head["medallion"] = workload(server, args.objects, args.medallion_lookups or args.lookups)
                     rows += head["medallion"]
                     print_table(head["medallion"])
             for name, url in backends:
