@@ -81,7 +81,12 @@ def trace_command(
     if json_out == "-":
         sys.stdout.write(text + "\n")
     else:
-        Path(json_out).write_text(text + "\n")
+        out = Path(json_out)
+        if not out.parent.is_dir():
+            raise InputError(f"--json {json_out}: directory {out.parent} does not exist; create it first")
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(out)  # whole file or nothing
     if explain_address:
         report = explain_text(explain(result, explain_address), explain_address)
         (err.print if json_out == "-" else typer.echo)(report)
