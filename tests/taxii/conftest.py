@@ -136,7 +136,8 @@ def hub_database(kind: str, home: Path) -> Iterator[str]:
 
 
 @contextmanager
-def running_server(database_url: str, home: Path, workdir: Path) -> Iterator[TaxiiServer]:
+def running_server(database_url: str, home: Path, workdir: Path,
+                   extra_args: tuple[str, ...] = ()) -> Iterator[TaxiiServer]:
     """`trilateral serve` as a subprocess over `database_url` (SQLite or PostgreSQL)."""
     env = dict(os.environ, TRILATERAL_HOME=str(home), TRILATERAL_DATABASE_URL=database_url,
                TRILATERAL_MAX_BUNDLE_BYTES=str(MAX_CONTENT_LENGTH),
@@ -146,7 +147,7 @@ def running_server(database_url: str, home: Path, workdir: Path) -> Iterator[Tax
     stderr_path = workdir / "serve.stderr"
     with stderr_path.open("wb") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "trilateral", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "trilateral", "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
             env=env, stdout=subprocess.DEVNULL, stderr=err)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -21,3 +21,19 @@ def test_port_in_use_is_a_one_line_error(home: Path) -> None:
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines == [f"error: port {port} on 127.0.0.1 is already in use; stop the other server or pass --port"]
     assert done.stdout == ""
+
+
+def test_several_workers_continue_each_others_next_tokens(home: Path, tmp_path: Path) -> None:
+    from taxii2client.v21 import as_pages
+
+    from tests.taxii.conftest import running_server
+    from tests.taxii.stix_factory import envelope, indicator
+
+    url = f"sqlite:///{home / 'hub.sqlite3'}"
+    with running_server(url, home, tmp_path, ("--workers", "2")) as server:
+        us = server.collection("US")
+        objects = [indicator(1000 + n) for n in range(30)]
+        us.add_objects(envelope(*objects))
+        ids = ",".join(o.id for o in objects)
+        seen = [o["id"] for page in as_pages(us.get_objects, per_request=3, id=ids) for o in page["objects"]]
+    assert sorted(seen) == sorted(o.id for o in objects)

@@ -10,6 +10,7 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port to listen on."),
     access_log: str = typer.Option(None, "--access-log",
                                    help="Where JSON access lines go: '-' (stderr, default), a file, or 'off'."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Server processes (each opens the hub)."),
 ) -> None:
     """Serve TAXII 2.1 over the hub until interrupted."""
     from trilateral.taxii.server import check_port_free
@@ -17,7 +18,7 @@ def serve(
 
     check_port_free(host, port)
     typer.echo(f"TAXII 2.1 discovery at http://{host}:{port}/taxii2/ (OpenAPI at /docs)", err=True)
-    run_server(host=host, port=port, access_log=access_log)
+    run_server(host=host, port=port, access_log=access_log, workers=workers)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,14 +24,29 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None = None,
-          access_log: str | None = None) -> None:
-    """Serve TAXII 2.1 (discovery at /taxii2/, OpenAPI at /docs) until interrupted."""
+          access_log: str | None = None, workers: int = 1) -> None:
+    """Serve TAXII 2.1 (discovery at /taxii2/, OpenAPI at /docs) until interrupted.
+
+    With `workers` > 1, uvicorn runs that many processes, each building the app from the environment
+    (the hub's cursor secret lives in the database, so any worker continues any `next`).
+    """
+    import os
+
     import uvicorn
 
     from trilateral.taxii.access_log import configure_access_log
     from trilateral.taxii.app import create_app
 
     check_port_free(host, port)
+    if access_log is not None:
+        os.environ["TRILATERAL_ACCESS_LOG"] = access_log
+    if workers > 1:
+        if settings is not None:
+            raise ConfigurationError("several workers read their settings from the environment; "
+                                     "do not pass settings with workers > 1")
+        uvicorn.run("trilateral.taxii.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    access_log=False, log_level="warning")
+        return
     configure_access_log(access_log)
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", lifespan="on")
