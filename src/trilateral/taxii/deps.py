@@ -16,7 +16,7 @@ def hub_of(request: Request) -> Any:
     return request.app.state.hub
 
 
-def require_taxii_accept(request: Request) -> None:
+async def require_taxii_accept(request: Request) -> None:
     """406 unless the client accepts application/taxii+json;version=2.1."""
     if not accepts_taxii(request.headers.get("accept")):
         raise TaxiiError(406, f"this server answers only {TAXII_MEDIA_TYPE}; "

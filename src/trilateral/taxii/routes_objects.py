@@ -35,7 +35,7 @@ _VERSIONS = frozenset({"limit", "next", "added_after", "match[spec_version]"})
 _DELETE = frozenset({"match[version]", "match[spec_version]"})
 
 
-def filter_docs(
+async def filter_docs(
     limit: str | None = Query(None, description="page size (server caps it at 10,000)"),
     next: str | None = Query(None, description="opaque token from the previous page's `next`"),
     added_after: str | None = Query(None, description="only objects added after this RFC 3339 time"),
