@@ -139,3 +139,33 @@ def test_eth_token_and_mixer_transfers_arrive_exactly_once(ganache: Node, tmp_pa
     assert [r["tx_hash"] for r in after].count(late["transactionHash"]) == 1
     head = int(str(ganache.rpc("eth_blockNumber")), 16)
     assert store.stats()["chains"]["ethereum"]["block_ranges"] == [[0, head]]
+
+
+def test_follow_mode_picks_up_new_blocks_until_interrupted(ganache: Node, tmp_path: Path) -> None:
+    import os
+    import signal
+    import sys
+
+    a0, a1, _ = ganache.rpc("eth_accounts")
+    home = tmp_path / "home"
+    env = {**os.environ, "TRILATERAL_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "trilateral", "chain", "ingest", "--chain", "ethereum", "--format",
+                             "rpc", "--follow", ganache.url], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        store = ChainStore(home / "chain")
+        sent = [ganache.send(a0, a1, 1000 + i)["transactionHash"] for i in range(3)]
+        deadline = time.monotonic() + 60
+        seen: list[str] = []
+        while time.monotonic() < deadline:
+            if store.chains():
+                seen = store.transfers("ethereum", columns=["tx_hash"]).column("tx_hash").to_pylist()
+                if set(sent) <= set(seen):
+                    break
+            time.sleep(0.3)
+        assert set(sent) <= set(seen) and len(seen) == len(set(seen))
+    finally:
+        proc.send_signal(signal.SIGTERM)  # SIGINT may be ignored when the test runner itself runs in background
+        proc.wait(30)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.returncode == 130, err[-800:]  # stopped like Ctrl-C: "error: interrupted"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -163,6 +165,10 @@ def fetch_range(client: RpcClient, lo: int, hi: int, out: Path, known_tokens: se
     return {"blocks": len(blocks), "transactions": len(txs), "token_transfers": len(transfers), "logs": len(log_rows)}
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _pending_ranges(lo: int, hi: int, done: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
     """Sub-ranges of lo..hi not yet in the store, cut into batches of `size` blocks."""
     out = []
@@ -191,6 +197,8 @@ def ingest_rpc(chain_dir: Path, url: str, *, from_block: int | None = None, to_b
     if writer.manifest.get("rpc_chain_id") is None:
         writer.manifest["rpc_chain_id"] = _int(client.call("eth_chainId"))
     known_tokens = {a["contract"] for a in writer.read_assets() if a["contract"]}
+    if follow and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # stop following like Ctrl-C; a batch in flight is not committed
     try:
         while True:
             head = _int(client.call("eth_blockNumber")) - confirmations
@@ -198,7 +206,7 @@ def ingest_rpc(chain_dir: Path, url: str, *, from_block: int | None = None, to_b
             done = writer.block_ranges()
             start = from_block if from_block is not None else (max((b for _, b in done), default=-1) + 1)
             ranges = _pending_ranges(start, min(last, head), done, batch_blocks)
-            bar = progress_bar(f"ingest {url}", len(ranges) * STEPS_PER_BATCH) if show_progress else None
+            bar = progress_bar(f"ingest {url}", len(ranges) * STEPS_PER_BATCH) if show_progress and ranges else None
             progress = bar.__enter__() if bar else None
             try:
                 for lo, hi in ranges:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
+from trilateral.core.errors import TrilateralError
 from trilateral.core.settings import Settings
+
+
+class IngestInterrupted(TrilateralError):
+    """Stopped by the user; the store holds every batch committed so far."""
+
+    exit_code = 130
+
 
 chain_app = typer.Typer(help="Chain data: ingest formats into the columnar store; stats.", no_args_is_help=True)
 labels_app = typer.Typer(help="Address labels and sanctions lists.", no_args_is_help=True)
@@ -47,8 +55,12 @@ def chain_ingest(
     options = {}
     if fmt == "rpc":
         options = {"from_block": from_block, "to_block": to_block, "follow": follow, "batch_blocks": batch_blocks}
-    report = ingest(Settings.from_env().chain_dir, fmt=fmt, source=source, chain=chain, strict=strict,
-                    **options)
+    try:
+        report = ingest(Settings.from_env().chain_dir, fmt=fmt, source=source, chain=chain, strict=strict,
+                        **options)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM in --follow mode
+        raise IngestInterrupted("ingest interrupted; committed batches are kept, run the same command to "
+                                "continue") from None
     _summary(report.as_dict(), as_json)
 
 
