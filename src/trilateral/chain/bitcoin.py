@@ -104,8 +104,8 @@ def _etl_batch(writer: TableWriter, file: Path, key: str, report: IngestReport, 
     con = connect_duckdb(writer.dir / "_spill")
     staged: dict[str, Path] = {}
     bad: list[BadRow] = []
+    source = file
     try:
-        source = file
         try:
             _read_etl_json(con, source)
         except duckdb.Error:
@@ -142,6 +142,8 @@ def _etl_batch(writer: TableWriter, file: Path, key: str, report: IngestReport, 
         raise
     finally:
         con.close()
+        if source != file:
+            source.unlink(missing_ok=True)
 
 
 def _commit_utxo(con: duckdb.DuckDBPyConnection, writer: TableWriter, key: str, staged: dict[str, Path],
