@@ -48,3 +48,13 @@ def test_units_text_round_trip(value: int, decimals: int) -> None:
 
 def test_format_units_example() -> None:
     assert format_units(12_500_000_000_000_000_000, 18) == "12.5"
+
+
+def test_parse_units_is_exact_beyond_28_digits_and_refuses_bad_text() -> None:
+    assert parse_units("10000000000000000000000000000.000000000000000001", 18) == 10**46 + 1
+    assert parse_units("-1.5", 1) == -15
+    for bad in ("", "1.2.3", "abc", "1e5"):
+        with pytest.raises(ValueError):
+            parse_units(bad, 18)
+    with pytest.raises(ValueError):
+        parse_units("0.001", 2)

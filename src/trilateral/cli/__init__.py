@@ -57,7 +57,12 @@ def main() -> None:
     """Entry point: user errors become one line on stderr; tracebacks only with --debug."""
     debug = "--debug" in sys.argv or os.environ.get("TRILATERAL_DEBUG") == "1"
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # typer's click returns (not raises) the exit code of an interrupt or typer.Exit here
+        if isinstance(code, int) and code:
+            if code == 130:
+                print("error: interrupted", file=sys.stderr)
+            sys.exit(code)
     except TrilateralError as exc:
         if debug:
             raise

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 UINT64 = 1 << 64
 MAX_AMOUNT = (1 << 128) - 1  # chain store limit: two uint64 columns (amount_hi, amount_lo)
 
@@ -30,9 +28,16 @@ def format_units(base_units: int, decimals: int) -> str:
 
 
 def parse_units(text: str, decimals: int) -> int:
-    """Base units from decimal text in whole units; refuses text more precise than `decimals`."""
-    d = Decimal(text.strip())
-    scaled = d.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
+    """Base units from decimal text in whole units; refuses text more precise than `decimals`.
+
+    Parsed as digits, not through Decimal, whose default 28-digit context would round large amounts.
+    """
+    raw = text.strip()
+    sign = -1 if raw.startswith("-") else 1
+    whole, _, frac = raw.lstrip("+-").partition(".")
+    if not (whole or frac) or not (whole or "0").isdigit() or (frac and not frac.isdigit()):
+        raise ValueError(f"{text!r} is not a decimal number")
+    frac = frac.rstrip("0")
+    if len(frac) > decimals:
         raise ValueError(f"{text!r} has more than {decimals} decimals")
-    return int(scaled)
+    return sign * (int(whole or "0") * 10**decimals + int(frac.ljust(decimals, "0") or "0"))
