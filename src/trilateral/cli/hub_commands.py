@@ -16,15 +16,15 @@ intel_app = typer.Typer(help="Import and export STIX 2.1 intelligence.", no_args
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
-def _hub():  # type: ignore[no-untyped-def]
+def _hub(create: bool = False):  # type: ignore[no-untyped-def]
     from trilateral.hub import Hub
 
-    return Hub.open()
+    return Hub.open(create=create)
 
 
 def init() -> None:
     """Create the data directory and database, and the members US, KR and JP (prints new tokens)."""
-    with _hub() as hub:
+    with _hub(create=True) as hub:
         created = hub.init()
         typer.echo(f"hub ready at {hub.settings.home} ({hub.engine.url.render_as_string(hide_password=True)})")
         if not created:

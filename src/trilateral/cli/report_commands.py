@@ -24,7 +24,7 @@ AS_HELP = "Member or client code that submits (default: $TRILATERAL_AS, else US)
 def _hub():  # type: ignore[no-untyped-def]
     from trilateral.hub import Hub
 
-    return Hub.open()
+    return Hub.open(create=False)
 
 
 def _tlp(text: str):  # type: ignore[no-untyped-def]

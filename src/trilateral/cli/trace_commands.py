@@ -102,7 +102,7 @@ def trace_command(
         from trilateral.hub import Hub
         from trilateral.trace.stix_export import findings_bundle, intermediary_addresses
 
-        hub = Hub.open(settings)
+        hub = Hub.open(settings, create=False)
         inter = intermediary_addresses(result)
         bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter)
         res = hub.submit(hub.principal(share_as.upper()), bundle, source="trilateral trace")

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from trilateral.core.errors import ConfigurationError
 from trilateral.core.principal import DEFAULT_MEMBERS, Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
@@ -35,6 +36,15 @@ from trilateral.hub.types import (
 )
 
 SHARED = "shared"
+
+
+def _shown_url(url: str) -> str:
+    """The URL with any password hidden, for error messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even parseable: show it as given
+        return url
+
 SYSTEM_ACTOR = "system"
 
 
@@ -50,14 +60,40 @@ class Hub:
         self._secret: bytes | None = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> Hub:
-        """Connect and migrate the schema to the newest revision."""
+    def open(cls, settings: Settings | None = None, *, create: bool = True) -> Hub:
+        """Connect and migrate the schema to the newest revision.
+
+        With `create=False` (every command but `init`) a missing or uninitialised hub is a one-line
+        error telling the user to run `trilateral init`, instead of a silently created empty hub.
+        """
         settings = settings or Settings.from_env()
+        url = settings.database_url
+        shown = _shown_url(url)
         if settings.is_sqlite:
-            settings.home.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.database_url)
-        migrate(engine)
-        return cls(settings, engine)
+            db_path = sa.engine.make_url(url).database
+            if not create and db_path and db_path != ":memory:" and not Path(db_path).exists():
+                raise ConfigurationError(f"no Trilateral hub at {db_path}: run `trilateral init` first "
+                                         "(or point TRILATERAL_HOME / TRILATERAL_DATABASE_URL at an existing hub)")
+            try:
+                settings.home.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigurationError(f"cannot create the data directory {settings.home} ({exc.strerror}): "
+                                         "set TRILATERAL_HOME to a writable directory") from None
+        try:
+            engine = make_engine(url)
+            migrate(engine)
+        except sa.exc.ArgumentError:
+            raise ConfigurationError(f"TRILATERAL_DATABASE_URL {shown!r} is not a database URL: use "
+                                     "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DATABASE") from None
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise ConfigurationError(f"cannot open the hub database {shown} ({reason}): check "
+                                     "TRILATERAL_DATABASE_URL and that the database server is running") from None
+        hub = cls(settings, engine)
+        if not create and not hub.list_principals():
+            hub.close()
+            raise ConfigurationError(f"the hub at {shown} has no members yet: run `trilateral init` first")
+        return hub
 
     def close(self) -> None:
         self.engine.dispose()
