@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         """Write ethereum/, bitcoin/, thorchain/, labels.yaml, actors.yaml, incident.json, ground_truth.json."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from trilateral.core.times import unix_time
         from trilateral.sim import generate
 
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
             task = bar.add_task("simulating", total=1.0)
             summary = generate(scenario, transfers, seed, out_dir,
                                lambda stage, done: bar.update(task, completed=done, description=stage),
-                               start=_unix_time(start))
+                               start=unix_time(start, '--start'))
         if as_json:
             typer.echo(json.dumps(summary, indent=2))
         else:
@@ -50,20 +51,6 @@ def register(app: typer.Typer) -> None:
                        f"{summary['offramps']} off-ramps, {summary['steps']} laundering steps")
 
     app.add_typer(sim, name="sim")
-
-
-def _unix_time(text: str | None) -> int | None:
-    from datetime import UTC, datetime
-
-    from trilateral.core.errors import InputError
-
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--start {text!r} is not an ISO time (e.g. 2026-10-01T00:00:00Z)") from None
-    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
 
 
 def _stderr_console():

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import typer
 
 from trilateral.core.errors import InputError
-
-
-def _parse_time(text: str | None) -> int | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--after {text!r} is not an ISO time (e.g. 2026-01-05T12:00:00Z)") from None
-    if dt.tzinfo is None:
-        from datetime import UTC
-
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp())
+from trilateral.core.times import unix_time
 
 
 def _labels(settings):
@@ -72,7 +58,7 @@ def trace_command(
     settings = Settings.from_env()
     err = Console(stderr=True)
     tracer = Tracer(ChainStore(settings.chain_dir), _labels(settings))
-    options = TraceOptions(policy=policy, after=_parse_time(after), mixer_min_confidence=mixer_confidence,
+    options = TraceOptions(policy=policy, after=unix_time(after, '--after'), mixer_min_confidence=mixer_confidence,
                            progress=lambda m: err.print(f"[dim]{m}[/dim]"))
     with err.status("tracing"):
         result = tracer.trace(chain, [s for s in seeds.split(",") if s.strip()], options)
