@@ -153,8 +153,13 @@ def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filt
                o.c.spec_version, o.c.tlp, o.c.submitter_code]
     if kind == "objects":
         columns.append(o.c.body)
-    rows = conn.execute(sa.select(*columns).where(*conds)
-                        .order_by(o.c.date_added_us, o.c.seq).limit(size + 1)).all()
+    order: tuple[Any, ...] = (o.c.date_added_us, o.c.seq)
+    if filters.ids and conn.dialect.name == "sqlite":
+        # An id look-up must probe uq_objects_version (collection, stix_id, ...). Sorting on the bare
+        # columns lets SQLite's planner walk ix_objects_page instead, which reads the whole collection
+        # (O(N) per look-up); sorting on an expression takes that index out of the choice.
+        order = (o.c.date_added_us + 0, o.c.seq)
+    rows = conn.execute(sa.select(*columns).where(*conds).order_by(*order).limit(size + 1)).all()
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = make_cursor(secret, principal, digest, rows[-1].date_added_us, rows[-1].seq) if more else None
