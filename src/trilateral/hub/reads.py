@@ -173,7 +173,7 @@ def version_text(row: sa.Row) -> str:
 def stored_object(row: sa.Row) -> StoredObject:
     return StoredObject(id=row.stix_id, modified=version_text(row), date_added=from_micros(row.date_added_us),
                         spec_version=row.spec_version, tlp=Tlp(row.tlp), submitted_by=row.submitter_code,
-                        object=orjson.loads(row.body), collection=row.collection)
+                        raw_json=row.body, collection=row.collection)
 
 
 def manifest_record(row: sa.Row) -> ManifestRecord:

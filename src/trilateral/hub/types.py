@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
+
+import orjson
 
 from trilateral.core.principal import Principal
 from trilateral.core.tlp import Tlp
@@ -78,8 +81,13 @@ class StoredObject:
     spec_version: str
     tlp: Tlp
     submitted_by: str
-    object: dict[str, Any]
+    raw_json: str
     collection: str = "shared"
+
+    @cached_property
+    def object(self) -> dict[str, Any]:
+        """The STIX object, parsed on first use: TAXII serves `raw_json` as stored and never needs it."""
+        return orjson.loads(self.raw_json)
 
 
 @dataclass(frozen=True)
