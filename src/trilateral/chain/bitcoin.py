@@ -11,6 +11,7 @@ Outputs without a single address (OP_RETURN, non-standard, bare multisig) get a 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,15 +55,21 @@ def ingest_bitcoin_etl(chain_dir: Path, path: Path, *, strict: bool = False,
     files = sorted(path.rglob("transactions*.json")) if path.is_dir() else [path]
     if not files:
         raise InputError(f"{path}: no bitcoin-etl transactions.json")
+    return _ingest_files(chain_dir, path, files, "bitcoin-etl", "btc-etl", _etl_batch, strict, show_progress)
+
+
+def _ingest_files(chain_dir: Path, path: Path, files: list[Path], label: str, key_prefix: str,
+                  batch: Callable[..., None], strict: bool, show_progress: bool) -> IngestReport:
+    """One batch per file, skipping files whose batch is already committed (idempotent re-runs)."""
     writer = TableWriter(chain_dir, "bitcoin", "utxo")
     report = IngestReport("bitcoin", str(path), batches=len(files))
-    with progress_bar("ingest bitcoin-etl", len(files)) if show_progress else _null() as progress:
+    with progress_bar(f"ingest {label}", len(files)) if show_progress else _null() as progress:
         for file in files:
-            key = f"btc-etl:{file_fingerprint(file)}"
+            key = f"{key_prefix}:{file_fingerprint(file)}"
             if writer.has_batch(key):
                 report.batches_skipped += 1
             else:
-                _etl_batch(writer, file, key, report, strict)
+                batch(writer, file, key, report, strict)
             advance(progress, file.name, 1)
     return report
 
@@ -221,17 +228,7 @@ def _core_address(spk: dict[str, Any], txid: str, n: int) -> str:
 def ingest_core_json(chain_dir: Path, path: Path, *, strict: bool = False, show_progress: bool = True) -> IngestReport:
     """One getblock output file (a block, a JSON array of blocks, or JSON lines) = one batch."""
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
-    writer = TableWriter(chain_dir, "bitcoin", "utxo")
-    report = IngestReport("bitcoin", str(path), batches=len(files))
-    with progress_bar("ingest bitcoin core", len(files)) if show_progress else _null() as progress:
-        for file in files:
-            key = f"btc-core:{file_fingerprint(file)}"
-            if writer.has_batch(key):
-                report.batches_skipped += 1
-            else:
-                _core_batch(writer, file, key, report, strict)
-            advance(progress, file.name, 1)
-    return report
+    return _ingest_files(chain_dir, path, files, "bitcoin core", "btc-core", _core_batch, strict, show_progress)
 
 
 def _core_batch(writer: TableWriter, file: Path, key: str, report: IngestReport, strict: bool) -> None:

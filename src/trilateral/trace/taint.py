@@ -7,6 +7,7 @@ Amounts are Python ints (base units); only confidences are floats. See docs/trac
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -63,23 +64,27 @@ def sum_taints(taints: list[Taint]) -> Taint:
                  min(t.hops for t in taints if t.amount))
 
 
-class Ledger:
+class Ledger(ABC):
     """One address's holding of one asset under a policy."""
 
     __slots__ = ()
 
-    def receive(self, amount: int, taint: Taint) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def receive(self, amount: int, taint: Taint) -> None:
+        """Add `amount` base units, of which `taint` is stolen."""
 
-    def send(self, amount: int) -> Taint:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def send(self, amount: int) -> Taint:
+        """Take `amount` base units out; the taint they carry under the policy."""
 
     @property
-    def tainted(self) -> int:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def tainted(self) -> int:
+        """Stolen base units still held."""
 
-    def taint_held(self) -> Taint:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def taint_held(self) -> Taint:
+        """The taint still held, with its provenance."""
 
 
 class HaircutLedger(Ledger):
