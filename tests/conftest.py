@@ -6,8 +6,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from trilateral.hub import Hub
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not SHARED_DATA.is_dir():
@@ -76,3 +80,16 @@ def database_url(request: pytest.FixtureRequest, home: Path, monkeypatch: pytest
         url = request.getfixturevalue("postgres_database")
     monkeypatch.setenv("TRILATERAL_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture
+def hub(database_url: str) -> Iterator[Hub]:
+    """An opened hub on `database_url` (once for SQLite, once for PostgreSQL)."""
+    from trilateral.core.settings import Settings
+    from trilateral.hub import Hub
+
+    h = Hub.open(Settings.from_env())
+    try:
+        yield h
+    finally:
+        h.close()

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from trilateral.core.principal import Principal
-from trilateral.core.settings import Settings
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub import Hub
 from trilateral.hub.recipients import with_recipients
 
 T0 = "2026-03-01T00:00:00.000Z"
-
-
-@pytest.fixture
-def hub(database_url: str) -> Iterator[Hub]:
-    h = Hub.open(Settings.from_env())
-    try:
-        yield h
-    finally:
-        h.close()
 
 
 @pytest.fixture

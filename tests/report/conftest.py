@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.report.seed import Seed, seeded_quarter
 from trilateral.core.principal import Principal
-from trilateral.core.settings import Settings
 from trilateral.hub import Hub
-
-
-@pytest.fixture
-def hub(database_url: str) -> Iterator[Hub]:
-    h = Hub.open(Settings.from_env())
-    try:
-        yield h
-    finally:
-        h.close()
 
 
 @pytest.fixture
