@@ -57,3 +57,41 @@ def test_demo_runs_end_to_end_and_shares_only_to_the_right_readers(tmp_path: Pat
             assert [r.object["exchange"] for r in page.records] == ["Sakura Exchange"]
     finally:
         os.environ.pop("TRILATERAL_HOME", None)
+
+
+@pytest.mark.slow
+def test_demo_serve_prints_taxii2_client_lines_that_work(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRILATERAL_")}
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([str(BIN / "trilateral"), "demo", "--transfers", "5000", "--home",
+                                   str(tmp_path / "h"), "--serve", "--port", str(port)],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        line = ""
+        deadline = time.time() + 600
+        while time.time() < deadline and not line:
+            assert server.poll() is None, log.read_text()[-3000:]
+            line = next((ln.strip() for ln in log.read_text().splitlines() if 'user="KR"' in ln), "")
+            time.sleep(0.5)
+        assert line, "no taxii2-client line for KR was printed"
+        deadline = time.time() + 30
+        while True:  # the server starts listening just after the lines are printed
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "the TAXII server did not start"
+                time.sleep(0.2)
+        done = subprocess.run([sys.executable, "-c", line], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "Shared" in done.stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
