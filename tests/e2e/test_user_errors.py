@@ -80,3 +80,9 @@ def test_demo_refuses_a_home_it_did_not_make(tmp_path: Path) -> None:
     (home / "keep.txt").write_text("analyst notes")
     assert_one_clear_line(run(["demo", "--transfers", "5000", "--home", str(home)], tmp_path / "h"), "--home")
     assert (home / "keep.txt").read_text() == "analyst notes"
+
+
+def test_screening_before_any_label_import_says_so_but_still_answers(tmp_path: Path) -> None:
+    done = run(["screen", "0x" + "ab" * 20, "--json"], tmp_path / "h")
+    assert done.returncode == 0 and '"hits": []' in done.stdout
+    assert "labels import" in done.stderr

@@ -109,6 +109,12 @@ def screen(
         todo += read_address_file(file)
     if not todo:
         raise InputError("no addresses: pass ADDR... or --file FILE")
+    from trilateral.core.settings import Settings
+    from trilateral.labels import LabelStore
+
+    if LabelStore(Settings.from_env()).is_empty():
+        typer.echo("note: no labels or sanctions lists imported yet, so no direct hit is possible: "
+                   "run `trilateral labels import FILE` or `trilateral refdata update`", err=True)
     results = screen_addresses(todo, chain=chain, hops=hops, reader_code=as_code)
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False))

@@ -105,6 +105,10 @@ class LabelStore:
     def _dataset_path(self, dataset: str, kind: str) -> Path:
         return self.root / f"{kind}-{hashlib.sha256(dataset.encode()).hexdigest()[:16]}.parquet"
 
+    def is_empty(self) -> bool:
+        """True when no label or sanctions list has been imported yet."""
+        return not (self.root.is_dir() and any(self.root.glob("labels-*.parquet")))
+
     def table(self) -> pa.Table:
         """Every stored label, with actor jurisdictions/categories filled in."""
         files = sorted(self.root.glob("labels-*.parquet")) if self.root.is_dir() else []
