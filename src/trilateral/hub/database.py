@@ -37,6 +37,11 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=60000")
+            # The default 2 MB page cache makes keyset pages slow down as the store grows past it
+            # (page bodies and the version index no longer stay cached); 64 MB cache + mmap keep a
+            # 1,000-object page near-constant in time.
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA mmap_size=1073741824")
             cur.close()
 
         @sa.event.listens_for(engine, "begin")

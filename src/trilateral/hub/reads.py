@@ -148,7 +148,9 @@ def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filt
     conds = filters.where(principal, o)
     if cursor:
         d, s = read_cursor(secret, principal, digest, cursor)
-        conds.append(sa.or_(o.c.date_added_us > d, sa.and_(o.c.date_added_us == d, o.c.seq > s)))
+        # a row-value comparison, not an OR of two conditions, so both SQLite and PostgreSQL seek the
+        # (collection, date_added_us, seq) index to the cursor instead of filtering from the start
+        conds.append(sa.tuple_(o.c.date_added_us, o.c.seq) > sa.tuple_(sa.literal(d), sa.literal(s)))
     columns = [o.c.seq, o.c.collection, o.c.stix_id, o.c.version, o.c.modified_us, o.c.date_added_us,
                o.c.spec_version, o.c.tlp, o.c.submitter_code]
     if kind == "objects":
