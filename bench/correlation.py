@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub import Hub, ingest
+from trilateral.hub.database import create_scratch_database, drop_scratch_database
 from trilateral.hub.schema import objects, observables
 
 SUBMITTERS = [("US", "US"), ("JP", "JP"), ("US-BANK", "US"), ("JP-EX", "JP")]
@@ -231,14 +232,6 @@ def validation_cost(n: int) -> tuple[float, float]:
     return baseline, (time.process_time() - c0) / n
 
 
-def postgres_scratch(base_url: str) -> tuple[str, sa.Engine, str]:
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    name = f"trilateral_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    return sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False), admin, name
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stored", type=int, default=1_000_000)
@@ -261,18 +254,13 @@ def main() -> None:
     for label, pg_base in targets:
         if pg_base is None:
             url = f"sqlite:///{tempfile.mkdtemp(prefix='trilateral-bench-')}/hub.sqlite3"
-            cleanup = None
         else:
-            url, admin, name = postgres_scratch(pg_base)
-            cleanup = (admin, name)
+            url = create_scratch_database(pg_base, "trilateral_bench")
         try:
             r = run(url, args.stored, args.bundle, args.baseline)
         finally:
-            if cleanup:
-                admin, name = cleanup
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            if pg_base is not None:
+                drop_scratch_database(url)
         print(f"\n## {label}: {args.bundle:,} new objects vs {args.stored:,} stored")
         print(f"setup bulk load: {r['load_rows_per_s']:,.0f} objects/s")
         print(f"correlation SQL: {r['correlate_s']:.3f} s at {args.stored:,} stored; "

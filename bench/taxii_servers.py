@@ -93,26 +93,15 @@ def medallion(workdir: Path, max_page_size: int = 1000):
 
 
 def create_pg_database(base_url: str) -> str:
-    import sqlalchemy as sa
+    from trilateral.hub.database import create_scratch_database
 
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    name = f"trilateral_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    return create_scratch_database(base_url, "trilateral_bench")
 
 
 def drop_pg_database(base_url: str, url: str) -> None:
-    import sqlalchemy as sa
+    from trilateral.hub.database import drop_scratch_database
 
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    drop_scratch_database(url)
 
 
 @contextmanager

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,31 +44,29 @@ def postgres_url_or_skip() -> str:
     return url
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """A freshly created PostgreSQL database (dropped afterwards); its SQLAlchemy URL."""
-    import sqlalchemy as sa
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """A throwaway PostgreSQL database (dropped afterwards); skips, or fails in CI, when unavailable."""
+    from trilateral.hub.database import create_scratch_database, drop_scratch_database
 
     base_url = postgres_url_or_skip()
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    name = f"trilateral_test_{uuid.uuid4().hex[:12]}"
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = create_scratch_database(base_url, prefix)
     except Exception as exc:  # server down: a clear failure in CI, a skip elsewhere
         if os.environ.get("TRILATERAL_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"cannot create a PostgreSQL test database at {base_url}: {exc}")
         pytest.skip(f"PostgreSQL at {base_url} unavailable: {exc}")
-    url = sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        drop_scratch_database(url)
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A freshly created PostgreSQL database (dropped afterwards); its SQLAlchemy URL."""
+    with scratch_postgres("trilateral_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

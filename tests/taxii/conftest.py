@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import pytest
 import requests
 from taxii2client.v21 import ApiRoot, Collection, Server
 
-from tests.conftest import postgres_url_or_skip
+from tests.conftest import scratch_postgres
 
 # Small enough that the 413 trap is cheap, big enough for every other bundle in these tests.
 MAX_CONTENT_LENGTH = 400_000
@@ -113,26 +112,8 @@ def hub_database(kind: str, home: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{home / 'hub.sqlite3'}"
         return
-    import sqlalchemy as sa
-
-    base_url = postgres_url_or_skip()
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    name = f"trilateral_taxii_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        if os.environ.get("TRILATERAL_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"cannot create a PostgreSQL test database at {base_url}: {exc}")
-        pytest.skip(f"PostgreSQL at {base_url} unavailable: {exc}")
-    try:
-        yield sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with scratch_postgres("trilateral_taxii") as url:
+        yield url
 
 
 @contextmanager
