@@ -37,9 +37,10 @@ def sim_labels(out: Path) -> LabelStore:
     return store
 
 
-def generate(scenario: str, transfers: int, seed: int, out: Path) -> None:
+def generate(scenario: str, transfers: int, seed: int, out: Path, partition_blocks: int | None = None) -> None:
+    extra = ["--partition-blocks", str(partition_blocks)] if partition_blocks else []
     subprocess.run([str(ROOT / ".venv/bin/trilateral"), "sim", "generate", "--scenario", scenario,
-                    "--transfers", str(transfers), "--seed", str(seed), str(out)], check=True,
+                    "--transfers", str(transfers), "--seed", str(seed), *extra, str(out)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -193,6 +195,10 @@ def main() -> None:
     ap.add_argument("--skip-baselines-above", type=int, default=10_000_000)
     ap.add_argument("--networkx-max", type=int, default=10_000_000, help="largest size networkx is run at")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--partition-transfers", type=int, default=5_000_000,
+                    help="sizes above this are generated in ethereum-etl partitions of about this many transfers")
+    ap.add_argument("--drop-sources", action="store_true",
+                    help="delete the simulator's chain files once ingested (100M: ~55 GB of CSV)")
     ap.add_argument("--dust", type=float, default=1e-5, help="dust_fraction of the comparison trace")
     args = ap.parse_args()
     print(f"command: {' '.join(sys.argv)}")
@@ -203,8 +209,13 @@ def main() -> None:
         out, chain_dir = work / "sim", work / "chain"
         if not (chain_dir / "ethereum" / "_manifest.json").exists():
             t = time.perf_counter()
-            generate("lazarus-bridge-hack", n, args.seed, out)
+            # ~830 transfers a block: partitions keep ingest memory and DuckDB spill bounded at 100M
+            parts = 6_000 * args.partition_transfers // 5_000_000 if n > args.partition_transfers else None
+            generate("lazarus-bridge-hack", n, args.seed, out, parts)
             load(out, chain_dir)
+            if args.drop_sources:
+                for chain in ("ethereum", "bitcoin", "thorchain"):
+                    shutil.rmtree(out / chain, ignore_errors=True)
             print(f"{n:>11,} transfers: generated and ingested in {time.perf_counter() - t:.0f} s", flush=True)
         truth = json.loads((out / "ground_truth.json").read_text())
         labels = sim_labels(out)
@@ -221,7 +232,8 @@ def main() -> None:
                 if o["chain"] == "ethereum"}
         print(f"{n:>11,} transfers: trilateral full trace {full_s:.2f} s (graph load included; "
               f"{full.transfers_scanned:,} rows scanned, {full.subgraph_transfers:,} in the subgraph, "
-              f"{len(build_findings(full)['offramps'])} off-ramps); comparison trace {cmp_s:.2f} s", flush=True)
+              f"{len(build_findings(full)['offramps'])} off-ramps); comparison trace {cmp_s:.2f} s; "
+              f"peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GiB", flush=True)
         if n > args.skip_baselines_above:
             print(f"{n:>11,} transfers: baselines skipped (above --skip-baselines-above)")
             continue

@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives byte-identical files."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
         start: str = typer.Option(None, "--start", help="ISO time of block 0 (default 2026-01-01T00:00:00Z)."),
+        partition_blocks: int = typer.Option(None, "--partition-blocks", help=(
+            "Write ethereum/ in ethereum-etl's export_all layout (start_block=/end_block= partitions of "
+            "about this many blocks), so very large runs ingest partition by partition.")),
     ) -> None:
         """Write ethereum/, bitcoin/, thorchain/, labels.yaml, actors.yaml, incident.json, ground_truth.json."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,7 +46,7 @@ def register(app: typer.Typer) -> None:
             task = bar.add_task("simulating", total=1.0)
             summary = generate(scenario, transfers, seed, out_dir,
                                lambda stage, done: bar.update(task, completed=done, description=stage),
-                               start=unix_time(start, '--start'))
+                               start=unix_time(start, '--start'), partition_blocks=partition_blocks)
         if as_json:
             typer.echo(json.dumps(summary, indent=2))
         else:

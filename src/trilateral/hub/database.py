@@ -56,6 +56,30 @@ def make_engine(url: str) -> sa.Engine:
     raise ConfigurationError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://...")
 
 
+_insert_sql: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Insert `rows` (same keys each) with one driver-level executemany.
+
+    Why not `conn.execute(table.insert(), rows)`: SQLAlchemy builds and type-processes a parameter
+    set per row (~10 µs each), a third of the time of storing a 1,000-object POST. The hub's tables
+    hold plain integers and text, which need no processing, so the compiled statement is run
+    straight on the driver (sqlite3 executemany, psycopg pipelined executemany).
+    """
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    key = (conn.dialect.name, table.name, keys)
+    cached = _insert_sql.get(key)
+    if cached is None:
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(keys))
+        cached = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
+        _insert_sql[key] = cached
+    sql, order = cached
+    conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order is not None else rows)
+
+
 @contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     """One write transaction: committed on success, rolled back entirely on any error."""

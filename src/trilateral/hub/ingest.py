@@ -24,7 +24,7 @@ from trilateral.core.principal import Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import MARKING_ID_TO_TLP, Tlp, effective_tlp
 from trilateral.hub import audit
-from trilateral.hub.database import AUDIT_LOCK_KEY, writing
+from trilateral.hub.database import AUDIT_LOCK_KEY, bulk_insert, writing
 from trilateral.hub.recipients import recipients_of
 from trilateral.hub.schema import (
     correlations,
@@ -259,21 +259,21 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
         # guaranteed row order makes SQLAlchemy send SQLite one statement per row (10x slower).
         # Writers are serialised (BEGIN IMMEDIATE / advisory lock), so seq > before is this batch.
         before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(objects.c.seq), 0))).scalar()
-        conn.execute(objects.insert(), rows)
+        bulk_insert(conn, objects, rows)
         new_seq = {(r.stix_id, r.modified_us): r.seq for r in conn.execute(
             sa.select(objects.c.seq, objects.c.stix_id, objects.c.modified_us)
             .where(objects.c.seq > before, objects.c.collection == collection))}
         seqs = [new_seq[(p.stix_id, p.modified_us)] for p in to_insert]
         recips = [{"object_seq": s, "code": c} for s, p in zip(seqs, to_insert, strict=True) for c in p.recipients]
         if recips:
-            conn.execute(object_recipients.insert(), recips)
+            bulk_insert(conn, object_recipients, recips)
         obs = [{"object_seq": s, "kind": k, "value": v, "submitter_member": principal.member_code}
                for s, p in zip(seqs, to_insert, strict=True) for k, v in p.observed]
         if obs:
-            conn.execute(observables.insert(), obs)
+            bulk_insert(conn, observables, obs)
             correlate(conn, min(seqs), max(seqs), status_id, principal.member_code, date_added)
     if details:
-        conn.execute(status_details.insert(), details)
+        bulk_insert(conn, status_details, details)
     digest = hashlib.sha256("\n".join(f"{p.stix_id}|{p.version}" for p in to_insert).encode()).hexdigest()
     audit.append(conn, principal.code, "object.submit", {
         "status_id": status_id, "collection": collection, "source": source, "stored": len(to_insert),
@@ -297,7 +297,7 @@ def _detail(status_id: str, position: int, stix_id: str | None, version: str | N
             tlp: Tlp, recipients: frozenset[str]) -> dict[str, Any]:
     return {"status_id": status_id, "position": position, "stix_id": stix_id, "version": version,
             "outcome": outcome, "message": message, "tlp": int(tlp),
-            "recipients": orjson.dumps(sorted(recipients)).decode()}
+            "recipients": orjson.dumps(sorted(recipients)).decode() if recipients else "[]"}
 
 
 def submit(engine: sa.Engine, settings: Settings, principal: Principal, payload: Any, collection: str,

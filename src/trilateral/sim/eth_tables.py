@@ -137,9 +137,24 @@ def _const(value, n: int, type_=pa.string()) -> pa.Array:
 class EthWriter:
     """Streams the six ethereum-etl CSV files; blocks and their rows are written in block order."""
 
-    def __init__(self, directory: Path, world) -> None:
+    def __init__(self, directory: Path, world, partition_blocks: int | None = None) -> None:
+        """`partition_blocks`: write ethereum-etl's `export_all` layout instead of one file per table
+        (`blocks/start_block=00000000/end_block=00009999/blocks_00000000_00009999.csv`, ...), starting a
+        partition at the first chunk at least that many blocks after the last one began. Ingest then
+        works partition by partition (bounded memory and temporary space at any size)."""
         directory.mkdir(parents=True, exist_ok=True)
-        self.world = world
+        self.directory, self.world, self.partition_blocks = directory, world, partition_blocks
+        self._sinks: dict[str, pacsv.CSVWriter] = {}
+        self._part_start: int | None = None
+        self._last_block = 0
+        if partition_blocks is None:
+            self._open(directory)
+        self._parent = "0x" + "00" * 32
+        self.rows = {name: 0 for name in FILES}
+        self.value_transfers = 0  # transactions with value > 0, token transfers, internal calls
+
+    def _open(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         self._sinks = {name: pacsv.CSVWriter(
             str(directory / f"{name}.csv"),
             pa.schema([(c, pa.string()) for c in cols]),
@@ -147,9 +162,27 @@ class EthWriter:
             write_options=pacsv.WriteOptions(include_header=True,
                                              quoting_style="needed" if name == "logs" else "none"))
             for name, cols in FILES.items()}
-        self._parent = "0x" + "00" * 32
-        self.rows = {name: 0 for name in FILES}
-        self.value_transfers = 0  # transactions with value > 0, token transfers, internal calls
+
+    def _start_partition(self, b0: int) -> None:
+        """Close the open partition (ending at block b0 - 1) and open one starting at b0."""
+        if self.partition_blocks is None:
+            return
+        if self._part_start is not None:
+            if b0 - self._part_start < self.partition_blocks:
+                return
+            self._close_partition(b0 - 1)
+        self._part_start = b0
+        self._open(self.directory / ".partition")
+
+    def _close_partition(self, end: int) -> None:
+        for sink in self._sinks.values():
+            sink.close()
+        lo, hi = f"{self._part_start:08d}", f"{end:08d}"
+        for name in FILES:
+            target = self.directory / name / f"start_block={lo}" / f"end_block={hi}"
+            target.mkdir(parents=True, exist_ok=True)
+            (self.directory / ".partition" / f"{name}.csv").rename(target / f"{name}_{lo}_{hi}.csv")
+        self._sinks = {}
 
     def _write(self, name: str, columns: dict[str, pa.Array]) -> None:
         cols = FILES[name]
@@ -161,6 +194,7 @@ class EthWriter:
         self.rows[name] += n
 
     def write_tokens(self, tokens) -> None:
+        self._start_partition(0)
         rows = [t for t in tokens if t.address]
         self._write("tokens", {"address": _str([t.address for t in rows]), "symbol": _str([t.symbol for t in rows]),
                                "name": _str([t.name for t in rows]), "decimals": _int([t.decimals for t in rows]),
@@ -169,6 +203,8 @@ class EthWriter:
 
     def write_chunk(self, b0: int, b1: int, tx: dict, tt: dict, log: dict, trace: dict) -> None:
         """Write blocks [b0, b1) and every row in them (columns already merged, any order)."""
+        self._start_partition(b0)
+        self._last_block = b1 - 1
         world = self.world
         hashes = hex_matrix(world.block_hashes[b0:b1])
         block_hash_of = lambda blocks: pc.take(hashes, pc.subtract(blocks, b0))  # noqa: E731
@@ -232,5 +268,9 @@ class EthWriter:
             "transaction_count": _int(counts), "base_fee_per_gas": _const(str(BASE_FEE), nb)})
 
     def close(self) -> None:
-        for sink in self._sinks.values():
-            sink.close()
+        if self.partition_blocks is None:
+            for sink in self._sinks.values():
+                sink.close()
+        elif self._sinks:
+            self._close_partition(self._last_block)
+            (self.directory / ".partition").rmdir()

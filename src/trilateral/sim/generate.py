@@ -50,11 +50,12 @@ Progress = Callable[[str, float], None]
 
 
 def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: Progress | None = None,
-             start: int | None = None) -> dict:
+             start: int | None = None, partition_blocks: int | None = None) -> dict:
     """Write the scenario's files into `out_dir` (must not exist or be empty); returns a summary.
 
     `start` is the unix time of block 0 (default 2026-01-01T00:00:00Z); the same seed and start give the
-    same files.
+    same files. `partition_blocks` writes Ethereum in ethereum-etl's partitioned `export_all` layout
+    (see EthWriter); the rows are the same.
     """
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)} (trilateral sim list)")
@@ -62,6 +63,8 @@ def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: 
         raise InputError(f"--transfers {transfers} is too small: use at least {MIN_TRANSFERS}")
     if seed < 0:
         raise InputError(f"--seed {seed} must be a non-negative integer")
+    if partition_blocks is not None and partition_blocks < 1:
+        raise InputError(f"--partition-blocks {partition_blocks} must be at least 1")
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise InputError(f"{out_dir} exists and is not an empty directory; choose a new OUT_DIR")
@@ -70,7 +73,7 @@ def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: 
     tmp.mkdir(parents=True)
     try:
         summary = _generate(SCENARIOS[scenario], transfers, seed, tmp, progress or (lambda stage, done: None),
-                            start if start is not None else GENESIS_TIME)
+                            start if start is not None else GENESIS_TIME, partition_blocks)
         if out_dir.exists():
             out_dir.rmdir()
         tmp.rename(out_dir)
@@ -80,7 +83,8 @@ def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: 
     return summary
 
 
-def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress, start: int) -> dict:
+def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress, start: int,
+              partition_blocks: int | None = None) -> dict:
     world_rng = np.random.default_rng([seed, 0])
     world = build_world(seed, transfers, world_rng, start)
     layout = layout_of(world)
@@ -118,7 +122,7 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
     # truth: the thief's Ethereum moves are all planned by now) runs in a forked process alongside it.
     side = _start(_bitcoin_and_side_files, scenario, world, plan, ledger, truth, swaps, transfers, out)
     eth = _ethereum(world, layout, sampler, seed, chunks, per_chunk, first_bg, funding, honest, plan_events,
-                    out, progress)
+                    out, progress, partition_blocks)
     side_summary = _finish(side, out)
     progress("done", 1.0)
     return {"scenario": scenario.name, "seed": seed, "transfers_requested": transfers,
@@ -127,9 +131,9 @@ def _generate(scenario, transfers: int, seed: int, out: Path, progress: Progress
 
 
 def _ethereum(world, layout, sampler, seed, chunks, per_chunk, first_bg, funding, honest, plan_events, out,
-              progress) -> dict:
+              progress, partition_blocks: int | None = None) -> dict:
     """Stream ethereum/*.csv: the funding phase, then background + event-driven rows chunk by chunk."""
-    writer = EthWriter(out / "ethereum", world)
+    writer = EthWriter(out / "ethereum", world, partition_blocks)
     writer.write_tokens(TOKENS)
     writer.write_chunk(0, first_bg, *funding)
     funding.clear()  # the genesis phase can be large (every account); free it before streaming

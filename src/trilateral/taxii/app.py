@@ -24,6 +24,14 @@ def _mount_screening(app: FastAPI) -> None:
     app.include_router(screening_router, prefix="/api/v1/screen")
 
 
+def create_served_app() -> FastAPI:
+    """The app as `trilateral serve --workers N` runs it in each worker: STIX validation loaded first."""
+    from trilateral.hub.stixcheck import warm
+
+    warm()
+    return create_app()
+
+
 def create_app(settings: Settings | None = None, hub: object | None = None) -> FastAPI:
     """A FastAPI app serving TAXII 2.1 over the hub at `settings.database_url` (from the env by default).
 

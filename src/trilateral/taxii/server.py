@@ -44,9 +44,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
         if settings is not None:
             raise ConfigurationError("several workers read their settings from the environment; "
                                      "do not pass settings with workers > 1")
-        uvicorn.run("trilateral.taxii.app:create_app", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("trilateral.taxii.app:create_served_app", factory=True, host=host, port=port, workers=workers,
                     access_log=False, log_level="warning")
         return
+    from trilateral.hub.stixcheck import warm
+
     configure_access_log(access_log)
+    warm()  # the first POST must not pay seconds of library loading
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", lifespan="on")
