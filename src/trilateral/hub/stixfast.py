@@ -99,9 +99,27 @@ def accepts(obj: Any) -> bool:
         if phase.keys() != _KILL_CHAIN_KEYS:
             return False
     try:
-        if stixcheck.analyse_pattern(obj["pattern"], "2.1").errors:
+        analysis = stixcheck.analyse_pattern(obj["pattern"], "2.1")
+        if analysis.errors:
             return False
-        return not any(True for _ in musts21.patterns(obj, stixcheck.OPTIONS)) and not any(
-            True for _ in musts21.language(obj))
+        return _names_ok(obj, analysis.data) and not any(True for _ in musts21.language(obj))
     except Exception:  # the pattern libraries crash on some inputs (e.g. ""): the full check reports it
         return False
+
+
+_names_verdicts: dict[tuple[tuple[str, str], ...], bool] = {}
+
+
+def _names_ok(obj: dict[str, Any], data: Any) -> bool:
+    """The validator's check of the object types and property names a valid pattern uses.
+
+    Its verdict (musts.patterns once the syntax is valid) depends only on the (type, first path
+    step) pairs, so it is computed once per distinct set of pairs, by the validator itself.
+    """
+    key = tuple(sorted({(obj_type, str(exp[0][0])) for obj_type, exps in data.comparisons.items() for exp in exps}))
+    verdict = _names_verdicts.get(key)
+    if verdict is None:
+        verdict = not any(True for _ in musts21.patterns(obj, stixcheck.OPTIONS))
+        if len(_names_verdicts) < 4096:
+            _names_verdicts[key] = verdict
+    return verdict

@@ -27,8 +27,10 @@ def _mount_screening(app: FastAPI) -> None:
 def create_served_app() -> FastAPI:
     """The app as `trilateral serve --workers N` runs it in each worker: STIX validation loaded first."""
     from trilateral.hub.stixcheck import warm
+    from trilateral.hub.validation_pool import start_pool
 
     warm()
+    start_pool()
     return create_app()
 
 

@@ -48,8 +48,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
                     access_log=False, log_level="warning")
         return
     from trilateral.hub.stixcheck import warm
+    from trilateral.hub.validation_pool import start_pool
 
     configure_access_log(access_log)
     warm()  # the first POST must not pay seconds of library loading
+    start_pool()
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", lifespan="on")
