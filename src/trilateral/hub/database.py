@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,11 @@ AUDIT_LOCK_KEY = 0x7472696C  # "tril"
 MIGRATION_LOCK_KEY = 0x7472696D
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs."""
+def make_engine(url: str, *, wal_autocheckpoint: bool = True) -> sa.Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGINs.
+
+    `wal_autocheckpoint=False` leaves WAL checkpoints to a WalCheckpointer thread (the server).
+    """
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
@@ -38,6 +42,8 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=60000")
+            if not wal_autocheckpoint:
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             # The default 2 MB page cache makes keyset pages slow down as the store grows past it
             # (page bodies and the version index no longer stay cached); 64 MB cache + mmap keep a
             # 1,000-object page near-constant in time.
@@ -54,6 +60,38 @@ def make_engine(url: str) -> sa.Engine:
     if url.startswith(("postgresql", "postgres")):
         return sa.create_engine(url, pool_pre_ping=True)
     raise ConfigurationError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://...")
+
+
+class WalCheckpointer:
+    """Checkpoints a SQLite hub's WAL from a background thread, once a second.
+
+    Why: by default the writer that pushes the WAL past 1,000 pages copies it into the database
+    and fsyncs, inside its own request: every fourth 1,000-object POST took 250-330 ms instead of
+    ~100 ms. A PASSIVE checkpoint here never blocks writers or readers (it copies what no reader
+    still needs), and sqlite3 releases the GIL while it works.
+    """
+
+    def __init__(self, engine: sa.Engine, interval: float = 1.0) -> None:
+        self.engine, self.interval = engine, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def checkpoint(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.checkpoint()
+            except sa.exc.SQLAlchemyError:  # busy or closing: the next round catches up
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.checkpoint()
 
 
 _insert_sql: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...] | None]] = {}

@@ -18,7 +18,7 @@ from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
 from trilateral.hub import audit, ingest, principals, reads
 from trilateral.hub.correlation import list_correlations, sighting_counts
-from trilateral.hub.database import make_engine, migrate, reading, writing
+from trilateral.hub.database import WalCheckpointer, make_engine, migrate, reading, writing
 from trilateral.hub.errors import CollectionNotFound, NotFound, PermissionDenied, StatusNotFound
 from trilateral.hub.policy import ObjectMeta, may_read, visible_clause
 from trilateral.hub.recipients import RECIPIENTS_EXTENSION_ID, recipients_extension_definition
@@ -58,10 +58,14 @@ class Hub:
         self.settings = settings
         self.engine = engine
         self._secret: bytes | None = None
+        self._checkpointer: WalCheckpointer | None = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, create: bool = True) -> Hub:
+    def open(cls, settings: Settings | None = None, *, create: bool = True, serving: bool = False) -> Hub:
         """Connect and migrate the schema to the newest revision.
+
+        `serving=True` (a long-running server): SQLite WAL checkpoints run in a background thread
+        instead of inside whichever request crosses the threshold (see WalCheckpointer).
 
         With `create=False` (every command but `init`) a missing or uninitialised hub is a one-line
         error telling the user to run `trilateral init`, instead of a silently created empty hub.
@@ -80,7 +84,7 @@ class Hub:
                 raise ConfigurationError(f"cannot create the data directory {settings.home} ({exc.strerror}): "
                                          "set TRILATERAL_HOME to a writable directory") from None
         try:
-            engine = make_engine(url)
+            engine = make_engine(url, wal_autocheckpoint=not (serving and settings.is_sqlite))
             migrate(engine)
         except sa.exc.ArgumentError:
             raise ConfigurationError(f"TRILATERAL_DATABASE_URL {shown!r} is not a database URL: use "
@@ -93,9 +97,14 @@ class Hub:
         if not create and not hub.list_principals():
             hub.close()
             raise ConfigurationError(f"the hub at {shown} has no members yet: run `trilateral init` first")
+        if serving and settings.is_sqlite:
+            hub._checkpointer = WalCheckpointer(engine)
         return hub
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
 
     def __enter__(self) -> Hub:

@@ -35,7 +35,6 @@ from trilateral.hub.schema import (
     statuses,
 )
 from trilateral.hub.types import SubmitResult, from_micros, parse_timestamp, to_micros
-from trilateral.hub.validation_pool import prepare_all
 
 BATCH_SIZE = 5000
 _IN_CHUNK = 500
@@ -309,7 +308,11 @@ def submit(engine: sa.Engine, settings: Settings, principal: Principal, payload:
     items, bundle_id = load_payload(payload, source, settings)
     source_text = orjson.dumps({"file": source, "bundle": bundle_id}).decode() if (source or bundle_id) else None
     known = known_versions(engine, collection, items)
-    prepared: list[Prepared | Failure] = prepare_all(items, known, progress)
+    prepared: list[Prepared | Failure] = []
+    for i, obj in enumerate(items):
+        prepared.append(prepare(i, obj, known))
+        if progress is not None and (i + 1) % 1000 == 0:
+            progress(i + 1, len(items))
     status_id = create_status(engine, principal, collection, len(items), source_text)
     result = SubmitResult(status_id=status_id, date_added=from_micros(time.time_ns() // 1000), total=len(items))
     first_date: int | None = None

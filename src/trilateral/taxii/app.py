@@ -27,11 +27,12 @@ def _mount_screening(app: FastAPI) -> None:
 def create_served_app() -> FastAPI:
     """The app as `trilateral serve --workers N` runs it in each worker: STIX validation loaded first."""
     from trilateral.hub.stixcheck import warm
-    from trilateral.hub.validation_pool import start_pool
+    from trilateral.taxii.server import freeze_startup_heap
 
     warm()
-    start_pool()
-    return create_app()
+    app = create_app()
+    freeze_startup_heap()
+    return app
 
 
 def create_app(settings: Settings | None = None, hub: object | None = None) -> FastAPI:
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, hub: object | None = None) -> F
     if hub is None:
         from trilateral.hub import Hub
 
-        hub = Hub.open(settings)
+        hub = Hub.open(settings, serving=True)
     app = FastAPI(
         title="Trilateral TAXII 2.1",
         description="TAXII 2.1 server of the trilateral intel hub. Authenticate with HTTP Basic "

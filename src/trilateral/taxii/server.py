@@ -23,6 +23,19 @@ def check_port_free(host: str, port: int) -> None:
             raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+def freeze_startup_heap() -> None:
+    """Move everything loaded so far (libraries, schemas, caches) out of the garbage collector's view.
+
+    Why: a POST of 1,000 objects allocates enough containers to trigger full collections, and each
+    one re-scanned the whole startup heap: 1 request in 5 took 250-330 ms instead of ~100 ms.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None = None,
           access_log: str | None = None, workers: int = 1) -> None:
     """Serve TAXII 2.1 (discovery at /taxii2/, OpenAPI at /docs) until interrupted.
@@ -48,10 +61,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, settings: Settings | None =
                     access_log=False, log_level="warning")
         return
     from trilateral.hub.stixcheck import warm
-    from trilateral.hub.validation_pool import start_pool
 
     configure_access_log(access_log)
     warm()  # the first POST must not pay seconds of library loading
-    start_pool()
     app = create_app(settings)
+    freeze_startup_heap()
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", lifespan="on")
