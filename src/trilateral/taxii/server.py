@@ -24,10 +24,14 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def freeze_startup_heap() -> None:
-    """Move everything loaded so far (libraries, schemas, caches) out of the garbage collector's view.
+    """Move everything loaded so far (libraries, schemas, caches) out of the garbage collector's view,
+    and collect the young generation every 100,000 allocations instead of 700.
 
-    Why: a POST of 1,000 objects allocates enough containers to trigger full collections, and each
-    one re-scanned the whole startup heap: 1 request in 5 took 250-330 ms instead of ~100 ms.
+    Why: a POST of 1,000 objects allocates tens of thousands of containers (parsed JSON, rows,
+    status entries) that reference counting frees anyway; at the default thresholds they set off
+    repeated collections, and full ones re-scanned the whole startup heap. Measured on 20 POSTs of
+    1,000 indicators: 8,000-9,000 objects/s with latency spikes of 150-170 ms, against ~10,000
+    objects/s at a steady ~90 ms with this.
     """
     import gc
 
