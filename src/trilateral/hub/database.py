@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.dialects import postgresql
 
 from trilateral.core.errors import ConfigurationError
 
@@ -98,12 +99,12 @@ _insert_sql: dict[tuple[str, str, tuple[str, ...]], tuple[str, tuple[str, ...] |
 
 
 def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
-    """Insert `rows` (same keys each) with one driver-level executemany.
+    """Insert `rows` (same keys each) in one driver-level operation.
 
     Why not `conn.execute(table.insert(), rows)`: SQLAlchemy builds and type-processes a parameter
     set per row (~10 µs each), a third of the time of storing a 1,000-object POST. The hub's tables
-    hold plain integers and text, which need no processing, so the compiled statement is run
-    straight on the driver (sqlite3 executemany, psycopg pipelined executemany).
+    hold plain integers and text, which need no processing, so rows go straight to the driver
+    (sqlite3 executemany; PostgreSQL COPY).
     """
     if not rows:
         return
@@ -114,8 +115,24 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
         compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(keys))
         cached = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
         _insert_sql[key] = cached
+    if conn.dialect.name == "postgresql":
+        # COPY: psycopg's executemany costs ~20 µs a row (1,000 objects: 78 -> 33 ms for all tables).
+        columns = ", ".join(keys)
+        cursor = conn.connection.driver_connection.cursor()  # same connection, same transaction
+        with cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[k] for k in keys))
+        return
     sql, order = cached
     conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order is not None else rows)
+
+
+def text_in(conn: sa.Connection, column: sa.ColumnElement, values: list[str]) -> sa.ColumnElement:
+    """`column IN values`, as `= ANY(array)` on PostgreSQL: one parameter, one cached plan, instead
+    of an IN list with hundreds of parameters planned afresh each time (15 ms per 1,000 ids)."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(sa.Text)))
+    return column.in_(values)
 
 
 @contextmanager

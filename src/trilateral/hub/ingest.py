@@ -24,7 +24,7 @@ from trilateral.core.principal import Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import MARKING_ID_TO_TLP, Tlp, effective_tlp
 from trilateral.hub import audit
-from trilateral.hub.database import AUDIT_LOCK_KEY, bulk_insert, writing
+from trilateral.hub.database import AUDIT_LOCK_KEY, bulk_insert, text_in, writing
 from trilateral.hub.recipients import recipients_of
 from trilateral.hub.schema import (
     correlations,
@@ -180,7 +180,8 @@ def known_versions(engine: sa.Engine, collection: str, items: list[Any]) -> set[
     with engine.connect() as conn:
         for i in range(0, len(ids), _IN_CHUNK):
             rows = conn.execute(sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
-                                .where(objects.c.collection == collection, objects.c.stix_id.in_(ids[i:i + _IN_CHUNK])))
+                                .where(objects.c.collection == collection,
+                                       text_in(conn, objects.c.stix_id, ids[i:i + _IN_CHUNK])))
             known.update((r.stix_id, r.modified_us, r.content_hash) for r in rows)
     return known
 
@@ -214,7 +215,8 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
     ids = sorted({p.stix_id for p in good})
     for i in range(0, len(ids), _IN_CHUNK):
         rows = conn.execute(sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
-                            .where(objects.c.collection == collection, objects.c.stix_id.in_(ids[i:i + _IN_CHUNK])))
+                            .where(objects.c.collection == collection,
+                                   text_in(conn, objects.c.stix_id, ids[i:i + _IN_CHUNK])))
         existing.update({(r.stix_id, r.modified_us): r.content_hash for r in rows})
     details: list[dict[str, Any]] = []
     to_insert: list[Prepared] = []
