@@ -36,3 +36,25 @@ def test_bulk_submission_refreshes_postgres_row_estimates(postgres_database, hom
         assert "ix_objects_page" in plan and "Sort" not in plan, plan
     finally:
         hub.close()
+
+
+def test_a_refused_analyze_does_not_fail_a_stored_submission(postgres_database, home, monkeypatch, caplog):
+    import sqlalchemy as sa
+
+    original = sa.Connection.exec_driver_sql
+
+    def refuse_analyze(self, statement, *args, **kwargs):
+        if statement.startswith("ANALYZE"):
+            raise sa.exc.ProgrammingError(statement, {}, Exception("permission denied to analyze"))
+        return original(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(sa.Connection, "exec_driver_sql", refuse_analyze)
+    hub = Hub.open(Settings.from_env({"TRILATERAL_HOME": str(home), "TRILATERAL_DATABASE_URL": postgres_database}))
+    try:
+        us = hub.init()[0][0]
+        result = hub.submit(us, _indicators(5000, 1500))
+        assert len(result.stored) == 1500 and not result.failed
+        assert hub.count_visible(us) >= 1500
+        assert "could not refresh PostgreSQL planner statistics" in caplog.text
+    finally:
+        hub.close()

@@ -9,6 +9,7 @@ batches stored and none half-stored, and the status resource says how many are s
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from trilateral.hub.schema import (
 from trilateral.hub.types import SubmitResult, from_micros, parse_timestamp, to_micros
 
 BATCH_SIZE = 5000
+log = logging.getLogger(__name__)
 _IN_CHUNK = 500
 
 
@@ -312,13 +314,17 @@ def refresh_planner_statistics(engine: sa.Engine, stored: int) -> None:
         return
     key = str(engine.url)
     grown = _grown_since_analyze.get(key, 0) + stored
-    with engine.connect() as conn:
-        estimate = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'objects'").scalar() or 0
-    if grown < max(1000, 0.1 * max(estimate, 0)):
-        _grown_since_analyze[key] = grown
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("ANALYZE objects, object_recipients, observables, status_details")
+    try:
+        with engine.connect() as conn:
+            estimate = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'objects'").scalar() or 0
+        if grown < max(1000, 0.1 * max(estimate, 0)):
+            _grown_since_analyze[key] = grown
+            return
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE objects, object_recipients, observables, status_details")
+    except sa.exc.SQLAlchemyError as exc:  # e.g. a role that may not ANALYZE: the objects are stored already
+        log.warning("could not refresh PostgreSQL planner statistics (autovacuum will): %s",
+                    str(getattr(exc, "orig", exc)).strip().splitlines()[0])
     _grown_since_analyze[key] = 0
 
 
