@@ -94,18 +94,19 @@ class EtlData:
 
     def write(self, out: Path, *, with_traces: bool = True, with_logs: bool = True) -> Path:
         out.mkdir(parents=True, exist_ok=True)
-        _write(out / "blocks.csv", BLOCK_COLS, self.blocks)
-        _write(out / "transactions.csv", TX_COLS, self.transactions)
-        _write(out / "token_transfers.csv", TT_COLS, self.token_transfers)
-        _write(out / "tokens.csv", TOKEN_COLS, self.tokens)
+        write_csv(out / "blocks.csv", BLOCK_COLS, self.blocks)
+        write_csv(out / "transactions.csv", TX_COLS, self.transactions)
+        write_csv(out / "token_transfers.csv", TT_COLS, self.token_transfers)
+        write_csv(out / "tokens.csv", TOKEN_COLS, self.tokens)
         if with_logs:
-            _write(out / "logs.csv", LOG_COLS, self.logs)
+            write_csv(out / "logs.csv", LOG_COLS, self.logs)
         if with_traces:
-            _write(out / "traces.csv", TRACE_COLS, self.traces)
+            write_csv(out / "traces.csv", TRACE_COLS, self.traces)
         return out
 
 
-def _write(path: Path, cols: list[str], rows: list[dict]) -> None:
+def write_csv(path: Path, cols: list[str], rows: list[dict]) -> None:
+    """An ethereum-etl style CSV of `rows` with exactly `cols` (missing values empty)."""
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.chain.etl_data import write_csv
 
 from trilateral.chain.ingest import ingest
 
@@ -64,15 +65,15 @@ class Etl:
         out.mkdir(parents=True, exist_ok=True)
         blocks = [{"number": b, "hash": "0x" + f"{b:064x}", "timestamp": ts, "transaction_count": 0,
                    "miner": address("miner")} for b, ts in sorted(self.blocks.items())]
-        _write(out / "blocks.csv", ["number", "hash", "parent_hash", "miner", "timestamp", "transaction_count"], blocks)
-        _write(out / "transactions.csv", ["hash", "nonce", "block_hash", "block_number", "transaction_index",
+        write_csv(out / "blocks.csv", ["number", "hash", "parent_hash", "miner", "timestamp", "transaction_count"], blocks)
+        write_csv(out / "transactions.csv", ["hash", "nonce", "block_hash", "block_number", "transaction_index",
                                           "from_address", "to_address", "value", "gas", "gas_price", "input",
                                           "block_timestamp", "transaction_type", "receipt_status"], self.txs)
-        _write(out / "token_transfers.csv", ["token_address", "from_address", "to_address", "value",
+        write_csv(out / "token_transfers.csv", ["token_address", "from_address", "to_address", "value",
                                              "transaction_hash", "log_index", "block_number"], self.token_transfers)
-        _write(out / "tokens.csv", ["address", "symbol", "name", "decimals", "total_supply", "block_number"],
+        write_csv(out / "tokens.csv", ["address", "symbol", "name", "decimals", "total_supply", "block_number"],
                self.tokens)
-        _write(out / "traces.csv", ["block_number", "transaction_hash", "transaction_index", "from_address",
+        write_csv(out / "traces.csv", ["block_number", "transaction_hash", "transaction_index", "from_address",
                                     "to_address", "value", "input", "output", "trace_type", "call_type",
                                     "reward_type", "gas", "gas_used", "subtraces", "trace_address", "error",
                                     "status", "trace_id"], self.traces)
@@ -83,10 +84,3 @@ class Etl:
         ingest(home / "chain", fmt="etl", source=str(src), chain="ethereum", show_progress=False)
         return home / "chain"
 
-
-def _write(path: Path, cols: list[str], rows: list[dict]) -> None:
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
-        w.writeheader()
-        for row in rows:
-            w.writerow({c: row.get(c, "") for c in cols})

@@ -109,20 +109,19 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     if not rows:
         return
     keys = tuple(rows[0])
+    if conn.dialect.name == "postgresql":
+        # COPY: psycopg's executemany costs ~20 µs a row (1,000 objects: 78 -> 33 ms for all tables).
+        cursor = conn.connection.driver_connection.cursor()  # same connection, same transaction
+        with cursor, cursor.copy(f"COPY {table.name} ({', '.join(keys)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[k] for k in keys))
+        return
     key = (conn.dialect.name, table.name, keys)
     cached = _insert_sql.get(key)
     if cached is None:
         compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(keys))
         cached = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
         _insert_sql[key] = cached
-    if conn.dialect.name == "postgresql":
-        # COPY: psycopg's executemany costs ~20 µs a row (1,000 objects: 78 -> 33 ms for all tables).
-        columns = ", ".join(keys)
-        cursor = conn.connection.driver_connection.cursor()  # same connection, same transaction
-        with cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row[k] for k in keys))
-        return
     sql, order = cached
     conn.exec_driver_sql(sql, [tuple(r[k] for k in order) for r in rows] if order is not None else rows)
 

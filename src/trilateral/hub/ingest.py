@@ -313,12 +313,13 @@ def refresh_planner_statistics(engine: sa.Engine, stored: int) -> None:
     if engine.dialect.name != "postgresql":
         return
     key = str(engine.url)
-    grown = _grown_since_analyze.get(key, 0) + stored
+    grown = _grown_since_analyze[key] = _grown_since_analyze.get(key, 0) + stored
+    if grown < 1000:  # most POSTs: no catalogue round trip
+        return
     try:
         with engine.connect() as conn:
             estimate = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'objects'").scalar() or 0
-        if grown < max(1000, 0.1 * max(estimate, 0)):
-            _grown_since_analyze[key] = grown
+        if grown < 0.1 * max(estimate, 0):
             return
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE objects, object_recipients, observables, status_details")

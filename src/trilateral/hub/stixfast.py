@@ -25,6 +25,7 @@ of mutated indicators and checks that every one this accepts the full check acce
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from datetime import datetime
@@ -43,16 +44,11 @@ _PLAIN = frozenset({
 _KILL_CHAIN_KEYS = frozenset({"kill_chain_name", "phase_name"})
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z")
 _SCHEMA_DIR = os.path.abspath(os.path.dirname(sv.__file__) + "/schemas-2.1/schemas/")  # as the validator spells it
-_compiled: list[Any] = []
-
-
+@functools.cache
 def _indicator_schema() -> Any:
     """The jsonschema-rs validator stix2-validator's (patched) indicator schema compiles to, or None."""
-    if not _compiled:
-        path = sv.find_schema(_SCHEMA_DIR, "indicator")
-        validator = sv.load_validator(path, sv.load_schema(path), _SCHEMA_DIR)
-        _compiled.append(getattr(validator, "fast", None))
-    return _compiled[0]
+    path = sv.find_schema(_SCHEMA_DIR, "indicator")
+    return getattr(sv.load_validator(path, sv.load_schema(path), _SCHEMA_DIR), "fast", None)
 
 
 def _instant(text: Any, millis: bool) -> datetime | None:

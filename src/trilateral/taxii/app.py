@@ -24,15 +24,33 @@ def _mount_screening(app: FastAPI) -> None:
     app.include_router(screening_router, prefix="/api/v1/screen")
 
 
-def create_served_app() -> FastAPI:
-    """The app as `trilateral serve --workers N` runs it in each worker: STIX validation loaded first."""
+def create_served_app(settings: Settings | None = None) -> FastAPI:
+    """The app as `trilateral serve` runs it (in each worker with --workers N): STIX validation loaded
+    before the first request, which must not pay seconds of library loading; then the heap frozen."""
     from trilateral.hub.stixcheck import warm
-    from trilateral.taxii.server import freeze_startup_heap
 
     warm()
-    app = create_app()
+    app = create_app(settings)
     freeze_startup_heap()
     return app
+
+
+def freeze_startup_heap() -> None:
+    """Move everything loaded so far (libraries, schemas, caches) out of the garbage collector's view,
+    and collect the young generation every 100,000 allocations instead of 700.
+
+    Why: a POST of 1,000 objects allocates tens of thousands of containers (parsed JSON, rows,
+    status entries) that reference counting frees anyway; at the default thresholds they set off
+    repeated collections, and full ones re-scanned the whole startup heap. Measured on 20 POSTs of
+    1,000 indicators: 8,000-9,000 objects/s with latency spikes of 150-170 ms, against ~10,000
+    objects/s at a steady ~90 ms with this.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+
 
 
 def create_app(settings: Settings | None = None, hub: object | None = None) -> FastAPI:
