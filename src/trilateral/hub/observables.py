@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from trilateral.hub.stixcheck import analyse_pattern
+from trilateral.hub.stixcheck import PatternData, analyse_pattern
 
 MAX_VALUE_LENGTH = 1024
 _EVM = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -93,7 +93,12 @@ def from_pattern(pattern: str) -> Iterator[tuple[str, str]]:
     analysis = analyse_pattern(pattern)
     if analysis.errors or analysis.data is None:
         return
-    for obj_type, comparisons in analysis.data.comparisons.items():
+    yield from from_pattern_data(analysis.data)
+
+
+def from_pattern_data(data: PatternData) -> Iterator[tuple[str, str]]:
+    """The (kind, raw value) pairs of a valid pattern's inspection."""
+    for obj_type, comparisons in data.comparisons.items():
         for path, op, literal in comparisons:
             if op != "=" or not path:
                 continue
@@ -121,11 +126,15 @@ def from_sco(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 yield kind, value
 
 
-def observables_of(obj: dict[str, Any]) -> set[tuple[str, str]]:
-    """Normalised (kind, value) pairs named by an indicator's STIX pattern, an SCO, or observed-data."""
+def observables_of(obj: dict[str, Any], pattern: PatternData | None = None) -> set[tuple[str, str]]:
+    """Normalised (kind, value) pairs named by an indicator's STIX pattern, an SCO, or observed-data.
+
+    `pattern`: the indicator's pattern inspection, when validation already has it."""
     found: list[tuple[str, str]] = []
     stix_type = obj.get("type")
-    if stix_type == "indicator" and obj.get("pattern_type") == "stix" and isinstance(obj.get("pattern"), str):
+    if pattern is not None:
+        found.extend(from_pattern_data(pattern))
+    elif stix_type == "indicator" and obj.get("pattern_type") == "stix" and isinstance(obj.get("pattern"), str):
         found.extend(from_pattern(obj["pattern"]))
     elif stix_type == "observed-data" and isinstance(obj.get("objects"), dict):
         for sco in obj["objects"].values():

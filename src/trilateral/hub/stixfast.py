@@ -29,10 +29,11 @@ import functools
 import os
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import stix2validator.v21.musts as musts21
 import stix2validator.validator as sv
+from stix2patterns.v21 import object_validator
 
 from trilateral.hub import stixcheck
 
@@ -42,7 +43,7 @@ _PLAIN = frozenset({
     "kill_chain_phases", "revoked", "labels", "confidence", "lang", "object_marking_refs",
 })
 _KILL_CHAIN_KEYS = frozenset({"kill_chain_name", "phase_name"})
-_TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 _SCHEMA_DIR = os.path.abspath(os.path.dirname(sv.__file__) + "/schemas-2.1/schemas/")  # as the validator spells it
 @functools.cache
 def _indicator_schema() -> Any:
@@ -51,56 +52,101 @@ def _indicator_schema() -> Any:
     return getattr(sv.load_validator(path, sv.load_schema(path), _SCHEMA_DIR), "fast", None)
 
 
-def _instant(text: Any, millis: bool) -> datetime | None:
-    """The instant a strict STIX timestamp names, or None (not strict, not real, or not precise enough)."""
-    if type(text) is not str:
+_EPOCH = datetime(1970, 1, 1)
+
+
+class PlainIndicator(NamedTuple):
+    """What the fast path learnt while accepting an indicator, so the hub need not work it out again."""
+
+    modified_us: int  # the version, in microseconds since the epoch (as types.to_micros gives it)
+    pattern: stixcheck.PatternData  # the pattern's inspection (as stixcheck.analyse_pattern gives it)
+
+
+@functools.lru_cache(maxsize=8192)
+def _instant(text: str, millis: bool) -> datetime | None:
+    """The instant a strict STIX timestamp names, or None (not strict, not real, or not precise enough).
+
+    Memoised: an indicator's created, modified and valid_from are often one text, and a feed's
+    bundle repeats a handful of them."""
+    if _TIMESTAMP.fullmatch(text) is None or text.startswith("0000"):
         return None
-    m = _TIMESTAMP.fullmatch(text)
-    if m is None:
-        return None
-    year, month, day, hour, minute, second, fraction = m.groups()
-    if year == "0000" or (millis and (fraction is None or len(fraction) < 3)):
+    if millis and len(text) < 24:  # "YYYY-MM-DDTHH:MM:SS.fffZ": at least three fraction digits
         return None
     try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                        int(fraction.ljust(6, "0")) if fraction else 0)
-    except ValueError:
+        return datetime.fromisoformat(text[:-1])  # the strict form above is a subset of what it reads
+    except ValueError:  # not a real instant (February 30, 24:00, second 60)
         return None
+
+
+def _timestamp(obj: dict[str, Any], key: str, millis: bool) -> datetime | None:
+    text = obj.get(key)
+    return _instant(text, millis) if type(text) is str else None
 
 
 def accepts(obj: Any) -> bool:
     """True only when `obj` is a plain indicator both stix2 and stix2-validator certainly accept."""
+    return plain_indicator(obj) is not None
+
+
+def plain_indicator(obj: Any) -> PlainIndicator | None:
+    """What `accepts` decides, with the version and pattern inspection of an accepted indicator."""
     if type(obj) is not dict or obj.get("type") != "indicator" or obj.get("spec_version") != "2.1":
-        return False
+        return None
     if not _PLAIN.issuperset(obj) or obj.get("pattern_type") != "stix" or obj.get("pattern_version", "2.1") != "2.1":
-        return False
+        return None
     schema = _indicator_schema()
     if schema is None or not schema.is_valid(obj):
-        return False
-    created, modified = _instant(obj["created"], True), _instant(obj["modified"], True)
-    valid_from = _instant(obj["valid_from"], False)
+        return None
+    created, modified = _timestamp(obj, "created", True), _timestamp(obj, "modified", True)
+    valid_from = _timestamp(obj, "valid_from", False)
     if created is None or modified is None or valid_from is None or modified < created:
-        return False
+        return None
     if "valid_until" in obj:
-        valid_until = _instant(obj["valid_until"], False)
+        valid_until = _timestamp(obj, "valid_until", False)
         if valid_until is None or valid_until <= valid_from:
-            return False
+            return None
     # The schema takes any identifier in these; stix2 insists on the referenced type.
     if not str(obj.get("created_by_ref", "identity--")).startswith("identity--"):
-        return False
+        return None
     for ref in obj.get("object_marking_refs", ()):
         if not ref.startswith("marking-definition--"):
-            return False
+            return None
     for phase in obj.get("kill_chain_phases", ()):
         if phase.keys() != _KILL_CHAIN_KEYS:
-            return False
+            return None
+    if "lang" in obj and any(True for _ in musts21.language(obj)):
+        return None
+    pattern = obj["pattern"]
     try:
-        analysis = stixcheck.analyse_pattern(obj["pattern"], "2.1")
-        if analysis.errors:
-            return False
-        return _names_ok(obj, analysis.data) and not any(True for _ in musts21.language(obj))
+        data = _one_comparison(pattern)
+        if data is None:
+            analysis = stixcheck.analyse_pattern(pattern, "2.1")
+            if analysis.errors:
+                return None
+            data = analysis.data
+        elif object_validator.verify_object(data):
+            return None
+        if not _names_ok(obj, data):
+            return None
     except Exception:  # the pattern libraries crash on some inputs (e.g. ""): the full check reports it
-        return False
+        return None
+    delta = modified - _EPOCH
+    return PlainIndicator((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds, data)
+
+
+_ONE_COMPARISON = re.compile(rf"\[{stixcheck.COMPARISON}\]")
+
+
+def _one_comparison(pattern: str) -> stixcheck.PatternData | None:
+    """The inspection of a `[type:path = 'literal']` pattern, the shape nearly every feed's indicator
+    has, with one regular-expression match; None for any other pattern (stixcheck then decides).
+
+    The same result stixcheck's multi-comparison expression gives (which tests compare with ANTLR),
+    without its second scan: that scan cost as much as the rest of this check together."""
+    m = _ONE_COMPARISON.fullmatch(pattern)
+    if m is None:
+        return None
+    return stixcheck.PatternData({m.group(1): [(stixcheck.path_steps(m.group(2)), "=", m.group(3))]}, set(), set())
 
 
 _names_verdicts: dict[tuple[tuple[str, str], ...], bool] = {}
