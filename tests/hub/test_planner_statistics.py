@@ -58,3 +58,35 @@ def test_a_refused_analyze_does_not_fail_a_stored_submission(postgres_database, 
         assert "could not refresh PostgreSQL planner statistics" in caplog.text
     finally:
         hub.close()
+
+
+def test_a_server_refreshes_statistics_off_the_request_thread(postgres_database, home, monkeypatch):
+    import threading
+
+    import sqlalchemy as sa
+
+    original = sa.Connection.exec_driver_sql
+    analyzed_on: list[str] = []
+
+    def record(self, statement, *args, **kwargs):
+        if statement.startswith("ANALYZE"):
+            analyzed_on.append(threading.current_thread().name)
+        return original(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(sa.Connection, "exec_driver_sql", record)
+    settings = Settings.from_env({"TRILATERAL_HOME": str(home), "TRILATERAL_DATABASE_URL": postgres_database})
+    Hub.open(settings).init()
+    hub = Hub.open(settings, serving=True)
+    try:
+        us = hub.principal("US")
+        for start in range(0, 4000, 1000):
+            hub.submit(us, _indicators(10_000 + start, 1000))
+            hub.statistics.wait()
+        with hub.engine.connect() as conn:
+            estimate = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'objects'").scalar()
+        assert analyzed_on and threading.current_thread().name not in analyzed_on
+        assert set(analyzed_on) == {"planner-statistics"}
+        assert 2 <= len(analyzed_on) <= 3  # at 1,000, 2,000 and (half again) 3,000 or 4,000: not after every POST
+        assert estimate >= 3000
+    finally:
+        hub.close()

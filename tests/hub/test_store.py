@@ -160,11 +160,12 @@ def test_a_revoked_principal_cannot_act_by_code(hub: Hub, people) -> None:
 
 
 def test_identical_resubmission_skips_revalidation(hub: Hub, people, monkeypatch) -> None:
-    from trilateral.hub import stixcheck
+    from trilateral.hub import stixcheck, stixfast
 
     obj = indicator()
     hub.submit(people["US"], bundle(obj))
-    monkeypatch.setattr(stixcheck, "check_object", lambda o: "must not be called")
+    monkeypatch.setattr(stixfast, "plain_indicator", lambda o: None)
+    monkeypatch.setattr(stixcheck, "full_check", lambda o: "must not be called")
     again = hub.submit(people["US"], bundle(obj, indicator()))
     assert again.duplicates == [(obj["id"], T0)] and len(again.failed) == 1
 
@@ -199,3 +200,21 @@ def test_export_carries_the_definitions_its_objects_use(hub: Hub, people) -> Non
     assert red["id"] in ids and RECIPIENTS_EXTENSION_ID in ids
     assert TLP2_MARKING_IDS[Tlp.RED] in ids and TLP2_MARKING_IDS[Tlp.GREEN] in ids
     assert hub.export(people["JP"], since="2999-01-01T00:00:00Z")["objects"] == []
+
+
+def test_a_version_stored_after_the_pre_check_is_still_a_duplicate_or_an_error(hub: Hub, people, monkeypatch) -> None:
+    """Another writer stores a version between the look-up before the transaction and the insert:
+    the unique constraint refuses the optimistic insert and the batch is decided again, whole."""
+    from trilateral.hub import ingest
+
+    raced, changed_race, fresh = indicator(), indicator(), indicator()
+    hub.submit(people["US"], bundle(raced, changed_race))
+    monkeypatch.setattr(ingest, "known_versions", lambda *args: set())  # the pre-check saw neither
+    result = hub.submit(people["US"], bundle(raced, fresh, dict(changed_race, name="changed"), fresh))
+    assert result.stored == [(fresh["id"], T0)]
+    assert sorted(result.duplicates) == sorted([(raced["id"], T0), (fresh["id"], T0)])
+    assert [i for i, _ in result.failed] == [changed_race["id"]]
+    assert hub.count_visible(people["US"]) == 3
+    status = hub.get_status(people["US"], result.status_id)
+    assert (status.success_count, status.failure_count, status.pending_count) == (3, 1, 0)
+    assert hub.audit_verify().ok

@@ -59,6 +59,7 @@ class Hub:
         self.engine = engine
         self._secret: bytes | None = None
         self._checkpointer: WalCheckpointer | None = None
+        self.statistics = ingest.PlannerStatistics(engine)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, create: bool = True, serving: bool = False) -> Hub:
@@ -99,9 +100,11 @@ class Hub:
             raise ConfigurationError(f"the hub at {shown} has no members yet: run `trilateral init` first")
         if serving and settings.is_sqlite:
             hub._checkpointer = WalCheckpointer(engine)
+        hub.statistics.background = serving
         return hub
 
     def close(self) -> None:
+        self.statistics.wait()
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
@@ -185,15 +188,18 @@ class Hub:
 
     # --- writes ----------------------------------------------------------------------------------
     def submit(self, principal: Principal, payload: bytes | str | dict | list | Path, *, collection: str = SHARED,
-               source: str | None = None, progress: Callable[[int, int], None] | None = None) -> SubmitResult:
+               source: str | None = None, progress: Callable[[int, int], None] | None = None,
+               json_size: int | None = None) -> SubmitResult:
         """Validate and store; good objects are kept, each bad one is reported with its id and reason.
 
         `progress(done, total)` is called every 1,000 validated objects (the CLI draws a bar with it).
+        `json_size`: bytes of the JSON text a parsed `payload` came from (spares measuring it again).
         """
         if not self.collection(principal, collection).can_write:
             raise PermissionDenied(f"{principal.code} may not write to collection {collection!r}: member "
                                    "collections take objects from their member and its clients only")
-        return ingest.submit(self.engine, self.settings, principal, payload, collection, source, progress)
+        return ingest.submit(self.engine, self.settings, principal, payload, collection, source, progress,
+                             self.statistics, json_size)
 
     def delete(self, principal: Principal, collection: str, object_id: str,
                versions: str | Sequence[str] = ("all",)) -> int:

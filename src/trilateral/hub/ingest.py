@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,12 @@ class Failure:
     recipients: frozenset[str] = frozenset()
 
 
-def load_payload(payload: bytes | str | dict | list, source: str | None, settings: Settings) -> tuple[list[Any], str | None]:
-    """The objects of a bundle, TAXII envelope, object list or single object; InputError otherwise."""
+def load_payload(payload: bytes | str | dict | list, source: str | None, settings: Settings,
+                 json_size: int | None = None) -> tuple[list[Any], str | None]:
+    """The objects of a bundle, TAXII envelope, object list or single object; InputError otherwise.
+
+    `json_size`: the size of the JSON text an already parsed `payload` was read from, when the
+    caller has it (the TAXII layer); otherwise the payload is serialised again to measure it."""
     where = source or "submitted content"
     if isinstance(payload, str | bytes):
         size = len(payload.encode("utf-8")) if isinstance(payload, str) else len(payload)
@@ -83,7 +88,7 @@ def load_payload(payload: bytes | str | dict | list, source: str | None, setting
             raise InputError(f"{where}: malformed JSON: {exc}") from None
     elif isinstance(payload, dict | list):  # already parsed (e.g. by the TAXII layer): same byte limit
         try:
-            size = len(orjson.dumps(payload))
+            size = json_size if json_size is not None else len(orjson.dumps(payload))
         except TypeError as exc:
             raise InputError(f"{where}: not JSON: {exc}") from None
         if size > settings.max_bundle_bytes:
@@ -126,7 +131,8 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
     # Imported here: stix2-validator's import costs seconds (jsonschema format grammars), and
     # commands that never validate (member list, audit verify, export) should not pay it.
     from trilateral.hub.observables import observables_of
-    from trilateral.hub.stixcheck import check_object
+    from trilateral.hub.stixcheck import full_check
+    from trilateral.hub.stixfast import plain_indicator
 
     if not isinstance(obj, dict):
         return Failure(position, None, None, f"object {position}: not a JSON object")
@@ -150,19 +156,24 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
                        "'created' must say spec_version '2.1')", tlp, recipients)
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     content_hash = hashlib.sha256(body).hexdigest()
-    modified_us = _version_micros(version)
     ref = obj.get("sighting_of_ref") if stix_type == "sighting" else None
     prepared = Prepared(position=position, stix_id=stix_id, stix_type=stix_type, version=version,
-                        modified_us=modified_us or 0, tlp=tlp, recipients=recipients, content_hash=content_hash,
+                        modified_us=0, tlp=tlp, recipients=recipients, content_hash=content_hash,
                         body=body.decode(), ref_id=ref if isinstance(ref, str) else None)
-    if known and modified_us is not None and (stix_id, modified_us, content_hash) in known:
-        return prepared
-    reason = check_object(obj)
+    if known:
+        modified_us = _version_micros(version)
+        if modified_us is not None and (stix_id, modified_us, content_hash) in known:
+            prepared.modified_us = modified_us
+            return prepared
+    plain = plain_indicator(obj)  # valid for certain, and already read (see stixfast); None: not known yet
+    modified_us = plain.modified_us if plain is not None else _version_micros(version)
+    prepared.modified_us = modified_us or 0
+    reason = None if plain is not None else full_check(obj)
     if reason is None and modified_us is None:
         reason = f"version timestamp {version!r} is not RFC 3339"
     if reason is not None:
         return Failure(position, stix_id, version, f"{stix_id}: {reason}", tlp, recipients)
-    prepared.observed = observables_of(obj)
+    prepared.observed = observables_of(obj, plain.pattern if plain is not None else None)
     return prepared
 
 
@@ -188,17 +199,32 @@ def known_versions(engine: sa.Engine, collection: str, items: list[Any]) -> set[
     return known
 
 
-def create_status(engine: sa.Engine, principal: Principal, collection: str, total: int, source: str | None) -> str:
-    status_id = str(uuid.uuid4())
-    with writing(engine) as conn:
-        conn.execute(statuses.insert().values(id=status_id, submitted_by=principal.code,
-                                              submitter_member=principal.member_code, collection=collection,
-                                              created_us=time.time_ns() // 1000, total_count=total, source=source))
-    return status_id
+def create_status(conn: sa.Connection, status_id: str, principal: Principal, collection: str, total: int,
+                  source: str | None) -> None:
+    """A new status resource, inside the caller's write transaction."""
+    conn.execute(statuses.insert().values(id=status_id, submitted_by=principal.code,
+                                          submitter_member=principal.member_code, collection=collection,
+                                          created_us=time.time_ns() // 1000, total_count=total, source=source))
+
+
+_OBJECT_COLUMNS = ("collection", "stix_id", "stix_type", "spec_version", "version", "modified_us", "date_added_us",
+                   "tlp", "submitter_code", "submitter_member", "content_hash", "status_id", "source", "ref_id", "body")
+_DETAIL_COLUMNS = ("status_id", "position", "stix_id", "version", "outcome", "message", "tlp", "recipients")
+
+
+@dataclass
+class _Outcome:
+    """What storing a batch decides for each of its objects, before anything is written."""
+
+    details: list[tuple] = field(default_factory=list)
+    to_insert: list[Prepared] = field(default_factory=list)
+    stored: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 def store_batch(conn: sa.Connection, principal: Principal, collection: str, status_id: str, source: str | None,
-                batch: list[Prepared | Failure], result: SubmitResult) -> int:
+                batch: list[Prepared | Failure], result: SubmitResult, none_stored: bool = False) -> int:
     """Store one batch inside the caller's transaction; returns the date_added (µs) of its first object.
 
     Every stored version gets its own date_added: the batch's objects get consecutive microseconds
@@ -206,84 +232,116 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
     PostgreSQL, BEGIN IMMEDIATE on SQLite), so date_added is unique per collection and follows commit
     order: a TAXII client paging or polling with added_after = the last date_added it saw never
     skips or repeats an object.
+
+    `none_stored`: a look-up just before the transaction found none of the batch's ids stored. Then
+    the batch is inserted without looking again, inside a savepoint: if another writer stored one
+    of its versions in between, the unique constraint refuses the insert, the savepoint is rolled
+    back and the batch is decided again against what is stored.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
     last = conn.execute(sa.select(sa.func.max(objects.c.date_added_us))
                         .where(objects.c.collection == collection)).scalar()
     date_added = max(time.time_ns() // 1000, (last or 0) + 1)
-    good = [p for p in batch if isinstance(p, Prepared)]
+    outcome = None
+    if none_stored:
+        outcome = _decide(status_id, batch, {})
+        try:
+            with conn.begin_nested():
+                _write(conn, principal, collection, status_id, source, outcome, date_added)
+        except sa.exc.IntegrityError:
+            outcome = None
+    if outcome is None:
+        outcome = _decide(status_id, batch, _stored_versions(conn, collection, batch))
+        _write(conn, principal, collection, status_id, source, outcome, date_added)
+    result.stored.extend(outcome.stored)
+    result.duplicates.extend(outcome.duplicates)
+    result.failed.extend(outcome.failed)
+    return date_added
+
+
+def _stored_versions(conn: sa.Connection, collection: str, batch: list[Prepared | Failure]) -> dict[tuple[str, int], str]:
+    """(id, modified_us) -> content hash of the stored versions of the batch's ids."""
     existing: dict[tuple[str, int], str] = {}
-    ids = sorted({p.stix_id for p in good})
+    ids = sorted({p.stix_id for p in batch if isinstance(p, Prepared)})
     for i in range(0, len(ids), _IN_CHUNK):
         rows = conn.execute(sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
                             .where(objects.c.collection == collection,
                                    text_in(conn, objects.c.stix_id, ids[i:i + _IN_CHUNK])))
         existing.update({(r.stix_id, r.modified_us): r.content_hash for r in rows})
-    details: list[dict[str, Any]] = []
-    to_insert: list[Prepared] = []
+    return existing
+
+
+def _decide(status_id: str, batch: list[Prepared | Failure], existing: dict[tuple[str, int], str]) -> _Outcome:
+    out = _Outcome()
+    existing = dict(existing)
     for item in batch:
         if isinstance(item, Failure):
-            details.append(_detail(status_id, item.position, item.stix_id, item.version, "failure", item.reason,
-                                   item.tlp, item.recipients))
-            result.failed.append((item.stix_id, item.reason))
+            out.details.append(_detail(status_id, item, "failure", item.reason))
+            out.failed.append((item.stix_id, item.reason))
             continue
         key = (item.stix_id, item.modified_us)
         version_text = item.version or ""
         if item.stix_id in MARKING_ID_TO_TLP:  # the hub's policy is built on these; never replaced
-            details.append(_detail(status_id, item.position, item.stix_id, item.version, "duplicate",
-                                   "standard TLP marking-definition (built in, not stored)", item.tlp,
-                                   item.recipients))
-            result.duplicates.append((item.stix_id, version_text))
+            out.details.append(_detail(status_id, item, "duplicate",
+                                       "standard TLP marking-definition (built in, not stored)"))
+            out.duplicates.append((item.stix_id, version_text))
             continue
         if key in existing:
             if existing[key] == item.content_hash:
-                details.append(_detail(status_id, item.position, item.stix_id, item.version, "duplicate",
-                                       "identical version already stored", item.tlp, item.recipients))
-                result.duplicates.append((item.stix_id, version_text))
+                out.details.append(_detail(status_id, item, "duplicate", "identical version already stored"))
+                out.duplicates.append((item.stix_id, version_text))
             else:
                 reason = (f"{item.stix_id}: version {version_text or '(unversioned)'} is already stored with "
                           "different content; a changed object needs a new 'modified'")
-                details.append(_detail(status_id, item.position, item.stix_id, item.version, "failure", reason,
-                                       item.tlp, item.recipients))
-                result.failed.append((item.stix_id, reason))
+                out.details.append(_detail(status_id, item, "failure", reason))
+                out.failed.append((item.stix_id, reason))
             continue
         existing[key] = item.content_hash
-        to_insert.append(item)
-        details.append(_detail(status_id, item.position, item.stix_id, item.version, "success", "", item.tlp,
-                               item.recipients))
-        result.stored.append((item.stix_id, version_text))
+        out.to_insert.append(item)
+        out.details.append(_detail(status_id, item, "success", ""))
+        out.stored.append((item.stix_id, version_text))
+    return out
+
+
+def _write(conn: sa.Connection, principal: Principal, collection: str, status_id: str, source: str | None,
+           outcome: _Outcome, date_added: int) -> None:
+    to_insert = outcome.to_insert
     if to_insert:
-        rows = [{"collection": collection, "stix_id": p.stix_id, "stix_type": p.stix_type, "spec_version": "2.1",
-                 "version": p.version, "modified_us": p.modified_us, "date_added_us": date_added + n, "tlp": int(p.tlp),
-                 "submitter_code": principal.code, "submitter_member": principal.member_code,
-                 "content_hash": p.content_hash, "status_id": status_id, "source": source, "ref_id": p.ref_id,
-                 "body": p.body} for n, p in enumerate(to_insert)]
-        # Plain executemany, then one SELECT for the new sequence numbers: INSERT .. RETURNING with
-        # guaranteed row order makes SQLAlchemy send SQLite one statement per row (10x slower).
-        # Writers are serialised (BEGIN IMMEDIATE / advisory lock), so seq > before is this batch.
+        code, member = principal.code, principal.member_code
         before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(objects.c.seq), 0))).scalar()
-        bulk_insert(conn, objects, rows)
-        new_seq = {(r.stix_id, r.modified_us): r.seq for r in conn.execute(
-            sa.select(objects.c.seq, objects.c.stix_id, objects.c.modified_us)
-            .where(objects.c.seq > before, objects.c.collection == collection))}
-        seqs = [new_seq[(p.stix_id, p.modified_us)] for p in to_insert]
-        recips = [{"object_seq": s, "code": c} for s, p in zip(seqs, to_insert, strict=True) for c in p.recipients]
-        if recips:
-            bulk_insert(conn, object_recipients, recips)
-        obs = [{"object_seq": s, "kind": k, "value": v, "submitter_member": principal.member_code}
-               for s, p in zip(seqs, to_insert, strict=True) for k, v in p.observed]
+        bulk_insert(conn, objects, _OBJECT_COLUMNS, [
+            (collection, p.stix_id, p.stix_type, "2.1", p.version, p.modified_us, date_added + n, int(p.tlp), code,
+             member, p.content_hash, status_id, source, p.ref_id, p.body) for n, p in enumerate(to_insert)])
+        seqs = _new_seqs(conn, collection, before, to_insert)
+        recips = [(s, c) for s, p in zip(seqs, to_insert, strict=True) for c in p.recipients]
+        bulk_insert(conn, object_recipients, ("object_seq", "code"), recips)
+        obs = [(s, k, v, member) for s, p in zip(seqs, to_insert, strict=True) for k, v in p.observed]
         if obs:
-            bulk_insert(conn, observables, obs)
-            correlate(conn, min(seqs), max(seqs), status_id, principal.member_code, date_added)
-    if details:
-        bulk_insert(conn, status_details, details)
+            bulk_insert(conn, observables, ("object_seq", "kind", "value", "submitter_member"), obs)
+            correlate(conn, seqs[0], seqs[-1], status_id, member, date_added)
+    bulk_insert(conn, status_details, _DETAIL_COLUMNS, outcome.details)
     digest = hashlib.sha256("\n".join(f"{p.stix_id}|{p.version}" for p in to_insert).encode()).hexdigest()
     audit.append(conn, principal.code, "object.submit", {
         "status_id": status_id, "collection": collection, "source": source, "stored": len(to_insert),
-        "failed": sum(1 for d in details if d["outcome"] == "failure"),
-        "duplicates": sum(1 for d in details if d["outcome"] == "duplicate"), "objects_sha256": digest})
-    return date_added
+        "failed": len(outcome.failed), "duplicates": len(outcome.duplicates), "objects_sha256": digest})
+
+
+def _new_seqs(conn: sa.Connection, collection: str, before: int, inserted: list[Prepared]) -> Sequence[int]:
+    """The seq of each row just inserted, in insertion order (rows inserted after max(seq) = `before`).
+
+    Writers hold the write lock, and both databases number new rows upwards (SQLite: max + 1,
+    PostgreSQL: the identity sequence), so when max(seq) grew by exactly the number of rows they
+    are before+1 .. before+n and no read-back is needed. Otherwise (another session drew numbers
+    from the sequence meanwhile) they are read back.
+    """
+    after = conn.execute(sa.select(sa.func.max(objects.c.seq))).scalar() or 0
+    if after - before == len(inserted):
+        return range(before + 1, after + 1)
+    new_seq = {(r.stix_id, r.modified_us): r.seq for r in conn.execute(
+        sa.select(objects.c.seq, objects.c.stix_id, objects.c.modified_us)
+        .where(objects.c.seq > before, objects.c.collection == collection))}
+    return [new_seq[(p.stix_id, p.modified_us)] for p in inserted]
 
 
 def correlate(conn: sa.Connection, lo: int, hi: int, status_id: str, member: str, now_us: int) -> None:
@@ -297,51 +355,89 @@ def correlate(conn: sa.Connection, lo: int, hi: int, status_id: str, member: str
     conn.execute(correlations.insert().from_select(["seq_a", "seq_b", "kind", "value", "created_us"], select))
 
 
-_grown_since_analyze: dict[str, int] = {}
-
-
-def refresh_planner_statistics(engine: sa.Engine, stored: int) -> None:
-    """On PostgreSQL, ANALYZE the object tables once they have grown by a tenth since the last time.
+class PlannerStatistics:
+    """On PostgreSQL, ANALYZE the object tables each time they have grown by half since the last time.
 
     Why: the paging and look-up plans depend on the row estimates. Right after a bulk load the
     planner still believed `objects` held a few dozen rows and chose a bitmap scan + sort of the
     whole collection for every page (0.5 s a page at 100,000 objects) instead of walking the
-    (collection, date_added, seq) index (7 ms). Autovacuum fixes the estimate within a minute or
-    so; a TAXII client paging right after a large POST should not wait for it. ANALYZE samples a
-    fixed number of rows and does not block readers or writers.
+    (collection, date_added, seq) index (7 ms), and filtered the whole collection for the
+    duplicate check of every POST. Autovacuum fixes the estimate within a minute or so; a TAXII
+    client paging right after a large POST should not wait for it. Growth by half keeps every
+    estimate within 1.5x of the truth with a logarithmic number of ANALYZEs (each samples up to
+    30,000 rows a table: ~100 ms).
+
+    `background=True` (a server): ANALYZE runs in a daemon thread, one at a time, so no POST waits
+    for it. Otherwise (the CLI) it runs before `submit` returns.
     """
-    if engine.dialect.name != "postgresql":
-        return
-    key = str(engine.url)
-    grown = _grown_since_analyze[key] = _grown_since_analyze.get(key, 0) + stored
-    if grown < 1000:  # most POSTs: no catalogue round trip
-        return
-    try:
-        with engine.connect() as conn:
-            estimate = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'objects'").scalar() or 0
-        if grown < 0.1 * max(estimate, 0):
+
+    MIN_GROWTH = 1000
+    FACTOR = 0.5
+
+    def __init__(self, engine: sa.Engine, background: bool = False) -> None:
+        self.engine, self.background = engine, background
+        self._grown, self._threshold = 0, self.MIN_GROWTH
+        self._lock = threading.Lock()
+        self._running = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def grew(self, stored: int) -> None:
+        if self.engine.dialect.name != "postgresql":
             return
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE objects, object_recipients, observables, status_details")
-    except sa.exc.SQLAlchemyError as exc:  # e.g. a role that may not ANALYZE: the objects are stored already
-        log.warning("could not refresh PostgreSQL planner statistics (autovacuum will): %s",
-                    str(getattr(exc, "orig", exc)).strip().splitlines()[0])
-    _grown_since_analyze[key] = 0
+        with self._lock:
+            self._grown += stored
+            if self._grown < self._threshold:  # most POSTs: no catalogue round trip
+                return
+        if not self._running.acquire(blocking=False):  # one is running; the growth stays counted
+            return
+        if self.background:
+            self._thread = threading.Thread(target=self._refresh, name="planner-statistics", daemon=True)
+            self._thread.start()
+        else:
+            self._refresh()
+
+    def wait(self) -> None:
+        """Let a background ANALYZE finish (closing the hub, tests)."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def _refresh(self) -> None:
+        try:
+            with self._lock:
+                grown = self._grown
+            if grown >= self.FACTOR * self._estimate():
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql("ANALYZE objects, object_recipients, observables, status_details")
+                with self._lock:
+                    self._grown -= grown
+            threshold = max(self.MIN_GROWTH, int(self.FACTOR * self._estimate()))
+            with self._lock:
+                self._threshold = threshold
+        except sa.exc.SQLAlchemyError as exc:  # e.g. a role that may not ANALYZE: the objects are stored already
+            log.warning("could not refresh PostgreSQL planner statistics (autovacuum will): %s",
+                        str(getattr(exc, "orig", exc)).strip().splitlines()[0])
+            with self._lock:
+                self._grown = 0
+        finally:
+            self._running.release()
+
+    def _estimate(self) -> float:
+        with self.engine.connect() as conn:
+            return max(conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'objects'").scalar() or 0, 0)
 
 
-def _detail(status_id: str, position: int, stix_id: str | None, version: str | None, outcome: str, message: str,
-            tlp: Tlp, recipients: frozenset[str]) -> dict[str, Any]:
-    return {"status_id": status_id, "position": position, "stix_id": stix_id, "version": version,
-            "outcome": outcome, "message": message, "tlp": int(tlp),
-            "recipients": orjson.dumps(sorted(recipients)).decode() if recipients else "[]"}
+def _detail(status_id: str, item: Prepared | Failure, outcome: str, message: str) -> tuple:
+    recipients = orjson.dumps(sorted(item.recipients)).decode() if item.recipients else "[]"
+    return (status_id, item.position, item.stix_id, item.version, outcome, message, int(item.tlp), recipients)
 
 
 def submit(engine: sa.Engine, settings: Settings, principal: Principal, payload: Any, collection: str,
-           source: str | None, progress: Callable[[int, int], None] | None = None) -> SubmitResult:
+           source: str | None, progress: Callable[[int, int], None] | None = None,
+           statistics: PlannerStatistics | None = None, json_size: int | None = None) -> SubmitResult:
     if isinstance(payload, Path):
         source = source or str(payload)
         payload = payload.read_bytes()
-    items, bundle_id = load_payload(payload, source, settings)
+    items, bundle_id = load_payload(payload, source, settings, json_size)
     source_text = orjson.dumps({"file": source, "bundle": bundle_id}).decode() if (source or bundle_id) else None
     known = known_versions(engine, collection, items)
     prepared: list[Prepared | Failure] = []
@@ -349,16 +445,22 @@ def submit(engine: sa.Engine, settings: Settings, principal: Principal, payload:
         prepared.append(prepare(i, obj, known))
         if progress is not None and (i + 1) % 1000 == 0:
             progress(i + 1, len(items))
-    status_id = create_status(engine, principal, collection, len(items), source_text)
+    status_id = str(uuid.uuid4())
     result = SubmitResult(status_id=status_id, date_added=from_micros(time.time_ns() // 1000), total=len(items))
+    if not prepared:
+        with writing(engine) as conn:
+            create_status(conn, status_id, principal, collection, 0, source_text)
+        return result
     first_date: int | None = None
     for start in range(0, len(prepared), BATCH_SIZE):
         with writing(engine) as conn:
+            if start == 0:  # in the first batch's transaction: one commit fewer per POST
+                create_status(conn, status_id, principal, collection, len(items), source_text)
             date_added = store_batch(conn, principal, collection, status_id, source_text,
-                                     prepared[start:start + BATCH_SIZE], result)
+                                     prepared[start:start + BATCH_SIZE], result, none_stored=not known)
         first_date = date_added if first_date is None else first_date
-    if result.stored:
-        refresh_planner_statistics(engine, len(result.stored))
+    if result.stored and statistics is not None:
+        statistics.grew(len(result.stored))
     if first_date is not None:
         result = SubmitResult(status_id=result.status_id, date_added=from_micros(first_date), stored=result.stored,
                               duplicates=result.duplicates, failed=result.failed, total=result.total)

@@ -216,9 +216,10 @@ async def add_objects(collection_id: str, request: Request,
     settings = request.app.state.settings
     hub = hub_of(request)
     await run_in_threadpool(collection_for, hub, principal, collection_id, write=True)
-    payload = _envelope(await _read_body(request, settings.max_bundle_bytes), settings.max_bundle_objects)
+    body = await _read_body(request, settings.max_bundle_bytes)
+    payload = _envelope(body, settings.max_bundle_objects)
     result = await run_in_threadpool(partial(hub.submit, principal, payload, collection=collection_id,
-                                             source="taxii"))
+                                             source="taxii", json_size=len(body)))
     status = status_resource(result)
     count_objects(request, status["success_count"])
     return taxii_json(status, status=202)
