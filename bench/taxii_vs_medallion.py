@@ -3,9 +3,11 @@
     .venv/bin/python bench/taxii_vs_medallion.py [--objects 5000] [--large 100000] [--pg-url URL]
 
 One workload, driven by taxii2-client on loopback: POST N indicators in bundles of 1,000, page
-through all of them with limit=1000, then 1,000 match[id] look-ups. Medallion runs only at the
-small size (its memory backend is quadratic: DESIGN.md section 6); Trilateral runs it again alone at
-`--large`, and its page latency is measured with 10,000 and with `--large` objects stored.
+through all of them with limit=1000, then 1,000 match[id] look-ups. Medallion runs all three phases
+only at the small size (its memory backend is quadratic: DESIGN.md section 6); with
+`--medallion-large` it is then filled to `--large` (the POST phase of the issue's workload, 100,000)
+and a few look-ups are timed there. Trilateral runs the workload again alone at `--large`, and its
+page latency is measured with 10,000 and with `--large` objects stored.
 PostgreSQL runs when --pg-url or TRILATERAL_TEST_DATABASE_URL is given.
 """
 
@@ -109,6 +111,24 @@ def workload(server: RunningServer, n: int, n_lookups: int) -> list[dict]:
     return results
 
 
+def medallion_fill(server: RunningServer, head: list[dict], small: int, n: int, n_lookups: int) -> list[dict]:
+    """Carry on POSTing into medallion (holding `small` from the head-to-head run) until it holds `n`,
+    the issue's workload; its POST phase is the whole fill (0 -> n), as for Trilateral's large run.
+    Its memory backend compares every new object with every stored one, so each bundle costs more
+    than the last. Paging is not run at `n`: its first page already took minutes at 5,000."""
+    collection = collection_of(server)
+    rest = indicators(small, n - small)
+    post_rest = post_all(collection, rest)
+    total = phase("POST", n, head[0]["seconds"] + post_rest["seconds"], [])
+    total["p50_ms"], total["p99_ms"] = post_rest["p50_ms"], post_rest["p99_ms"]
+    out = [total]
+    if n_lookups:
+        out.append(lookups(collection, [o["id"] for o in rest], n_lookups))
+    for r in out:
+        r["server"], r["stored"] = server.name, n
+    return out
+
+
 def large_run(server: RunningServer, n: int, n_lookups: int, small: int = 10_000) -> list[dict]:
     """Load `small`, measure paging; load up to `n`, measure everything again (page latency flatness)."""
     collection = collection_of(server)
@@ -142,6 +162,10 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=1000)
     parser.add_argument("--medallion-lookups", type=int, default=None,
                         help="look-ups against medallion (default --lookups; each takes ~1 s at 5,000)")
+    parser.add_argument("--medallion-large", action="store_true",
+                        help="also fill medallion to --large objects (POST phase, the issue's workload) and "
+                             "time --medallion-large-lookups look-ups there")
+    parser.add_argument("--medallion-large-lookups", type=int, default=20)
     parser.add_argument("--pg-url", default=os.environ.get("TRILATERAL_TEST_DATABASE_URL"))
     parser.add_argument("--skip-medallion", action="store_true")
     parser.add_argument("--large-sqlite-only", action="store_true", help="run --large on SQLite only")
@@ -161,12 +185,19 @@ def main() -> None:
             backends.append(("trilateral-postgres", url))
         try:
             head: dict[str, list[dict]] = {}
+            medallion_large: list[dict] = []
             if not args.skip_medallion:
                 (work / "medallion").mkdir()
                 with medallion(work / "medallion") as server:
                     head["medallion"] = workload(server, args.objects, args.medallion_lookups or args.lookups)
                     rows += head["medallion"]
                     print_table(head["medallion"])
+                    if args.medallion_large and args.large > args.objects:
+                        medallion_large = medallion_fill(server, head["medallion"], args.objects, args.large,
+                                                         args.medallion_large_lookups)
+                        rows += medallion_large
+                        print(f"\nmedallion filled to {args.large:,} objects:")
+                        print_table(medallion_large)
             for name, url in backends:
                 (work / f"{name}-small").mkdir()
                 small_url = url
@@ -195,6 +226,13 @@ def main() -> None:
                     print(f"  page p50 with {large[1]['stored']:,} stored: {small_p50:.1f} ms; with "
                           f"{args.large:,} stored: {large_p50:.1f} ms; ratio {large_p50 / small_p50:.2f} "
                           "(goal <= 2)")
+                    if medallion_large:
+                        theirs = {r["phase"]: r for r in medallion_large}
+                        print(f"  ratio to medallion at {args.large:,} (the issue's workload):")
+                        for ours in (large[0], large[3]):
+                            if ours["phase"] in theirs:
+                                print(f"    {ours['phase']:<10} x{ours['rate'] / theirs[ours['phase']]['rate']:.1f} "
+                                      f"({theirs[ours['phase']]['rate']:,.0f} -> {ours['rate']:,.0f} per s)")
         finally:
             for url in pg_urls:
                 drop_pg_database(args.pg_url, url)
