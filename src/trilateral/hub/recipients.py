@@ -14,6 +14,7 @@ from typing import Any
 
 RECIPIENTS_EXTENSION_ID = "extension-definition--2f6b1c0e-6c3d-4c1e-9a51-7e3b8f5d2a10"
 RECIPIENTS_PROPERTY = "x_trilateral_recipients"
+_NOBODY: frozenset[str] = frozenset()
 
 
 def recipients_extension_definition() -> dict[str, Any]:
@@ -37,6 +38,8 @@ def recipients_extension_definition() -> dict[str, Any]:
 
 def recipients_of(obj: dict[str, Any]) -> frozenset[str]:
     """Recipient codes named by the extension and/or the top-level custom property (upper-cased)."""
+    if "extensions" not in obj and RECIPIENTS_PROPERTY not in obj:  # most objects
+        return _NOBODY
     codes: set[str] = set()
     ext = (obj.get("extensions") or {}).get(RECIPIENTS_EXTENSION_ID)
     for source in (ext.get(RECIPIENTS_PROPERTY) if isinstance(ext, dict) else None,

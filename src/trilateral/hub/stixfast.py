@@ -43,7 +43,7 @@ _PLAIN = frozenset({
     "kill_chain_phases", "revoked", "labels", "confidence", "lang", "object_marking_refs",
 })
 _KILL_CHAIN_KEYS = frozenset({"kill_chain_name", "phase_name"})
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")  # ASCII digits only
 _SCHEMA_DIR = os.path.abspath(os.path.dirname(sv.__file__) + "/schemas-2.1/schemas/")  # as the validator spells it
 @functools.cache
 def _indicator_schema() -> Any:
@@ -63,14 +63,12 @@ class PlainIndicator(NamedTuple):
 
 
 @functools.lru_cache(maxsize=8192)
-def _instant(text: str, millis: bool) -> datetime | None:
-    """The instant a strict STIX timestamp names, or None (not strict, not real, or not precise enough).
+def _instant(text: str) -> datetime | None:
+    """The instant a strict STIX timestamp names, or None (not strict, or not a real instant).
 
     Memoised: an indicator's created, modified and valid_from are often one text, and a feed's
     bundle repeats a handful of them."""
     if _TIMESTAMP.fullmatch(text) is None or text.startswith("0000"):
-        return None
-    if millis and len(text) < 24:  # "YYYY-MM-DDTHH:MM:SS.fffZ": at least three fraction digits
         return None
     try:
         return datetime.fromisoformat(text[:-1])  # the strict form above is a subset of what it reads
@@ -79,8 +77,11 @@ def _instant(text: str, millis: bool) -> datetime | None:
 
 
 def _timestamp(obj: dict[str, Any], key: str, millis: bool) -> datetime | None:
+    """`obj[key]` as a strict timestamp; with `millis`, one of at least millisecond precision."""
     text = obj.get(key)
-    return _instant(text, millis) if type(text) is str else None
+    if type(text) is not str or (millis and len(text) < 24):  # "YYYY-MM-DDTHH:MM:SS.fffZ"
+        return None
+    return _instant(text)
 
 
 def accepts(obj: Any) -> bool:
@@ -158,7 +159,11 @@ def _names_ok(obj: dict[str, Any], data: Any) -> bool:
     Its verdict (musts.patterns once the syntax is valid) depends only on the (type, first path
     step) pairs, so it is computed once per distinct set of pairs, by the validator itself.
     """
-    key = tuple(sorted({(obj_type, str(exp[0][0])) for obj_type, exps in data.comparisons.items() for exp in exps}))
+    if len(data.comparisons) == 1:
+        [(obj_type, exps)] = data.comparisons.items()
+        key = tuple(sorted({(obj_type, str(exp[0][0])) for exp in exps})) if len(exps) > 1 else ((obj_type, str(exps[0][0][0])),)
+    else:
+        key = tuple(sorted({(obj_type, str(exp[0][0])) for obj_type, exps in data.comparisons.items() for exp in exps}))
     verdict = _names_verdicts.get(key)
     if verdict is None:
         verdict = not any(True for _ in musts21.patterns(obj, stixcheck.OPTIONS))
