@@ -148,10 +148,15 @@ def large_run(server: RunningServer, n: int, n_lookups: int, small: int = 10_000
     return out
 
 
+def rate_text(rate: float) -> str:
+    """Whole numbers, but two decimals below 10 per second (medallion's look-ups at 100,000: 0.11/s)."""
+    return f"{rate:,.0f}" if rate >= 10 else f"{rate:.2f}"
+
+
 def print_table(rows: list[dict]) -> None:
     print(f"{'server':<22}{'stored':>10} {'phase':<10}{'obj/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}")
     for r in rows:
-        print(f"{r['server']:<22}{r['stored']:>10,} {r['phase']:<10}{r['rate']:>12,.0f}{r['p50_ms']:>10.1f}"
+        print(f"{r['server']:<22}{r['stored']:>10,} {r['phase']:<10}{rate_text(r['rate']):>12}{r['p50_ms']:>10.1f}"
               f"{r['p99_ms']:>10.1f}{r['requests']:>10}")
 
 
@@ -232,7 +237,7 @@ def main() -> None:
                         for ours in (large[0], large[3]):
                             if ours["phase"] in theirs:
                                 print(f"    {ours['phase']:<10} x{ours['rate'] / theirs[ours['phase']]['rate']:.1f} "
-                                      f"({theirs[ours['phase']]['rate']:,.0f} -> {ours['rate']:,.0f} per s)")
+                                      f"({rate_text(theirs[ours['phase']]['rate'])} -> {rate_text(ours['rate'])} per s)")
         finally:
             for url in pg_urls:
                 drop_pg_database(args.pg_url, url)

@@ -48,7 +48,11 @@ def test_oversized_bundle_is_refused_with_the_limit_named(database_url, home, mo
             small.submit(us, bundle(*[indicator() for _ in range(5)]))
         with pytest.raises(InputError, match="3 objects is over the limit of 2"):
             small.submit(us, bundle(indicator(), indicator(), indicator()))
+        # the size of the text a parsed payload came from (what the TAXII layer passes) is what counts
+        with pytest.raises(InputError, match="2001 bytes is over the limit of 2000 bytes"):
+            small.submit(us, bundle(indicator()), json_size=2001)
         assert small.query(us).records == []
+        assert len(small.submit(us, bundle(indicator()), json_size=2000).stored) == 1
 
 
 def test_invalid_objects_inside_a_good_bundle_are_named(hub: Hub, people) -> None:

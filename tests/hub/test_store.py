@@ -218,3 +218,26 @@ def test_a_version_stored_after_the_pre_check_is_still_a_duplicate_or_an_error(h
     status = hub.get_status(people["US"], result.status_id)
     assert (status.success_count, status.failure_count, status.pending_count) == (3, 1, 0)
     assert hub.audit_verify().ok
+
+
+def test_new_seqs_are_read_back_when_others_drew_numbers_meanwhile(hub: Hub, people) -> None:
+    """The numbers of just-inserted rows come from max(seq) when it grew by exactly the row count,
+    and are read back from the table otherwise; both give each row its own seq."""
+    import sqlalchemy as sa
+
+    from trilateral.hub import ingest
+    from trilateral.hub.database import reading
+    from trilateral.hub.schema import objects
+
+    objs = [indicator(str(n)) for n in range(3)]
+    hub.submit(people["US"], bundle(*objs))
+    with reading(hub.engine) as conn:
+        rows = conn.execute(sa.select(objects.c.seq, objects.c.stix_id, objects.c.modified_us)
+                            .order_by(objects.c.seq)).all()
+        inserted = [ingest.Prepared(0, r.stix_id, "indicator", T0, r.modified_us, Tlp.GREEN, frozenset(), "", "", None)
+                    for r in rows]
+        first = rows[0].seq
+        assert list(ingest._new_seqs(conn, "shared", first - 1, inserted)) == [r.seq for r in rows]
+        # as if another session had drawn the number before ours: read back, still right
+        assert list(ingest._new_seqs(conn, "shared", first - 2, inserted)) == [r.seq for r in rows]
+        assert list(ingest._new_seqs(conn, "shared", first, inserted[1:])) == [r.seq for r in rows[1:]]
