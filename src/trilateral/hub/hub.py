@@ -18,7 +18,7 @@ from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
 from trilateral.hub import audit, ingest, principals, reads
 from trilateral.hub.correlation import list_correlations, sighting_counts
-from trilateral.hub.database import WalCheckpointer, make_engine, migrate, reading, writing
+from trilateral.hub.database import PlannerStatistics, WalCheckpointer, make_engine, migrate, reading, writing
 from trilateral.hub.errors import CollectionNotFound, NotFound, PermissionDenied, StatusNotFound
 from trilateral.hub.policy import ObjectMeta, may_read, visible_clause
 from trilateral.hub.recipients import RECIPIENTS_EXTENSION_ID, recipients_extension_definition
@@ -59,7 +59,7 @@ class Hub:
         self.engine = engine
         self._secret: bytes | None = None
         self._checkpointer: WalCheckpointer | None = None
-        self.statistics = ingest.PlannerStatistics(engine)
+        self.statistics = PlannerStatistics(engine)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, create: bool = True, serving: bool = False) -> Hub:

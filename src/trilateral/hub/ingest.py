@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import orjson
@@ -27,7 +26,7 @@ from trilateral.core.principal import Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import MARKING_ID_TO_TLP, Tlp, effective_tlp
 from trilateral.hub import audit
-from trilateral.hub.database import AUDIT_LOCK_KEY, bulk_insert, text_in, writing
+from trilateral.hub.database import AUDIT_LOCK_KEY, PlannerStatistics, bulk_insert, text_in, writing
 from trilateral.hub.recipients import recipients_of
 from trilateral.hub.schema import (
     correlations,
@@ -40,7 +39,6 @@ from trilateral.hub.schema import (
 from trilateral.hub.types import SubmitResult, from_micros, parse_timestamp, to_micros
 
 BATCH_SIZE = 5000
-log = logging.getLogger(__name__)
 _IN_CHUNK = 500
 
 
@@ -123,14 +121,13 @@ def load_payload(payload: bytes | str | dict | list, source: str | None, setting
 
 
 @functools.cache
-def _validation() -> tuple[Callable, Callable, Callable]:
-    """observables_of, full_check and plain_indicator, imported on first use: stix2-validator's import
-    costs seconds (jsonschema format grammars), and commands that never validate (member list,
-    audit verify, export) should not pay it. Cached: an import statement per object cost ~7 µs."""
+def _validation() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """The observables, stixcheck and stixfast modules, imported on first use: stix2-validator's
+    import costs seconds (jsonschema format grammars), and commands that never validate (member
+    list, audit verify, export) should not pay it. Cached: an import statement per object cost ~7 µs."""
     from trilateral.hub import observables, stixcheck, stixfast
 
-    return (lambda obj, pattern=None: observables.observables_of(obj, pattern),
-            lambda obj: stixcheck.full_check(obj), lambda obj: stixfast.plain_indicator(obj))
+    return observables, stixcheck, stixfast
 
 
 def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = None) -> Prepared | Failure:
@@ -140,7 +137,7 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
     identical re-submission (a TAXII client retrying) is a duplicate and skips re-validation, since
     those exact bytes were validated when first stored.
     """
-    observables_of, full_check, plain_indicator = _validation()
+    observables, stixcheck, stixfast = _validation()
     if not isinstance(obj, dict):
         return Failure(position, None, None, f"object {position}: not a JSON object")
     stix_id, stix_type = obj.get("id"), obj.get("type")
@@ -172,15 +169,15 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
         if modified_us is not None and (stix_id, modified_us, content_hash) in known:
             prepared.modified_us = modified_us
             return prepared
-    plain = plain_indicator(obj)  # valid for certain, and already read (see stixfast); None: not known yet
+    plain = stixfast.plain_indicator(obj)  # valid for certain, and already read (see stixfast); None: not known yet
     modified_us = plain.modified_us if plain is not None else _version_micros(version)
     prepared.modified_us = modified_us or 0
-    reason = None if plain is not None else full_check(obj)
+    reason = None if plain is not None else stixcheck.full_check(obj)
     if reason is None and modified_us is None:
         reason = f"version timestamp {version!r} is not RFC 3339"
     if reason is not None:
         return Failure(position, stix_id, version, f"{stix_id}: {reason}", tlp, recipients)
-    prepared.observed = observables_of(obj, plain.pattern if plain is not None else None)
+    prepared.observed = observables.observables_of(obj, plain.pattern if plain is not None else None)
     return prepared
 
 
@@ -360,80 +357,6 @@ def correlate(conn: sa.Connection, lo: int, hi: int, status_id: str, member: str
                                                  old.c.submitter_member != member)))
               .where(new.c.object_seq.between(lo, hi), new.c.object_seq.in_(batch_seqs)))
     conn.execute(correlations.insert().from_select(["seq_a", "seq_b", "kind", "value", "created_us"], select))
-
-
-class PlannerStatistics:
-    """On PostgreSQL, ANALYZE the object tables once they have grown to three times their size at the
-    last ANALYZE (and by at least MIN_GROWTH rows).
-
-    Why: before any ANALYZE the planner has no distribution for `collection` and guesses that few
-    rows match one collection, so it chose a bitmap scan + sort of the whole collection for every
-    page (0.5 s a page at 100,000 objects) instead of walking the (collection, date_added, seq)
-    index (7 ms), and filtered the whole collection for the duplicate check of every POST.
-    Autovacuum fixes that within a minute or so; a TAXII client paging right after a large POST
-    should not wait for it. Once the distributions are known, growth alone does not change these
-    plans (the planner scales row counts by the table's current size), so ANALYZE is needed only
-    rarely: a logarithmic number of times, each sampling up to 30,000 rows a table (~40-100 ms).
-    Analysing on every tenth of growth cost ~30 ms per 1,000-object POST at 5,000 objects stored
-    (the ANALYZE competes for the same two cores).
-
-    `background=True` (a server): ANALYZE runs in a daemon thread, one at a time, so no POST waits
-    for it. Otherwise (the CLI) it runs before `submit` returns.
-    """
-
-    MIN_GROWTH = 2000
-    FACTOR = 2.0
-
-    def __init__(self, engine: sa.Engine, background: bool = False) -> None:
-        self.engine, self.background = engine, background
-        self._grown, self._threshold = 0, self.MIN_GROWTH
-        self._lock = threading.Lock()
-        self._running = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def grew(self, stored: int) -> None:
-        if self.engine.dialect.name != "postgresql":
-            return
-        with self._lock:
-            self._grown += stored
-            if self._grown < self._threshold:  # most POSTs: no catalogue round trip
-                return
-        if not self._running.acquire(blocking=False):  # one is running; the growth stays counted
-            return
-        if self.background:
-            self._thread = threading.Thread(target=self._refresh, name="planner-statistics", daemon=True)
-            self._thread.start()
-        else:
-            self._refresh()
-
-    def wait(self) -> None:
-        """Let a background ANALYZE finish (closing the hub, tests)."""
-        if self._thread is not None:
-            self._thread.join()
-
-    def _refresh(self) -> None:
-        try:
-            with self._lock:
-                grown = self._grown
-            if grown >= self.FACTOR * self._estimate():
-                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.exec_driver_sql("ANALYZE objects, object_recipients, observables, status_details")
-                with self._lock:
-                    self._grown -= grown
-            threshold = max(self.MIN_GROWTH, int(self.FACTOR * self._estimate()))
-            with self._lock:
-                self._threshold = threshold
-        except sa.exc.SQLAlchemyError as exc:  # e.g. a role that may not ANALYZE: the objects are stored already
-            log.warning("could not refresh PostgreSQL planner statistics (autovacuum will): %s",
-                        str(getattr(exc, "orig", exc)).strip().splitlines()[0])
-            with self._lock:
-                self._grown = 0
-        finally:
-            self._running.release()
-
-    def _estimate(self) -> float:
-        with self.engine.connect() as conn:
-            return max(conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'objects'").scalar() or 0, 0)
 
 
 def _detail(status_id: str, item: Prepared | Failure, outcome: str, message: str) -> tuple:
