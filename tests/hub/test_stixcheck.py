@@ -32,7 +32,7 @@ PATTERNS = [
 
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_pattern_fast_path_matches_the_antlr_grammar(pattern: str) -> None:
-    fast = stixcheck._fast_inspect(pattern)
+    fast = stixcheck.fast_inspect(pattern)
     errors = run_validator(pattern, "2.1")
     analysis = stixcheck.analyse_pattern(pattern)
     assert list(analysis.errors) == list(errors)

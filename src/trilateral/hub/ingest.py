@@ -192,15 +192,9 @@ def _version_micros(version: str | None) -> int | None:
 
 def known_versions(engine: sa.Engine, collection: str, items: list[Any]) -> set[tuple[str, int, str]]:
     """(id, modified_us, content hash) of stored versions of the ids in `items`."""
-    ids = sorted({o["id"] for o in items if isinstance(o, dict) and isinstance(o.get("id"), str)})
-    known: set[tuple[str, int, str]] = set()
+    ids = {o["id"] for o in items if isinstance(o, dict) and isinstance(o.get("id"), str)}
     with engine.connect() as conn:
-        for i in range(0, len(ids), _IN_CHUNK):
-            rows = conn.execute(sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
-                                .where(objects.c.collection == collection,
-                                       text_in(conn, objects.c.stix_id, ids[i:i + _IN_CHUNK])))
-            known.update((r.stix_id, r.modified_us, r.content_hash) for r in rows)
-    return known
+        return {(i, m, h) for (i, m), h in _stored_versions(conn, collection, ids).items()}
 
 
 def create_status(conn: sa.Connection, status_id: str, principal: Principal, collection: str, total: int,
@@ -256,7 +250,8 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
         except sa.exc.IntegrityError:
             outcome = None
     if outcome is None:
-        outcome = _decide(status_id, batch, _stored_versions(conn, collection, batch))
+        ids = {p.stix_id for p in batch if isinstance(p, Prepared)}
+        outcome = _decide(status_id, batch, _stored_versions(conn, collection, ids))
         _write(conn, principal, collection, status_id, source, outcome, date_added)
     result.stored.extend(outcome.stored)
     result.duplicates.extend(outcome.duplicates)
@@ -264,21 +259,21 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
     return date_added
 
 
-def _stored_versions(conn: sa.Connection, collection: str, batch: list[Prepared | Failure]) -> dict[tuple[str, int], str]:
-    """(id, modified_us) -> content hash of the stored versions of the batch's ids."""
+def _stored_versions(conn: sa.Connection, collection: str, ids: set[str]) -> dict[tuple[str, int], str]:
+    """(id, modified_us) -> content hash of the stored versions of `ids`."""
     existing: dict[tuple[str, int], str] = {}
-    ids = sorted({p.stix_id for p in batch if isinstance(p, Prepared)})
-    for i in range(0, len(ids), _IN_CHUNK):
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), _IN_CHUNK):
         rows = conn.execute(sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
                             .where(objects.c.collection == collection,
-                                   text_in(conn, objects.c.stix_id, ids[i:i + _IN_CHUNK])))
+                                   text_in(conn, objects.c.stix_id, ordered[i:i + _IN_CHUNK])))
         existing.update({(r.stix_id, r.modified_us): r.content_hash for r in rows})
     return existing
 
 
 def _decide(status_id: str, batch: list[Prepared | Failure], existing: dict[tuple[str, int], str]) -> _Outcome:
+    """Each object's outcome against `existing` (stored versions), which grows with the batch's own."""
     out = _Outcome()
-    existing = dict(existing)
     for item in batch:
         if isinstance(item, Failure):
             out.details.append(_detail(status_id, item, "failure", item.reason))

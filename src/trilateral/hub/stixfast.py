@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import stix2validator.v21.musts as musts21
@@ -36,6 +36,7 @@ import stix2validator.validator as sv
 from stix2patterns.v21 import object_validator
 
 from trilateral.hub import stixcheck
+from trilateral.hub.types import to_micros
 
 _PLAIN = frozenset({
     "type", "spec_version", "id", "created", "modified", "created_by_ref", "name", "description",
@@ -45,14 +46,13 @@ _PLAIN = frozenset({
 _KILL_CHAIN_KEYS = frozenset({"kill_chain_name", "phase_name"})
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")  # ASCII digits only
 _SCHEMA_DIR = os.path.abspath(os.path.dirname(sv.__file__) + "/schemas-2.1/schemas/")  # as the validator spells it
+
+
 @functools.cache
 def _indicator_schema() -> Any:
     """The jsonschema-rs validator stix2-validator's (patched) indicator schema compiles to, or None."""
     path = sv.find_schema(_SCHEMA_DIR, "indicator")
     return getattr(sv.load_validator(path, sv.load_schema(path), _SCHEMA_DIR), "fast", None)
-
-
-_EPOCH = datetime(1970, 1, 1)
 
 
 class PlainIndicator(NamedTuple):
@@ -119,35 +119,21 @@ def plain_indicator(obj: Any) -> PlainIndicator | None:
         return None
     pattern = obj["pattern"]
     try:
-        data = _one_comparison(pattern)
+        # The plain shapes are read directly, without the memo: the patterns of a feed rarely
+        # repeat, and a miss in analyse_pattern's memo costs more than reading one.
+        data = stixcheck.fast_inspect(pattern)
         if data is None:
             analysis = stixcheck.analyse_pattern(pattern, "2.1")
             if analysis.errors:
                 return None
             data = analysis.data
-        elif object_validator.verify_object(data):
+        elif object_validator.verify_object(data):  # the check analyse_pattern makes of a plain shape
             return None
         if not _names_ok(obj, data):
             return None
     except Exception:  # the pattern libraries crash on some inputs (e.g. ""): the full check reports it
         return None
-    delta = modified - _EPOCH
-    return PlainIndicator((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds, data)
-
-
-_ONE_COMPARISON = re.compile(rf"\[{stixcheck.COMPARISON}\]")
-
-
-def _one_comparison(pattern: str) -> stixcheck.PatternData | None:
-    """The inspection of a `[type:path = 'literal']` pattern, the shape nearly every feed's indicator
-    has, with one regular-expression match; None for any other pattern (stixcheck then decides).
-
-    The same result stixcheck's multi-comparison expression gives (which tests compare with ANTLR),
-    without its second scan: that scan cost as much as the rest of this check together."""
-    m = _ONE_COMPARISON.fullmatch(pattern)
-    if m is None:
-        return None
-    return stixcheck.PatternData({m.group(1): [(stixcheck.path_steps(m.group(2)), "=", m.group(3))]}, set(), set())
+    return PlainIndicator(to_micros(modified.replace(tzinfo=UTC)), data)
 
 
 _names_verdicts: dict[tuple[tuple[str, str], ...], bool] = {}
@@ -159,11 +145,8 @@ def _names_ok(obj: dict[str, Any], data: Any) -> bool:
     Its verdict (musts.patterns once the syntax is valid) depends only on the (type, first path
     step) pairs, so it is computed once per distinct set of pairs, by the validator itself.
     """
-    if len(data.comparisons) == 1:
-        [(obj_type, exps)] = data.comparisons.items()
-        key = tuple(sorted({(obj_type, str(exp[0][0])) for exp in exps})) if len(exps) > 1 else ((obj_type, str(exps[0][0][0])),)
-    else:
-        key = tuple(sorted({(obj_type, str(exp[0][0])) for obj_type, exps in data.comparisons.items() for exp in exps}))
+    pairs = [(obj_type, str(exp[0][0])) for obj_type, exps in data.comparisons.items() for exp in exps]
+    key = tuple(pairs) if len(pairs) == 1 else tuple(sorted(set(pairs)))
     verdict = _names_verdicts.get(key)
     if verdict is None:
         verdict = not any(True for _ in musts21.patterns(obj, stixcheck.OPTIONS))

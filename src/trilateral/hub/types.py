@@ -28,9 +28,12 @@ def parse_timestamp(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_micros(value: datetime) -> int:
     """Microseconds since the Unix epoch: the exact integer the database orders by."""
-    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 

@@ -52,7 +52,6 @@ def freeze_startup_heap() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
-
 def create_app(settings: Settings | None = None, hub: object | None = None) -> FastAPI:
     """A FastAPI app serving TAXII 2.1 over the hub at `settings.database_url` (from the env by default).
 
