@@ -1,0 +1,61 @@
+"""The DPRK incident register (incidents.csv: date, incident, amount, cluster) as typed rows.
+
+The cluster is the register's attribution ("TraderTraitor (Jade Sleet / Slow Pisces / UNC4899)");
+`suggested_attack_group` the ATT&CK group the import mapped it to (an umbrella for TraderTraitor).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from trilateral.core.errors import InputError
+
+REGISTER_COLUMNS = ("date", "incident", "amount_stolen_usd", "cluster")
+
+
+@dataclass(frozen=True)
+class RegisterIncident:
+    date: str  # YYYY-MM-DD
+    incident: str
+    amount_usd: int | None  # whole dollars; None when published as unknown
+    cluster: str
+    suggested_attack_group: str = ""
+    source_page: str = ""
+
+    @property
+    def year(self) -> int:
+        return int(self.date[:4])
+
+
+def is_register_header(header: list[str]) -> bool:
+    return all(c in header for c in REGISTER_COLUMNS)
+
+
+def read_register(path: Path) -> list[RegisterIncident]:
+    """Every row, or one InputError naming the file and line of the first bad row."""
+    path = Path(path)
+    try:
+        fh = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    rows: list[RegisterIncident] = []
+    with fh:
+        reader = csv.DictReader(fh)
+        if not is_register_header(reader.fieldnames or []):
+            raise InputError(f"{path}: not an incident register (needs columns {', '.join(REGISTER_COLUMNS)})")
+        for line, row in enumerate(reader, start=2):
+            amount = (row.get("amount_stolen_usd") or "").strip()
+            date = (row.get("date") or "").strip()
+            if len(date) < 10 or not date[:4].isdigit():
+                raise InputError(f"{path}:{line}: date {date!r} is not YYYY-MM-DD")
+            if amount and not amount.isdigit():
+                raise InputError(f"{path}:{line}: amount_stolen_usd {amount!r} is not a whole number of dollars")
+            rows.append(RegisterIncident(date[:10], (row.get("incident") or "").strip(),
+                                         int(amount) if amount else None, (row.get("cluster") or "").strip(),
+                                         (row.get("suggested_attack_group") or "").strip(),
+                                         (row.get("source_page") or "").strip()))
+    if not rows:
+        raise InputError(f"{path}: the register has no rows")
+    return rows
