@@ -18,22 +18,28 @@ def _emit(doc: object) -> None:
 
 @refdata_app.command("import")
 def refdata_import(
-    path: Path = typer.Argument(..., help="enterprise-attack.json (STIX 2.0/2.1) or a directory of STIX objects"),
+    path: Path = typer.Argument(..., help="ATT&CK Enterprise STIX bundle or directory, a groups-techniques CSV "
+                                          "(all_groups_uses.csv / dprk_uses.csv), a MISP threat-actor galaxy JSON, "
+                                          "the incident register CSV, its incident_addresses.csv, or a GraphSense "
+                                          "actors.csv"),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
-    """Build actor profiles from a local ATT&CK Enterprise copy."""
-    from trilateral.refdata.update import import_attack
+    """Import one reference source (the kind is detected) and rebuild the canonical actors."""
+    from trilateral.refdata.update import import_reference
 
-    catalog, stored = import_attack(path)
-    summary = {"groups": len(catalog.groups), "dprk_groups": [g.attack_id for g in catalog.dprk_groups],
-               "techniques": len(catalog.techniques), "software": len(catalog.software),
-               "spec_version": catalog.spec_version, "stored": str(stored)}
+    summary = import_reference(path)
     if as_json:
         _emit(summary)
+        return
+    if "groups" in summary:
+        what = (f"{summary['groups']} intrusion sets ({len(summary['dprk_groups'])} DPRK: "
+                f"{', '.join(summary['dprk_groups'])}), {summary['techniques']} techniques, "
+                f"{summary['software']} software")
     else:
-        typer.echo(f"{summary['groups']} intrusion sets ({len(summary['dprk_groups'])} DPRK: "
-                   f"{', '.join(summary['dprk_groups'])}), {summary['techniques']} techniques, "
-                   f"{summary['software']} software -> {stored}")
+        what = ", ".join(f"{v} {k}" for k, v in summary.items() if isinstance(v, int))
+    actors = summary["actors"]
+    typer.echo(f"{summary['kind']}: {what} -> {summary['stored']}; "
+               f"{actors['total']} canonical actors ({actors['dprk']} DPRK)")
 
 
 @refdata_app.command("update")

@@ -22,6 +22,8 @@ from trilateral.refdata.register import RegisterIncident
 ACTORS_FILE = "actors.json"
 MISP_FILE = "misp_threat_actors.json"
 REGISTER_FILE = "incident_register.json"
+ADDRESSES_FILE = "incident_addresses.json"
+VICTIMS_FILE = "victim_entities.json"
 
 
 def read_misp_galaxy(path: Path) -> list[dict]:
@@ -86,6 +88,14 @@ def stored_misp(settings: Settings) -> list[dict]:
 
 def stored_register(settings: Settings) -> list[RegisterIncident]:
     return [RegisterIncident(**r) for r in _read_json(settings.refdata_dir / REGISTER_FILE) or []]
+
+
+def save_json(settings: Settings, name: str, doc: object) -> Path:
+    return _write_json(settings.refdata_dir, name, doc)
+
+
+def stored_json(settings: Settings, name: str) -> list:
+    return _read_json(settings.refdata_dir / name) or []
 
 
 def save_misp(values: list[dict], settings: Settings) -> Path:

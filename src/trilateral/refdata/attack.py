@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -158,24 +159,59 @@ def load_attack(path: Path) -> AttackCatalog:
     return build_catalog(iter_stix_objects(Path(path)), source=str(path))
 
 
+_USES_SHAPES = {  # header -> (group id column, group name column, group type column or None)
+    "all_groups_uses": ("group_attack_id", "group_name", None),
+    "dprk_uses": ("source_attack_id", "source_name", "source_type"),
+}
+_USES_NEEDS = ("target_attack_id", "target_type", "target_name")
+
+
+def uses_csv_shape(header: list[str]) -> str | None:
+    """'all_groups_uses' or 'dprk_uses' when the header is a groups-techniques CSV, else None."""
+    for shape, (gid, gname, _) in _USES_SHAPES.items():
+        if all(c in header for c in (gid, gname, *_USES_NEEDS)):
+            return shape
+    return None
+
+
 def catalog_from_uses_csv(path: Path) -> AttackCatalog:
-    """The flat all_groups_uses.csv (group, is_dprk, target id/type/name) as a catalog: the eval's input."""
+    """A groups-techniques CSV as a catalog: all_groups_uses.csv (group, is_dprk, target) or dprk_uses.csv
+    (source group or campaign, target). Campaign rows are skipped: the CSV does not say whose they are.
+    Groups are DPRK by the CSV's is_dprk column, else by ATT&CK's own list (KNOWN_DPRK_GROUPS)."""
+    path = Path(path)
     groups: dict[str, dict] = {}
     techniques: dict[str, TechniqueInfo] = {}
     software: dict[str, SoftwareInfo] = {}
-    with Path(path).open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            g = groups.setdefault(row["group_attack_id"], {"name": row["group_name"],
-                                                           "dprk": row["is_dprk"] == "True",
-                                                           "t": set(), "s": set()})
-            tid = row["target_attack_id"]
-            if row["target_type"] == "attack-pattern":
+    try:
+        fh = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        shape = uses_csv_shape(reader.fieldnames or [])
+        if shape is None:
+            raise InputError(f"{path}: not a groups-techniques CSV (needs group_attack_id or source_attack_id, "
+                             f"and {', '.join(_USES_NEEDS)})")
+        gid_col, name_col, type_col = _USES_SHAPES[shape]
+        for line, row in enumerate(reader, start=2):
+            if type_col and row.get(type_col) != "intrusion-set":
+                continue
+            gid, tid, kind = row.get(gid_col) or "", row.get("target_attack_id") or "", row.get("target_type")
+            if not re.fullmatch(r"G\d{4}", gid) or not tid:
+                raise InputError(f"{path}:{line}: {gid_col} {gid!r} / target_attack_id {tid!r} is not an ATT&CK id")
+            if kind not in ("attack-pattern", "malware", "tool"):
+                raise InputError(f"{path}:{line}: target_type {kind!r} is not attack-pattern, malware or tool")
+            g = groups.setdefault(gid, {"name": row.get(name_col) or gid, "dprk": row.get("is_dprk") == "True",
+                                        "t": set(), "s": set()})
+            if kind == "attack-pattern":
                 g["t"].add(tid)
-                techniques.setdefault(tid, TechniqueInfo(tid, row["target_name"]))
+                techniques.setdefault(tid, TechniqueInfo(tid, row.get("target_name") or ""))
             else:
                 g["s"].add(tid)
-                software.setdefault(tid, SoftwareInfo(tid, row["target_name"], row["target_type"],
-                                                      (row["target_name"],)))
+                software.setdefault(tid, SoftwareInfo(tid, row.get("target_name") or "", kind,
+                                                      (row.get("target_name") or "",)))
+    if not groups:
+        raise InputError(f"{path}: no intrusion-set rows")
     profiles = [GroupProfile(gid, "", g["name"], (g["name"],), g["dprk"] or gid in KNOWN_DPRK_GROUPS,
                              tuple(sorted(g["t"])), tuple(sorted(g["s"])))
                 for gid, g in sorted(groups.items())]

@@ -59,3 +59,40 @@ def read_register(path: Path) -> list[RegisterIncident]:
     if not rows:
         raise InputError(f"{path}: the register has no rows")
     return rows
+
+
+ADDRESS_COLUMNS = ("incident", "chain", "address", "role_as_published", "role_class")
+GRAPHSENSE_ACTOR_COLUMNS = ("actor_id", "label", "categories")
+
+
+def is_address_header(header: list[str]) -> bool:
+    return all(c in header for c in ADDRESS_COLUMNS)
+
+
+def is_graphsense_actors_header(header: list[str]) -> bool:
+    return all(c in header for c in GRAPHSENSE_ACTOR_COLUMNS)
+
+
+def _read_rows(path: Path, columns: tuple[str, ...], what: str) -> list[dict]:
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if not all(c in (reader.fieldnames or []) for c in columns):
+                raise InputError(f"{path}: not {what} (needs columns {', '.join(columns)})")
+            rows = [{c: (row.get(c) or "").strip() for c in columns} for row in reader]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if not rows:
+        raise InputError(f"{path}: {what} has no rows")
+    return rows
+
+
+def read_incident_addresses(path: Path) -> list[dict]:
+    """The register's per-incident address roles (incident_addresses.csv): where laundering routes come from."""
+    return _read_rows(path, ADDRESS_COLUMNS, "an incident address list")
+
+
+def read_graphsense_actors(path: Path) -> list[dict]:
+    """GraphSense ActorPack rows (label, categories): the victim sector of register incidents by name."""
+    return _read_rows(path, GRAPHSENSE_ACTOR_COLUMNS, "a GraphSense actors.csv")

@@ -7,15 +7,34 @@ Sanctions files are parsed by `trilateral.labels` (LabelStore.import_file), neve
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from trilateral.core.errors import TrilateralError
+from trilateral.core.errors import InputError, TrilateralError
 from trilateral.core.settings import Settings
-from trilateral.refdata.attack import load_attack
+from trilateral.refdata.actor_store import (
+    ADDRESSES_FILE,
+    VICTIMS_FILE,
+    read_misp_galaxy,
+    rebuild_actors,
+    save_json,
+    save_misp,
+    save_register,
+)
+from trilateral.refdata.attack import catalog_from_uses_csv, load_attack, uses_csv_shape
 from trilateral.refdata.catalog import AttackCatalog
+from trilateral.refdata.register import (
+    is_address_header,
+    is_graphsense_actors_header,
+    is_register_header,
+    read_graphsense_actors,
+    read_incident_addresses,
+    read_register,
+)
 
 
 @dataclass(frozen=True)
@@ -51,10 +70,68 @@ class OfflineError(TrilateralError):
 
 
 def import_attack(path: Path, settings: Settings | None = None) -> tuple[AttackCatalog, Path]:
-    """Build profiles from a local ATT&CK bundle or directory and store them under refdata_dir."""
+    """Build profiles from a local ATT&CK bundle, directory or groups-techniques CSV and store them."""
     settings = settings or Settings.from_env()
-    catalog = load_attack(Path(path))
-    return catalog, catalog.save(settings.refdata_dir)
+    path = Path(path)
+    catalog = catalog_from_uses_csv(path) if path.suffix.lower() == ".csv" else load_attack(path)
+    stored = catalog.save(settings.refdata_dir)
+    rebuild_actors(settings)
+    return catalog, stored
+
+
+def detect_kind(path: Path) -> str:
+    """attack (STIX bundle or directory), attack-csv, misp-galaxy, incident-register, graphsense-actors,
+    incident-addresses; a clear error for anything else."""
+    path = Path(path)
+    if path.is_dir():
+        return "attack"
+    if not path.is_file():
+        raise InputError(f"{path}: no such file or directory")
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+        if uses_csv_shape(header):
+            return "attack-csv"
+        if is_register_header(header):
+            return "incident-register"
+        if is_address_header(header):
+            return "incident-addresses"
+        if is_graphsense_actors_header(header):
+            return "graphsense-actors"
+        raise InputError(f"{path}: unknown CSV (expected a groups-techniques CSV, the incident register, "
+                         "its incident_addresses.csv or a GraphSense actors.csv); header: " + ",".join(header[:8]))
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16).decode("utf-8", "replace")
+    if re.search(r'"values"\s*:\s*\[', head) and '"uuid"' in head and '"type": "bundle"' not in head:
+        return "misp-galaxy"
+    return "attack"
+
+
+def import_reference(path: Path, settings: Settings | None = None) -> dict:
+    """`refdata import PATH`: store one source, rebuild the actors, and say what was imported."""
+    settings = settings or Settings.from_env()
+    kind = detect_kind(Path(path))
+    summary: dict = {"kind": kind, "path": str(path)}
+    if kind in ("attack", "attack-csv"):
+        catalog, stored = import_attack(path, settings)
+        summary.update(groups=len(catalog.groups), dprk_groups=[g.attack_id for g in catalog.dprk_groups],
+                       techniques=len(catalog.techniques), software=len(catalog.software),
+                       spec_version=catalog.spec_version, stored=str(stored))
+    elif kind == "misp-galaxy":
+        values = read_misp_galaxy(path)
+        summary.update(clusters=len(values), stored=str(save_misp(values, settings)))
+    elif kind == "incident-register":
+        rows = read_register(path)
+        summary.update(incidents=len(rows), stored=str(save_register(rows, settings)))
+    elif kind == "incident-addresses":
+        rows = read_incident_addresses(path)
+        summary.update(addresses=len(rows), stored=str(save_json(settings, ADDRESSES_FILE, rows)))
+    else:
+        victims = read_graphsense_actors(path)
+        summary.update(entities=len(victims), stored=str(save_json(settings, VICTIMS_FILE, victims)))
+    actors, actors_path = rebuild_actors(settings)
+    summary["actors"] = {"total": len(actors), "dprk": len(actors.dprk_actors), "stored": str(actors_path)}
+    return summary
 
 
 def download(url: str, target: Path, progress: Callable[[int, int | None], None] | None = None,
