@@ -105,7 +105,9 @@ def test_real_dprk_incident_via_cli_ranks_contagious_interview_first(home):
     best = doc["candidates"][0]
     assert (best["id"], best["name"]) == ("G1052", "Contagious Interview")
     assert best["confidence"] > 0.9 and best["dprk"]
-    assert doc["dprk_probability"] >= best["confidence"]
+    assert doc["dprk_probability"] is None  # a DPRK-only catalogue cannot tell DPRK from others
+    assert "DPRK actors only" in doc["dprk_probability_reason"]
+    assert best["sources"] == ["attack:G1052"] and "DeceptiveDevelopment" in best["aliases"]
     assert best["evidence"][0]["weight"] > 0
     assert {"S1246", "T1059.004", "T1567"} <= {e["id"] for e in best["evidence"]}  # by name, label
     scores = [c["score"] for c in doc["candidates"]]

@@ -18,6 +18,9 @@ from trilateral.refdata.catalog import AttackCatalog, parent_technique
 DEFAULT_BACKGROUND = 0.5
 DEFAULT_RELATED_CREDIT = 0.05
 DEFAULT_TEMPERATURE = 0.68
+# An actor without its own ATT&CK entry (TraderTraitor) borrows its umbrella's profile at this share:
+# half of what the umbrella's profile would explain, the rest generic behaviour (judgement, documented).
+INHERITED_SHARE = 0.5
 
 
 @dataclass
@@ -90,15 +93,19 @@ class MixtureModel:
     background: float = DEFAULT_BACKGROUND
     related_credit: float = DEFAULT_RELATED_CREDIT
     temperature: float = DEFAULT_TEMPERATURE
+    inherited: np.ndarray | None = None  # bool per row: the profile is borrowed (weighted by INHERITED_SHARE)
 
     def __post_init__(self) -> None:
         s = self.space
         member = s.member.astype(float)
         profile = (member + self.related_credit * s.related) / np.maximum(member.sum(1, keepdims=True), 1.0)
-        df = s.document_frequency + 0.5  # smoothed: a feature no group lists stays possible
+        own = s.member if self.inherited is None else s.member[~self.inherited]
+        df = own.sum(axis=0) + 0.5  # smoothed: a feature no group lists stays possible; borrowed rows not counted
         self.p_background = df / df.sum()
-        self.weights = np.log((1 - self.background) * profile + self.background * self.p_background) - np.log(
-            self.p_background)
+        share = np.full((member.shape[0], 1), 1 - self.background)
+        if self.inherited is not None:
+            share[self.inherited] *= INHERITED_SHARE
+        self.weights = np.log(share * profile + (1 - share) * self.p_background) - np.log(self.p_background)
 
     def scores(self, observed: np.ndarray) -> np.ndarray:
         """Log-likelihood ratio against 'generic behaviour only', shape (n_incidents, n_groups)."""
