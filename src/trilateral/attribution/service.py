@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from trilateral.attribution.engine import Attribution, Attributor, IndicatorEvidence
+from trilateral.attribution.features import incident_features
 from trilateral.attribution.incident import observe, read_bundle
 from trilateral.attribution.intel import hub_evidence, lookup_sanctions, sanctions_evidence
+from trilateral.attribution.profiles import RegisterData
 from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
 from trilateral.refdata.catalog import load_catalog
 
 
+def load_attributor(settings: Settings, exclude: tuple[str, ...] = ()) -> Attributor:
+    """The ATT&CK catalog, canonical actors and register of this data dir, ready to score."""
+    from trilateral.refdata.actor_store import (
+        ADDRESSES_FILE,
+        VICTIMS_FILE,
+        load_actors,
+        stored_json,
+        stored_register,
+    )
+
+    register = RegisterData(stored_register(settings), stored_json(settings, ADDRESSES_FILE),
+                            stored_json(settings, VICTIMS_FILE))
+    return Attributor(load_catalog(settings), actors=load_actors(settings), register=register, exclude=exclude)
+
+
+def read_findings(path: Path) -> dict:
+    """A `trace --json` findings document: the incident's laundering route."""
+    try:
+        doc = json.loads(Path(path).read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(doc, dict) or "offramps" not in doc:
+        raise InputError(f"{path}: not trace findings (`trilateral trace --json` output has \"offramps\")")
+    return doc
+
+
 def attribute_file(path: Path, *, settings: Settings | None = None, reader_code: str | None = None,
-                   top: int = 10) -> tuple[Attribution, list[dict]]:
-    """Rank groups for the incident bundle at `path`; hub intel is read as `reader_code` when given."""
+                   top: int = 10, trace: Path | None = None) -> tuple[Attribution, list[dict]]:
+    """Rank actors for the incident bundle at `path` (and its trace findings); hub intel read as `reader_code`."""
     settings = settings or Settings.from_env()
-    catalog = load_catalog(settings)
+    attributor = load_attributor(settings)
+    catalog = attributor.catalog
     objects = read_bundle(path, settings.max_bundle_bytes)
-    obs = observe(objects, catalog)
+    obs = observe(objects, attributor.attack)
+    features = incident_features(objects, read_findings(trace) if trace else None)
     evidence: list[IndicatorEvidence] = []
     notes: list[str] = []
     if obs.addresses:
         try:
-            evidence += sanctions_evidence(lookup_sanctions(obs, settings), catalog)
+            evidence += sanctions_evidence(lookup_sanctions(obs, settings), catalog, attributor.actors)
         except ImportError:  # labels package not installed in this build
             notes.append("sanctions lists not consulted: trilateral.labels is unavailable")
     if reader_code and obs.patterns:
@@ -34,12 +67,12 @@ def attribute_file(path: Path, *, settings: Settings | None = None, reader_code:
 
         hub = Hub.open(settings)
         try:
-            evidence += hub_evidence(hub.export(hub.principal(reader_code)), obs, catalog)
+            evidence += hub_evidence(hub.export(hub.principal(reader_code)), obs, catalog, attributor.actors)
         finally:
             hub.close()
     elif obs.patterns:
         notes.append("hub intel not consulted: pass --as CODE (or --share-as CODE) to read it as a member")
-    result = Attributor(catalog).attribute(obs, evidence, top=top)
+    result = attributor.attribute(obs, evidence, top=top, features=features)
     result.notes += notes
     return result, objects
 

@@ -74,11 +74,13 @@ def attribute(
     share_as: str | None = typer.Option(None, "--share-as", help="Write attributed-to into the hub as this member."),
     read_as: str | None = typer.Option(None, "--as", help="Read hub intel as this member (default: --share-as)."),
     top: int = typer.Option(10, "--top", min=1, help="How many candidates to list."),
+    trace: Path | None = typer.Option(None, "--trace", help="The incident's `trace --json` findings: its "
+                                                            "laundering route counts as evidence."),
 ) -> None:
-    """Rank ATT&CK intrusion sets for an incident, with confidence and the evidence behind each score."""
+    """Rank canonical actors for an incident, with confidence and the evidence (and its weight) behind each."""
     from trilateral.attribution.service import attribute_file, share_attribution
 
-    result, objects = attribute_file(incident, reader_code=read_as or share_as, top=top)
+    result, objects = attribute_file(incident, reader_code=read_as or share_as, top=top, trace=trace)
     doc = result.to_json()
     if share_as:
         relationship, submitted = share_attribution(result, objects, share_as)
@@ -87,10 +89,16 @@ def attribute(
     if as_json:
         _emit(doc)
         return
-    typer.echo(f"DPRK (any unit): {doc['dprk_probability']:.2f}")
+    if doc["dprk_probability"] is None:
+        typer.echo(f"DPRK (any unit): unknown ({doc['dprk_probability_reason']})")
+    else:
+        typer.echo(f"DPRK (any unit): {doc['dprk_probability']:.2f}")
     for i, c in enumerate(doc["candidates"], 1):
         flag = " [DPRK]" if c["dprk"] else ""
-        typer.echo(f"{i:>2}. {c['id']} {c['name']}{flag}  confidence {c['confidence']:.2f}  score {c['score']:.2f}")
+        under = f", under {c['umbrella']['name']}" if c.get("umbrella") else ""
+        aka = f" (aka {', '.join(c['aliases'][:4])}{', ...' if len(c['aliases']) > 4 else ''})" if c["aliases"] else ""
+        typer.echo(f"{i:>2}. {c['name']}{aka}{flag}{under}  confidence {c['confidence']:.2f}  "
+                   f"score {c['score']:.2f}  [{c['id']}]")
         for ev in c["evidence"][:5]:
             typer.echo(f"      {ev['weight']:+.2f}  {ev['kind']} {ev['id']} {ev['name']} ({ev['match']})")
     for note in doc["notes"]:
