@@ -1,11 +1,22 @@
-"""Attribution accuracy on ATT&CK: DESIGN.md section 6 protocol and the issue-7 variant, against baselines.
+"""Attribution accuracy and calibration on two leave-out protocols, beside the Jaccard / idf-cosine baselines.
 
-    .venv/bin/python bench/attribution_eval.py [--data ../shared/data/mitre_attack_dprk] [--tune]
+    .venv/bin/python bench/attribution_eval.py [--data ../shared/data]
 
-For every group with >= 10 techniques, 5 fixed-seed draws build an "incident"; every scorer ranks all
-172 groups (profiles stay complete, as DESIGN.md section 6 requires). Ranks are conservative: a tie
-with another group counts against the true group. Confidence is the softmax of the model's
-log-likelihoods at a temperature fitted (by NLL) on these draws; the reliability table checks it.
+1. ATT&CK (DESIGN.md section 6): for every group of all_groups_uses.csv with >= 10 techniques, 5
+   fixed-seed draws of 15 % of its techniques (>= 3) plus as many frequency-drawn noise techniques
+   (`design6`), and the same plus one of its software (`design6+software`). Profiles stay complete.
+   The shipped model ranks every scored canonical actor (172 ATT&CK groups + TraderTraitor, built from
+   the MISP galaxy and the register); the baselines rank the 172 groups. Ranks are conservative (a tie
+   counts against the true actor).
+2. Register, leave-one-incident-out: for every register incident attributed to a scored DPRK unit,
+   the register history is refitted without it and the unit is predicted from that incident's victim
+   sector, theft size, year and laundering route alone (the register has no techniques). Candidates
+   are the DPRK units (umbrellas such as Lazarus Group, which the register never names, excluded).
+
+Calibration: the softmax temperature is fitted by NLL on one half of the folds (even-numbered groups;
+even register rows) and the reliability table / ECE reported on the other half. "DPRK unit level" =
+the rank of the true unit among the DPRK actors (the question once the incident is known to be DPRK);
+the rank among all actors is printed beside it. DPRK-vs-not AUC: `dprk_probability` on the ATT&CK draws.
 """
 
 from __future__ import annotations
@@ -18,25 +29,36 @@ from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from scipy.stats import rankdata
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from trilateral.attribution.engine import Attributor  # noqa: E402
+from trilateral.attribution.history import HistoryModel  # noqa: E402
 from trilateral.attribution.model import (  # noqa: E402
+    DEFAULT_TEMPERATURE,
     FeatureSpace,
-    MixtureModel,
     idf_cosine_scores,
     jaccard_scores,
     softmax,
 )
+from trilateral.attribution.profiles import RegisterData  # noqa: E402
+from trilateral.refdata.actor_store import build_from, read_misp_galaxy  # noqa: E402
 from trilateral.refdata.attack import catalog_from_uses_csv  # noqa: E402
+from trilateral.refdata.register import (  # noqa: E402
+    read_graphsense_actors,
+    read_incident_addresses,
+    read_register,
+)
 
 DRAWS = 5
 MIN_TECHNIQUES = 10
+PROTOCOLS = ("design6", "design6+software")
 
 
 def draw_incidents(catalog, space: FeatureSpace, protocol: str) -> tuple[list[set[str]], list[int]]:
-    """Incidents (feature sets) and the row of the true group, for one protocol."""
+    """Incidents (feature sets) and the catalog row of the true group (DESIGN.md section 6)."""
     df = space.document_frequency.astype(float)
     tech_cols = np.nonzero(~space.is_software)[0]
     noise_p = df[tech_cols] / df[tech_cols].sum()
@@ -46,150 +68,194 @@ def draw_incidents(catalog, space: FeatureSpace, protocol: str) -> tuple[list[se
             continue
         for draw in range(DRAWS):
             rng = np.random.default_rng([draw, int(g.attack_id[1:])])
-            if protocol == "issue30":
-                pool = [*g.techniques, *g.software]
-                k = max(1, round(0.3 * len(pool)))
-                chosen = set(rng.choice(pool, size=k, replace=False).tolist())
-            else:
-                k = max(3, round(0.15 * len(g.techniques)))
-                chosen = set(rng.choice(list(g.techniques), size=k, replace=False).tolist())
-                noise: set[str] = set()
-                while len(noise) < k:
-                    t = space.features[tech_cols[rng.choice(len(tech_cols), p=noise_p)]]
-                    if t not in chosen:
-                        noise.add(t)
-                chosen |= noise
-                if protocol == "design6+software" and g.software:
-                    chosen.add(str(rng.choice(list(g.software))))
+            k = max(3, round(0.15 * len(g.techniques)))
+            chosen = set(rng.choice(list(g.techniques), size=k, replace=False).tolist())
+            noise: set[str] = set()
+            while len(noise) < k:
+                t = space.features[tech_cols[rng.choice(len(tech_cols), p=noise_p)]]
+                if t not in chosen:
+                    noise.add(t)
+            chosen |= noise
+            if protocol == "design6+software" and g.software:
+                chosen.add(str(rng.choice(list(g.software))))
             incidents.append(chosen)
             truth.append(row)
     return incidents, truth
 
 
-def ranks(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    true_score = scores[np.arange(len(truth)), truth][:, None]
-    return 1 + (scores > true_score).sum(1) + ((scores == true_score).sum(1) - 1)
+def ranks(scores: np.ndarray, truth: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+    """Conservative rank of the true column per row, optionally among `allowed` columns only."""
+    s = scores if allowed is None else np.where(allowed[None, :], scores, -np.inf)
+    true_score = s[np.arange(len(truth)), truth][:, None]
+    return 1 + (s > true_score).sum(1) + ((s == true_score).sum(1) - 1)
 
 
-def accuracy(r: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
-    return float((r[mask] <= 1).mean()), float((r[mask] <= 5).mean())
+def top(r: np.ndarray, k: int) -> float:
+    return float((r <= k).mean()) if len(r) else float("nan")
 
 
-def fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+def fit_temperature(scores: np.ndarray, truth: np.ndarray, allowed: np.ndarray | None = None) -> float:
+    s = scores if allowed is None else np.where(allowed[None, :], scores, -np.inf)
+
     def nll(log_t: float) -> float:
-        p = softmax(scores, float(np.exp(log_t)))[np.arange(len(truth)), truth]
+        p = softmax(s, float(np.exp(log_t)))[np.arange(len(truth)), truth]
         return float(-np.log(np.maximum(p, 1e-300)).mean())
     return float(np.exp(minimize_scalar(nll, bounds=(-5, 5), method="bounded").x))
 
 
-def reliability(conf: np.ndarray, correct: np.ndarray, bins: int = 5) -> tuple[float, list[str]]:
-    edges = np.linspace(0, 1, bins + 1)
+def calibration_table(label: str, scores, truth, fold, allowed=None) -> float:
+    """Cross-fitted temperature (fit on one fold, score the other), pooled reliability table; returns ECE."""
+    s_all = scores if allowed is None else np.where(allowed[None, :], scores, -np.inf)
+    shipped = softmax(s_all, DEFAULT_TEMPERATURE)
+    pooled_s, pooled_t, temps = [], [], []
+    for fit_on in (fold, ~fold):
+        t = fit_temperature(scores[fit_on], truth[fit_on], allowed)
+        temps.append(t)
+        s = scores[~fit_on] if allowed is None else np.where(allowed[None, :], scores[~fit_on], -np.inf)
+        pooled_s.append(softmax(s, t))
+        pooled_t.append(truth[~fit_on])
+    probs, t_all = np.vstack(pooled_s), np.concatenate(pooled_t)
+    ece, lines, conf, correct = _reliability(probs, t_all)
+    ece_shipped, _lines, _c, _k = _reliability(shipped, truth)
+    print(f"\n### {label}\n\ntemperatures fitted per fold: {temps[0]:.3f} / {temps[1]:.3f}; cross-fitted ECE "
+          f"(5 bins, top-1) **{ece:.3f}**; mean confidence {conf.mean():.3f} vs top-1 accuracy {correct.mean():.3f} "
+          f"({len(t_all)} incidents); ECE at the shipped temperature {DEFAULT_TEMPERATURE}: {ece_shipped:.3f}\n")
+    print("| confidence bin | incidents | mean confidence | accuracy |\n|---|---|---|---|")
+    print("\n".join(lines))
+    return float(ece)
+
+
+def _reliability(probs: np.ndarray, truth: np.ndarray):
+    conf, correct = probs.max(1), probs.argmax(1) == truth
+    edges = np.linspace(0, 1, 6)
     lines, ece = [], 0.0
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         m = (conf > lo) & (conf <= hi)
         if m.any():
             ece += m.mean() * abs(conf[m].mean() - correct[m].mean())
             lines.append(f"| {lo:.1f}-{hi:.1f} | {m.sum()} | {conf[m].mean():.2f} | {correct[m].mean():.2f} |")
-    return float(ece), lines
+    return float(ece), lines, conf, correct
 
 
-def evaluate(catalog, space, model_kwargs: dict, protocol: str, group_mask=None):
-    incidents, truth_l = draw_incidents(catalog, space, protocol)
-    obs = space.encode(incidents)
-    truth = np.array(truth_l)
-    dprk = np.array([catalog.groups[t].dprk for t in truth])
-    keep = np.ones(len(truth), bool) if group_mask is None else group_mask[truth]
-    model = MixtureModel(space, **model_kwargs)
-    results = {}
-    for name, sc in (("jaccard", jaccard_scores(space, obs)), ("idf-cosine", idf_cosine_scores(space, obs)),
-                     ("mixture-nb", model.scores(obs))):
+def auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """Mann-Whitney AUC (ties count half)."""
+    r = rankdata(score)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    return float((r[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def load(data: Path):
+    catalog = catalog_from_uses_csv(data / "mitre_attack_dprk" / "all_groups_uses.csv")
+    incidents = read_register(data / "dprk_incidents" / "incidents.csv")
+    actors = build_from(catalog, read_misp_galaxy(data / "misp_galaxy_dprk" / "threat-actor_dprk_subset.json"),
+                        incidents)
+    register = RegisterData(incidents, read_incident_addresses(data / "dprk_incidents" / "incident_addresses.csv"),
+                            read_graphsense_actors(data / "graphsense_tagpacks" / "actors.csv"))
+    return catalog, actors, register
+
+
+def attack_protocol(catalog, attributor: Attributor, out: list[str]):
+    """DESIGN.md section 6 draws; returns pooled (scores, truth rows, is-even-group, protocol index)."""
+    space = FeatureSpace.from_catalog(catalog)
+    row_of = {gid: r for r, gid in enumerate(attributor.space.group_ids)}
+    dprk_cols = np.array([g.dprk for g in attributor.catalog.groups])
+    pooled = []
+    out.append("| protocol | scorer | top-1 | top-5 | DPRK top-1 (all actors) | DPRK top-5 (all actors) | "
+               "DPRK unit top-1 | DPRK unit top-3 | DPRK-vs-not AUC |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for protocol in PROTOCOLS:
+        incidents, truth_l = draw_incidents(catalog, space, protocol)
+        truth_g = np.array(truth_l)
+        dprk_truth = np.array([catalog.groups[t].dprk for t in truth_g])
+        base_obs = space.encode(incidents)
+        base_dprk_cols = np.array([g.dprk for g in catalog.groups])
+        for name, sc in (("jaccard", jaccard_scores(space, base_obs)), ("idf-cosine", idf_cosine_scores(space, base_obs))):
+            r = ranks(sc, truth_g)
+            ru = ranks(sc, truth_g, base_dprk_cols)[dprk_truth]
+            a = auc(sc[:, base_dprk_cols].max(1) - sc[:, ~base_dprk_cols].max(1), dprk_truth)
+            out.append(f"| {protocol} | {name} | {top(r, 1):.3f} | {top(r, 5):.3f} | {top(r[dprk_truth], 1):.3f} | "
+                       f"{top(r[dprk_truth], 5):.3f} | {top(ru, 1):.3f} | {top(ru, 3):.3f} | {a:.3f} |")
+        obs = attributor.space.encode(incidents)
+        sc = attributor.model.scores(obs)
+        truth = np.array([row_of[catalog.groups[t].attack_id] for t in truth_g])
         r = ranks(sc, truth)
-        results[name] = (*accuracy(r, keep), *accuracy(r, keep & dprk), sc)
-    return results, truth, keep
+        ru = ranks(sc, truth, dprk_cols)[dprk_truth]
+        p_dprk = softmax(sc, attributor.model.temperature)[:, dprk_cols].sum(1)
+        out.append(f"| {protocol} | **trilateral** | {top(r, 1):.3f} | {top(r, 5):.3f} | {top(r[dprk_truth], 1):.3f} | "
+                   f"{top(r[dprk_truth], 5):.3f} | {top(ru, 1):.3f} | {top(ru, 3):.3f} | {auc(p_dprk, dprk_truth):.3f} |")
+        even = np.array([int(catalog.groups[t].attack_id[1:]) % 2 == 0 for t in truth_g])
+        pooled.append((sc, truth, even, dprk_truth))
+    return pooled, dprk_cols
 
 
-def dprk_question(catalog, space, scores: np.ndarray, truth: np.ndarray, protocol: str) -> str:
-    """The group's first question as a yes/no: summed probability of the DPRK groups vs the truth."""
-    model = MixtureModel(space)
-    dprk_cols = np.array([g.dprk for g in catalog.groups])
-    p = model.probabilities(scores)[:, dprk_cols].sum(1)
-    actual = dprk_cols[truth]
-    said = p > 0.5
-    tp, fp = int((said & actual).sum()), int((said & ~actual).sum())
-    recall = tp / max(int(actual.sum()), 1)
-    precision = tp / max(tp + fp, 1)
-    fpr = fp / max(int((~actual).sum()), 1)
-    brier = float(((p - actual) ** 2).mean())
-    return (f"| {protocol} | {int(actual.sum())} | {int((~actual).sum())} | {recall:.3f} | {precision:.3f} | "
-            f"{fpr:.3f} | {brier:.4f} |")
-
-
-def tune(catalog, space) -> dict:
-    """Grid-search the model on even-numbered groups only; the odd ones stay unseen for reporting."""
-    mask = np.array([int(g.attack_id[1:]) % 2 == 0 for g in catalog.groups])
-    best, best_kw = -1.0, {}
-    for bg in (0.3, 0.5, 0.7):
-        for rc in (0.0, 0.05, 0.2):
-            kw = {"background": bg, "related_credit": rc}
-            total = 0.0
-            for protocol in ("design6", "design6+software", "issue30"):
-                res, _, _ = evaluate(catalog, space, kw, protocol, mask)
-                total += res["mixture-nb"][0] + 0.5 * res["mixture-nb"][1]
-            if total > best:
-                best, best_kw = total, kw
-    print(f"tuned on even-numbered groups: {best_kw}")
-    return best_kw
+def register_protocol(attributor: Attributor, register: RegisterData, actors, out: list[str]):
+    """Leave-one-incident-out over the register; unit-level ranks among DPRK actors."""
+    labelled = register.labelled(actors)
+    row_of = {gid: r for r, gid in enumerate(attributor.space.group_ids)}
+    umbrellas = {a.parent for a in actors if a.parent}
+    # units: DPRK actors that are not an umbrella of others (the register names units, never Lazarus itself)
+    dprk_cols = np.array([g.dprk and g.attack_id not in umbrellas for g in attributor.catalog.groups])
+    scores, truth, skipped = [], [], 0
+    for i, (_row, aid, features) in enumerate(labelled):
+        if aid not in row_of:
+            skipped += 1
+            continue
+        history = HistoryModel.fit(((a, f) for j, (_r, a, f) in enumerate(labelled) if j != i), actors)
+        attributor.scoring.history = history
+        sc, _items = attributor.history_scores(features)
+        scores.append(sc)
+        truth.append(row_of[aid])
+    scores_a, truth_a = np.vstack(scores), np.array(truth)
+    r_units = ranks(scores_a, truth_a, dprk_cols)
+    names = [attributor.catalog.groups[t].name for t in truth_a]
+    out.append(f"\nRegister leave-one-incident-out: {len(truth_a)} incidents attributed to a scored DPRK unit "
+               f"({skipped} skipped: unit not scored, e.g. DPRK IT Workers, or no sector / size / route known).\n")
+    out.append("| true unit | incidents | unit top-1 | unit top-3 |\n|---|---|---|---|")
+    for name in sorted(set(names)):
+        m = np.array([n == name for n in names])
+        out.append(f"| {name} | {m.sum()} | {top(r_units[m], 1):.3f} | {top(r_units[m], 3):.3f} |")
+    out.append(f"| **all** | {len(truth_a)} | {top(r_units, 1):.3f} | {top(r_units, 3):.3f} |")
+    majority = max(set(names), key=names.count)
+    out.append(f"\nMajority-unit baseline (always {majority}): top-1 {names.count(majority) / len(names):.3f}.")
+    return scores_a, truth_a, dprk_cols
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "mitre_attack_dprk")
-    ap.add_argument("--tune", action="store_true", help="grid-search the model on even-numbered groups first")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    catalog = catalog_from_uses_csv(args.data / "all_groups_uses.csv")
-    space = FeatureSpace.from_catalog(catalog)
-    tuned = tune(catalog, space) if args.tune else None
-    odd = np.array([int(g.attack_id[1:]) % 2 == 1 for g in catalog.groups])
-    print(f"# command: .venv/bin/python bench/attribution_eval.py{' --tune' if args.tune else ''}")
-    print(f"# machine: {platform.platform()}, {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    catalog, actors, register = load(args.data)
+    attributor = Attributor(catalog, actors=actors, register=register)
+    out: list[str] = []
+    print("# command: .venv/bin/python bench/attribution_eval.py")
+    print(f"# machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+          f"python {platform.python_version()}")
     n_eval = sum(len(g.techniques) >= MIN_TECHNIQUES for g in catalog.groups)
     n_dprk = sum(len(g.techniques) >= MIN_TECHNIQUES and g.dprk for g in catalog.groups)
-    print(f"# groups {len(catalog.groups)}, evaluated {n_eval} (DPRK {n_dprk}), {DRAWS} draws each, features {len(space.features)}")
-    print("# mixture-nb = the shipped model with its default parameters (trilateral.attribution.model)")
-    print("\n| protocol | groups | scorer | top-1 | top-5 | DPRK top-1 | DPRK top-5 |")
-    print("|---|---|---|---|---|---|---|")
-    pooled_scores, pooled_truth, dprk_lines = [], [], []
-    for protocol in ("design6", "design6+software", "issue30"):
-        res, truth, _ = evaluate(catalog, space, {}, protocol)
-        for name, (t1, t5, d1, d5, _sc) in res.items():
-            print(f"| {protocol} | all | {name} | {t1:.3f} | {t5:.3f} | {d1:.3f} | {d5:.3f} |")
-        pooled_scores.append(res["mixture-nb"][4])
-        pooled_truth.append(truth)
-        dprk_lines.append(dprk_question(catalog, space, res["mixture-nb"][4], truth, protocol))
-        if tuned is not None:
-            res, _, _ = evaluate(catalog, space, tuned, protocol, odd)
-            t1, t5, d1, d5, _sc = res["mixture-nb"]
-            print(f"| {protocol} | odd only | mixture-nb tuned on even {tuned} | {t1:.3f} | {t5:.3f} | "
-                  f"{d1:.3f} | {d5:.3f} |")
-    print("\n\"Is this North Korea?\" — dprk_probability (shipped temperature) thresholded at 0.5:\n")
-    print("| protocol | DPRK incidents | others | recall | precision | false-positive rate | Brier |")
-    print("|---|---|---|---|---|---|---|")
-    print("\n".join(dprk_lines))
-    scores, truth = np.vstack(pooled_scores), np.concatenate(pooled_truth)
-    fit = ~odd[truth]
-    temp = fit_temperature(scores[fit], truth[fit])
-    print(f"\nCalibration: softmax temperature fitted by NLL on even-numbered groups' draws (all protocols): "
-          f"{temp:.3f} (shipped: {MixtureModel(space).temperature}). Reliability on the odd-numbered groups:")
-    for label, rows in (("all protocols", odd[truth]),
-                        ("design6 only", odd[truth] & (np.arange(len(truth)) < len(pooled_truth[0])))):
-        probs = softmax(scores[rows], temp)
-        conf, correct = probs.max(1), probs.argmax(1) == truth[rows]
-        ece, lines = reliability(conf, correct)
-        print(f"\n{label}: expected calibration error (5 bins, top-1) {ece:.3f}; "
-              f"mean confidence {conf.mean():.3f} vs top-1 accuracy {correct.mean():.3f}")
-        print("\n| confidence bin | incidents | mean confidence | accuracy |\n|---|---|---|---|")
-        print("\n".join(lines))
+    print(f"# ATT&CK: {len(catalog.groups)} groups, evaluated {n_eval} (DPRK {n_dprk}), {DRAWS} draws each; "
+          f"scored actors {len(attributor.catalog.groups)} (borrowed profiles: "
+          f"{', '.join(actors.get(a).name for a in attributor.scoring.inherited)}); shipped temperature "
+          f"{DEFAULT_TEMPERATURE}\n")
+    pooled, dprk_cols = attack_protocol(catalog, attributor, out)
+    reg_scores, reg_truth, reg_units = register_protocol(attributor, register, actors, out)
+    print("\n".join(out))
+
+    sc = np.vstack([p[0] for p in pooled])
+    truth = np.concatenate([p[1] for p in pooled])
+    even = np.concatenate([p[2] for p in pooled])
+    dprk_truth = np.concatenate([p[3] for p in pooled])
+    print("\n## Calibration\n\nTwo-fold cross-fitting: the softmax temperature is fitted by NLL on one fold and "
+          "the confidences of the other fold are scored; both folds are pooled in the table. ATT&CK folds: "
+          "even- vs odd-numbered groups; register folds: even vs odd rows.")
+    calibration_table("ATT&CK protocol, confidence over all actors, all draws", sc, truth, even)
+    calibration_table("ATT&CK protocol, confidence over all actors, DPRK draws", sc[dprk_truth],
+                      truth[dprk_truth], even[dprk_truth])
+    calibration_table("ATT&CK protocol, DPRK unit level (softmax over DPRK actors), DPRK draws", sc[dprk_truth],
+                      truth[dprk_truth], even[dprk_truth], dprk_cols)
+    half = np.arange(len(reg_truth)) % 2 == 0
+    calibration_table("register protocol, unit level (softmax over DPRK units)", reg_scores, reg_truth, half,
+                      reg_units)
     print(f"\n# seconds: {time.perf_counter() - t0:.1f}")
 
 

@@ -20,7 +20,11 @@ from trilateral.refdata.catalog import AttackCatalog, parent_technique
 HUB_INDICATOR_LR = 20.0
 SANCTIONED_ENTITY_LR = 50.0
 SANCTIONED_DPRK_LR = 5.0
-MAX_INDICATORS_COUNTED = 3  # one wallet cluster often yields many addresses: count a few, not all
+MAX_INDICATORS_COUNTED = 3
+# Register evidence (sector, size, year, route, base rate) is scaled by this before it joins the technique
+# score, so that one softmax temperature is calibrated for both: DEFAULT_TEMPERATURE / the temperature
+# bench/attribution_eval.py fits on the register leave-one-incident-out folds (0.68 / 1.12).
+HISTORY_SCALE = 0.6  # one wallet cluster often yields many addresses: count a few, not all
 
 
 @dataclass
@@ -69,9 +73,13 @@ class Attributor:
     def history_scores(self, features: IncidentFeatures | None) -> tuple[np.ndarray, list[list[dict]]]:
         """Per scored actor: the summed register-evidence weight and its itemised evidence."""
         n = len(self.catalog.groups)
-        if features is None or not (features.sector or features.loss or features.routes):
+        if features is None or not (features.sector or features.loss or features.period or features.routes):
             return np.zeros(n), [[] for _ in range(n)]
         items = [self.scoring.history.weights(g.attack_id, features) for g in self.catalog.groups]
+        for ev in items:
+            for e in ev:
+                e["_raw"] *= HISTORY_SCALE
+                e["weight"] = round(e["_raw"], 3)
         return np.array([sum(e["_raw"] for e in ev) for ev in items]), items
 
     def attribute(self, obs: Observation, indicators: list[IndicatorEvidence] | None = None,
@@ -113,6 +121,7 @@ class Attributor:
             "incident": (obs.incident or {}).get("id"),
             "victim_sector": features.sector if features else None,
             "theft_size": features.loss if features else None,
+            "year": features.period if features else None,
             "laundering": sorted(features.routes) if features else [],
             "model": {"kind": "mixture naive Bayes over ATT&CK techniques and software, plus register-learnt "
                               "victim sector, theft size and laundering route, plus indicator likelihood ratios",

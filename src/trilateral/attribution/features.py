@@ -1,8 +1,9 @@
 """Victim sector, theft size and laundering route of the incident being attributed.
 
 Pure. Read from the incident bundle (the `incident` object's `x_trilateral_victim_sector`,
-`x_trilateral_loss_usd`, `x_trilateral_laundering`; a victim `identity`'s `sectors`) and from the
-incident's trace findings (DESIGN.md section 4: `flows`, `mixer`, `offramps` entity / category / chain).
+`x_trilateral_loss_usd`, `x_trilateral_laundering`, `x_trilateral_date` or `first_seen`; a victim
+`identity`'s `sectors`) and from the incident's trace findings (DESIGN.md section 4: `flows`, `mixer`,
+`offramps` entity / category / chain, `theft_time`).
 """
 
 from __future__ import annotations
@@ -63,4 +64,8 @@ def incident_features(objects: list[dict], findings: dict | None = None) -> Inci
     routes = {r for r in incident.get("x_trilateral_laundering") or () if r in ROUTES}
     if findings is not None:
         routes |= routes_from_findings(findings)
-    return IncidentFeatures(sector, loss_bin(loss), frozenset(routes), bool(routes))
+    when = str(incident.get("x_trilateral_date") or incident.get("first_seen")
+               or (findings or {}).get("theft_time") or "")
+    period = when[:4] if when[:4].isdigit() else None
+    return IncidentFeatures(sector=sector, loss=loss_bin(loss), period=period, routes=frozenset(routes),
+                            routes_known=bool(routes))

@@ -13,6 +13,10 @@ DPRK register D = (N(v) + BETA*G'(v)) / (N + BETA), G' = G for sector and loss, 
 An actor with no register incident telling this kind of feature keeps G, so its weight is 0 (unknown,
 not evidence against it); the weight shown is log(P / G).
 Routes are present-only evidence (a trace that did not see a mixer does not prove there was none).
+Once an incident shows any of these features it is a crypto theft, and the actors the register names
+also get their base rate: log of their (+1 smoothed) share of its attributed incidents against a
+uniform share over the actors it names (APT38-aligned clusters did more than half of them); a DPRK
+actor the register never names gets the share of zero incidents; umbrellas and non-DPRK actors none.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from trilateral.attribution.actors import ActorCatalog, name_key
 SECTORS = ("exchange", "defi", "bridge", "service", "company", "individual", "developer")
 LOSS_EDGES = (100_000, 1_000_000, 10_000_000, 100_000_000)
 LOSS_BINS = ("<$100k", "$100k-1M", "$1M-10M", "$10M-100M", ">=$100M")
+PERIODS = tuple(str(y) for y in range(2015, 2027))  # the year of the theft: units are active in different years
 ROUTES = ("thorchain", "instant_exchange", "mixer", "bridge", "dex", "cex", "otc", "peel_chain")
 ROUTE_NAMES = {"thorchain": "THORChain swap", "instant_exchange": "eXch-like instant exchange",
                "mixer": "mixer (Tornado Cash, Sinbad, ...)", "bridge": "bridge / cross-chain hops",
@@ -128,6 +133,7 @@ class IncidentFeatures:
 
     sector: str | None = None
     loss: str | None = None  # one of LOSS_BINS
+    period: str | None = None  # the year, "2025"
     routes: frozenset[str] = frozenset()
     routes_known: bool = False  # False: nobody looked at the laundering, so no route is evidence either way
 
@@ -140,13 +146,16 @@ class HistoryModel:
     totals: dict[str, Counter] = field(default_factory=dict)  # actor id -> kind -> incidents with that kind known
     pooled: dict[str, Counter] = field(default_factory=dict)
     pooled_totals: Counter = field(default_factory=Counter)
+    incidents: Counter = field(default_factory=Counter)  # actor id -> register incidents naming it (not umbrellas)
+    unnamed_dprk: frozenset[str] = frozenset()  # DPRK actors the register never names (umbrellas excepted)
 
     @classmethod
     def fit(cls, labelled: Iterable[tuple[str, IncidentFeatures]], actors: ActorCatalog) -> HistoryModel:
         """`labelled`: (actor id, features) per attributed register incident; umbrellas get their units' too."""
         m = cls()
-        m.pooled = {"sector": Counter(), "loss": Counter(), "route": Counter()}
+        m.pooled = {"sector": Counter(), "loss": Counter(), "period": Counter(), "route": Counter()}
         for actor_id, f in labelled:
+            m.incidents[actor_id] += 1
             owners = [actor_id]
             current = actors.get(actor_id)
             while current is not None and current.parent and current.parent not in owners:
@@ -154,6 +163,7 @@ class HistoryModel:
                 current = actors.get(current.parent)
             for kind, values, known in (("sector", [f.sector] if f.sector else [], f.sector is not None),
                                         ("loss", [f.loss] if f.loss else [], f.loss is not None),
+                                        ("period", [f.period] if f.period else [], f.period is not None),
                                         ("route", sorted(f.routes), f.routes_known)):
                 if not known:
                     continue
@@ -162,11 +172,14 @@ class HistoryModel:
                 for owner in owners:
                     m.counts.setdefault(owner, {}).setdefault(kind, Counter()).update(values)
                     m.totals.setdefault(owner, Counter())[kind] += 1
+        umbrellas = {o for o in m.totals if o not in m.incidents}
+        m.unnamed_dprk = frozenset(a.id for a in actors if a.dprk and a.id not in m.incidents and a.id not in umbrellas)
         return m
 
     @staticmethod
     def generic(kind: str) -> float:
-        return {"sector": 1 / len(SECTORS), "loss": 1 / len(LOSS_BINS)}.get(kind, ROUTE_GENERIC)
+        return {"sector": 1 / len(SECTORS), "loss": 1 / len(LOSS_BINS), "period": 1 / len(PERIODS)
+                }.get(kind, ROUTE_GENERIC)
 
     def pooled_p(self, kind: str, value: str) -> float:
         g = ROUTE_PRIOR if kind == "route" else self.generic(kind)
@@ -182,11 +195,27 @@ class HistoryModel:
     def knows(self, actor_id: str) -> bool:
         return actor_id in self.totals
 
+    def base_rate(self, actor_id: str) -> dict | None:
+        """How often the register names this actor among the actors it names (+1 smoothing), against
+        a uniform share: the prior for "who does crypto thefts" once the incident is one."""
+        if actor_id not in self.incidents and actor_id not in self.unnamed_dprk:
+            return None  # not a DPRK actor (outside the register's scope), or an umbrella: no base rate
+        n, total, named = self.incidents[actor_id], sum(self.incidents.values()), len(self.incidents)
+        w = math.log((n + 1) / (total + named) * named)
+        basis = (f"{n} of {total} attributed incidents ({named} actors named)" if n
+                 else f"a DPRK actor none of the {total} attributed incidents names")
+        return {"kind": "base rate", "id": "register", "name": "share of the register's attributed thefts",
+                "match": basis, "weight": round(w, 3), "_raw": w}
+
     def weights(self, actor_id: str, f: IncidentFeatures) -> list[dict]:
-        """One evidence entry per feature of the incident: log(P(value | actor) / generic), with its basis."""
+        """One evidence entry per feature of the incident: log(P(value | actor) / generic), with its basis;
+        plus the actor's base rate in the register when the incident shows any such feature."""
         out = []
+        if (f.sector or f.loss or f.period or f.routes) and (prior := self.base_rate(actor_id)):
+            out.append(prior)
         items = [("sector", f.sector)] if f.sector else []
         items += [("loss", f.loss)] if f.loss else []
+        items += [("period", f.period)] if f.period else []
         items += [("route", r) for r in sorted(f.routes)]
         for kind, value in items:
             w = math.log(self.p(actor_id, kind, value) / self.generic(kind))
@@ -194,7 +223,8 @@ class HistoryModel:
             n = self.totals.get(actor_id, Counter())[kind]
             basis = (f"{k} of {n} register incidents with a known {kind}" if n
                      else f"no register incident of this actor with a known {kind}: weight 0")
-            name = {"sector": "victim sector", "loss": "theft size (USD)"}.get(kind) or ROUTE_NAMES.get(value, value)
+            name = ({"sector": "victim sector", "loss": "theft size (USD)", "period": "year of the theft"}.get(kind)
+                    or ROUTE_NAMES.get(value, value))
             out.append({"kind": "laundering" if kind == "route" else kind, "id": value, "name": name,
                         "match": basis, "weight": round(w, 3), "_raw": w})
         return out

@@ -46,8 +46,9 @@ class RegisterData:
             if actor is None or row.incident.casefold() in skip:
                 continue
             r = routes.get(row.incident, set())
-            out.append((row, actor.id, IncidentFeatures(victim_sector(row.incident, index), loss_bin(row.amount_usd),
-                                                        frozenset(r), bool(r))))
+            out.append((row, actor.id, IncidentFeatures(
+                sector=victim_sector(row.incident, index), loss=loss_bin(row.amount_usd), period=str(row.year),
+                routes=frozenset(r), routes_known=bool(r))))
         return out
 
 
