@@ -93,3 +93,26 @@ def test_bybit_techniques_and_route_rank_tradertraitor_first_under_lazarus_on_al
     assert doc["dprk_probability"] is not None and doc["dprk_probability"] > 0.5
     assert set(doc["observed"]["laundering"]) >= {"thorchain", "instant_exchange", "bridge"}
     assert len({c["name"] for c in candidates}) == len(candidates)  # one candidate per canonical actor
+
+
+def test_sharing_an_actor_attack_has_no_object_for_writes_its_canonical_intrusion_set(home, tmp_path):
+    from trilateral.attribution.engine import Attribution
+    from trilateral.attribution.service import share_attribution
+    from trilateral.hub import Hub
+
+    hub = Hub.open()
+    hub.init()
+    hub.close()
+    objects = json.loads(_incident_bundle(tmp_path / "bybit.json").read_text())["objects"]
+    candidate = {"id": "misp--825abfd9-7238-4438-a9e7-c08791f4df4e", "name": "TraderTraitor", "score": 3.6,
+                 "confidence": 0.88, "stix_id": None, "aliases": ["Jade Sleet", "UNC4899", "Slow Pisces"],
+                 "sources": ["misp:825abfd9-7238-4438-a9e7-c08791f4df4e"]}
+    relationship, _status = share_attribution(Attribution([candidate], {}), objects, "US")
+    hub = Hub.open()
+    try:
+        sets = [r.object for r in hub.query(hub.principal("JP"), types=["intrusion-set"]).records]
+    finally:
+        hub.close()
+    [actor] = sets
+    assert actor["name"] == "TraderTraitor" and "Jade Sleet" in actor["aliases"]
+    assert relationship["target_ref"] == actor["id"] and relationship["confidence"] == 88

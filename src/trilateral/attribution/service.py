@@ -77,21 +77,34 @@ def attribute_file(path: Path, *, settings: Settings | None = None, reader_code:
     return result, objects
 
 
+_ACTOR_NAMESPACE = uuid.UUID("5f0e1f4c-6b0a-4c8e-9a49-2f1b7d7a1e16")  # Trilateral canonical actors
+
+
+def actor_intrusion_set(candidate: dict, tlp: Tlp = Tlp.AMBER) -> dict:
+    """A STIX intrusion-set for an actor ATT&CK has no object for (TraderTraitor): a deterministic id from
+    the canonical actor id, its canonical name and every alias, so every member's copy is the same object."""
+    now = "2026-01-01T00:00:00.000Z"
+    return {"type": "intrusion-set", "spec_version": "2.1",
+            "id": f"intrusion-set--{uuid.uuid5(_ACTOR_NAMESPACE, candidate['id'])}", "created": now, "modified": now,
+            "name": candidate["name"], "aliases": list(candidate.get("aliases") or ()),
+            "x_trilateral_actor_id": candidate["id"], "x_trilateral_sources": list(candidate.get("sources") or ()),
+            "object_marking_refs": [tlp2_marking_definition(tlp)["id"]]}
+
+
 def attributed_to_relationship(result: Attribution, objects: list[dict], tlp: Tlp = Tlp.AMBER) -> dict:
     """incident -attributed-to-> best candidate, with STIX confidence 0-100 and the raw score."""
     incident = next((o for o in objects if o.get("type") == "incident"), None)
     if incident is None:
         raise InputError("the bundle has no incident object: nothing to attribute in the hub")
     if not result.candidates:
-        raise InputError("no candidate group to share")
+        raise InputError("no candidate actor to share")
     best = result.candidates[0]
-    if not best.get("stix_id"):
-        raise InputError(f"{best['id']} has no STIX id in the reference data: re-import ATT&CK STIX")
+    target = best.get("stix_id") or actor_intrusion_set(best, tlp)["id"]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     return {
         "type": "relationship", "spec_version": "2.1", "id": f"relationship--{uuid.uuid4()}",
         "created": now, "modified": now, "relationship_type": "attributed-to",
-        "source_ref": incident["id"], "target_ref": best["stix_id"],
+        "source_ref": incident["id"], "target_ref": target,
         "description": f"Trilateral attribution: {best['name']} ({best['id']})",
         "confidence": max(0, min(100, round(best["confidence"] * 100))),
         "x_trilateral_score": best["score"],
@@ -107,7 +120,9 @@ def share_attribution(result: Attribution, objects: list[dict], code: str,
     relationship = attributed_to_relationship(result, objects)
     incident = next(o for o in objects if o.get("type") == "incident")
     hub = Hub.open(settings or Settings.from_env())
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [incident, relationship]}
+    best = result.candidates[0]
+    actor = [] if best.get("stix_id") else [actor_intrusion_set(best)]
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [incident, *actor, relationship]}
     try:
         return relationship, hub.submit(hub.principal(code), bundle, source="attribution")
     finally:
