@@ -209,7 +209,7 @@ def register_protocol(attributor: Attributor, register: RegisterData, actors, ou
     r_units = ranks(scores_a, truth_a, dprk_cols)
     names = [attributor.catalog.groups[t].name for t in truth_a]
     out.append(f"\nRegister leave-one-incident-out: {len(truth_a)} incidents attributed to a scored DPRK unit "
-               f"({skipped} skipped: unit not scored, e.g. DPRK IT Workers, or no sector / size / route known).\n")
+               f"({skipped} skipped: their unit is not scored, e.g. DPRK IT Workers, which no source links to an ATT&CK profile).\n")
     out.append("| true unit | incidents | unit top-1 | unit top-3 |\n|---|---|---|---|")
     for name in sorted(set(names)):
         m = np.array([n == name for n in names])
