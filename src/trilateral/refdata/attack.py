@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections import defaultdict
@@ -18,6 +17,7 @@ from trilateral.refdata.catalog import (
     TechniqueInfo,
     is_dprk_text,
 )
+from trilateral.refdata.csvfile import csv_reader
 
 _KEPT_TYPES = {"intrusion-set", "campaign", "attack-pattern", "malware", "tool", "relationship",
                "x-mitre-collection"}
@@ -182,12 +182,7 @@ def catalog_from_uses_csv(path: Path) -> AttackCatalog:
     groups: dict[str, dict] = {}
     techniques: dict[str, TechniqueInfo] = {}
     software: dict[str, SoftwareInfo] = {}
-    try:
-        fh = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    with fh:
-        reader = csv.DictReader(fh)
+    with csv_reader(path) as reader:
         shape = uses_csv_shape(reader.fieldnames or [])
         if shape is None:
             raise InputError(f"{path}: not a groups-techniques CSV (needs group_attack_id or source_attack_id, "

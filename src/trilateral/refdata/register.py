@@ -6,11 +6,11 @@ The cluster is the register's attribution ("TraderTraitor (Jade Sleet / Slow Pis
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from trilateral.core.errors import InputError
+from trilateral.refdata.csvfile import csv_reader
 
 REGISTER_COLUMNS = ("date", "incident", "amount_stolen_usd", "cluster")
 
@@ -35,14 +35,8 @@ def is_register_header(header: list[str]) -> bool:
 
 def read_register(path: Path) -> list[RegisterIncident]:
     """Every row, or one InputError naming the file and line of the first bad row."""
-    path = Path(path)
-    try:
-        fh = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     rows: list[RegisterIncident] = []
-    with fh:
-        reader = csv.DictReader(fh)
+    with csv_reader(path) as reader:
         if not is_register_header(reader.fieldnames or []):
             raise InputError(f"{path}: not an incident register (needs columns {', '.join(REGISTER_COLUMNS)})")
         for line, row in enumerate(reader, start=2):
@@ -74,15 +68,10 @@ def is_graphsense_actors_header(header: list[str]) -> bool:
 
 
 def _read_rows(path: Path, columns: tuple[str, ...], what: str) -> list[dict]:
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if not all(c in (reader.fieldnames or []) for c in columns):
-                raise InputError(f"{path}: not {what} (needs columns {', '.join(columns)})")
-            rows = [{c: (row.get(c) or "").strip() for c in columns} for row in reader]
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    with csv_reader(path) as reader:
+        if not all(c in (reader.fieldnames or []) for c in columns):
+            raise InputError(f"{path}: not {what} (needs columns {', '.join(columns)})")
+        rows = [{c: (row.get(c) or "").strip() for c in columns} for row in reader]
     if not rows:
         raise InputError(f"{path}: {what} has no rows")
     return rows
