@@ -75,6 +75,15 @@ def test_umbrella_pools_its_units_history_but_has_no_base_rate():
     assert history.base_rate("G0032") is None and history.base_rate("G0082")["weight"] > 0
 
 
+def test_without_a_register_incident_features_weigh_nothing():
+    attributor = Attributor(CATALOG, actors=ACTORS)
+    features = IncidentFeatures(sector="exchange", period="2025", routes=frozenset({"thorchain"}))
+    result = attributor.attribute(Observation(techniques={"T1566"}), features=features)
+    for c in result.candidates:
+        assert {e["kind"] for e in c["evidence"]} <= {"technique", "software"}
+    assert any("no incident register imported" in n for n in result.notes)
+
+
 def test_dprk_probability_is_null_with_a_reason_on_a_dprk_only_catalogue():
     dprk_only = AttackCatalog([g for g in GROUPS if g.dprk], CATALOG.techniques)
     result = Attributor(dprk_only).attribute(Observation(techniques={"T1566"}))

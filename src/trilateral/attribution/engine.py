@@ -73,7 +73,8 @@ class Attributor:
     def history_scores(self, features: IncidentFeatures | None) -> tuple[np.ndarray, list[list[dict]]]:
         """Per scored actor: the summed register-evidence weight and its itemised evidence."""
         n = len(self.catalog.groups)
-        if features is None or not (features.sector or features.loss or features.period or features.routes):
+        if features is None or not (features.sector or features.loss or features.period or features.routes) \
+                or not self.scoring.history.incidents:
             return np.zeros(n), [[] for _ in range(n)]
         items = [self.scoring.history.weights(g.attack_id, features) for g in self.catalog.groups]
         for ev in items:
@@ -106,6 +107,10 @@ class Attributor:
         if not known and not indicators and not extra.any():
             notes.append("the incident shows no ATT&CK technique, software, known indicator, victim sector, "
                          "theft size or laundering route: every actor is equally likely")
+        if features is not None and (features.sector or features.loss or features.period or features.routes) \
+                and not self.scoring.history.incidents:
+            notes.append("no incident register imported: victim sector, theft size, year and laundering route are "
+                         "not used (`trilateral refdata import incidents.csv`)")
         if self.scoring.unscored:
             notes.append(f"{len(self.scoring.unscored)} catalogued actors have neither an ATT&CK profile nor "
                          "register incidents and are not scored: "

@@ -198,8 +198,8 @@ class HistoryModel:
     def base_rate(self, actor_id: str) -> dict | None:
         """How often the register names this actor among the actors it names (+1 smoothing), against
         a uniform share: the prior for "who does crypto thefts" once the incident is one."""
-        if actor_id not in self.incidents and actor_id not in self.unnamed_dprk:
-            return None  # not a DPRK actor (outside the register's scope), or an umbrella: no base rate
+        if not self.incidents or (actor_id not in self.incidents and actor_id not in self.unnamed_dprk):
+            return None  # no register; not a DPRK actor (outside the register's scope); or an umbrella
         n, total, named = self.incidents[actor_id], sum(self.incidents.values()), len(self.incidents)
         w = math.log((n + 1) / (total + named) * named)
         basis = (f"{n} of {total} attributed incidents ({named} actors named)" if n
