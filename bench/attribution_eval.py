@@ -159,10 +159,10 @@ def attack_protocol(catalog, attributor: Attributor, out: list[str]):
     space = FeatureSpace.from_catalog(catalog)
     row_of = {gid: r for r, gid in enumerate(attributor.space.group_ids)}
     dprk_cols = np.array([g.dprk for g in attributor.catalog.groups])
-    pooled = []
-    out.append("| protocol | scorer | top-1 | top-5 | DPRK top-1 (all actors) | DPRK top-5 (all actors) | "
-               "DPRK unit top-1 | DPRK unit top-3 | DPRK-vs-not AUC |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
+    pooled, per_unit = [], []
+    out.append("| protocol | scorer | top-1 | top-5 | DPRK top-1 (all actors) | DPRK top-3 (all actors) | "
+               "DPRK top-5 (all actors) | DPRK unit top-1 | DPRK unit top-3 | DPRK-vs-not AUC |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for protocol in PROTOCOLS:
         incidents, truth_l = draw_incidents(catalog, space, protocol)
         truth_g = np.array(truth_l)
@@ -174,7 +174,8 @@ def attack_protocol(catalog, attributor: Attributor, out: list[str]):
             ru = ranks(sc, truth_g, base_dprk_cols)[dprk_truth]
             a = auc(sc[:, base_dprk_cols].max(1) - sc[:, ~base_dprk_cols].max(1), dprk_truth)
             out.append(f"| {protocol} | {name} | {top(r, 1):.3f} | {top(r, 5):.3f} | {top(r[dprk_truth], 1):.3f} | "
-                       f"{top(r[dprk_truth], 5):.3f} | {top(ru, 1):.3f} | {top(ru, 3):.3f} | {a:.3f} |")
+                       f"{top(r[dprk_truth], 3):.3f} | {top(r[dprk_truth], 5):.3f} | {top(ru, 1):.3f} | "
+                       f"{top(ru, 3):.3f} | {a:.3f} |")
         obs = attributor.space.encode(incidents)
         sc = attributor.model.scores(obs)
         truth = np.array([row_of[catalog.groups[t].attack_id] for t in truth_g])
@@ -182,9 +183,19 @@ def attack_protocol(catalog, attributor: Attributor, out: list[str]):
         ru = ranks(sc, truth, dprk_cols)[dprk_truth]
         p_dprk = softmax(sc, attributor.model.temperature)[:, dprk_cols].sum(1)
         out.append(f"| {protocol} | **trilateral** | {top(r, 1):.3f} | {top(r, 5):.3f} | {top(r[dprk_truth], 1):.3f} | "
-                   f"{top(r[dprk_truth], 5):.3f} | {top(ru, 1):.3f} | {top(ru, 3):.3f} | {auc(p_dprk, dprk_truth):.3f} |")
+                   f"{top(r[dprk_truth], 3):.3f} | {top(r[dprk_truth], 5):.3f} | {top(ru, 1):.3f} | {top(ru, 3):.3f} | "
+                   f"{auc(p_dprk, dprk_truth):.3f} |")
         even = np.array([int(catalog.groups[t].attack_id[1:]) % 2 == 0 for t in truth_g])
         pooled.append((sc, truth, even, dprk_truth))
+        per_unit.append((protocol, r, ru, truth_g, dprk_truth))
+    out.append("\nPer DPRK unit (ATT&CK draws; rank among all actors, and among DPRK actors):\n")
+    out.append("| protocol | unit | draws | top-1 | top-3 | top-5 | unit top-1 | unit top-3 |\n|---|---|---|---|---|---|---|---|")
+    for protocol, r, ru, truth_g, dprk_truth in per_unit:
+        names = np.array([catalog.groups[t].name for t in truth_g])
+        for name in sorted(set(names[dprk_truth])):
+            m, mu = names == name, names[dprk_truth] == name
+            out.append(f"| {protocol} | {name} | {m.sum()} | {top(r[m], 1):.3f} | {top(r[m], 3):.3f} | "
+                       f"{top(r[m], 5):.3f} | {top(ru[mu], 1):.3f} | {top(ru[mu], 3):.3f} |")
     return pooled, dprk_cols
 
 
@@ -210,11 +221,12 @@ def register_protocol(attributor: Attributor, register: RegisterData, actors, ou
     names = [attributor.catalog.groups[t].name for t in truth_a]
     out.append(f"\nRegister leave-one-incident-out: {len(truth_a)} incidents attributed to a scored DPRK unit "
                f"({skipped} skipped: their unit is not scored, e.g. DPRK IT Workers, which no source links to an ATT&CK profile).\n")
-    out.append("| true unit | incidents | unit top-1 | unit top-3 |\n|---|---|---|---|")
+    out.append("| true unit | incidents | unit top-1 | unit top-3 | unit top-5 |\n|---|---|---|---|---|")
     for name in sorted(set(names)):
         m = np.array([n == name for n in names])
-        out.append(f"| {name} | {m.sum()} | {top(r_units[m], 1):.3f} | {top(r_units[m], 3):.3f} |")
-    out.append(f"| **all** | {len(truth_a)} | {top(r_units, 1):.3f} | {top(r_units, 3):.3f} |")
+        out.append(f"| {name} | {m.sum()} | {top(r_units[m], 1):.3f} | {top(r_units[m], 3):.3f} | "
+                   f"{top(r_units[m], 5):.3f} |")
+    out.append(f"| **all** | {len(truth_a)} | {top(r_units, 1):.3f} | {top(r_units, 3):.3f} | {top(r_units, 5):.3f} |")
     majority = max(set(names), key=names.count)
     out.append(f"\nMajority-unit baseline (always {majority}): top-1 {names.count(majority) / len(names):.3f}.")
     return scores_a, truth_a, dprk_cols

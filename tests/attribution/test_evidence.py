@@ -116,12 +116,14 @@ def test_routes_from_trace_findings_and_incident_fields():
     with pytest.raises(InputError, match="offramps"):
         routes_from_findings({"policy": "haircut"})
     objects = [{"type": "incident", "id": "incident--1", "x_trilateral_victim_sector": "Exchange",
-                "x_trilateral_loss_usd": 1_460_000_000, "x_trilateral_date": "2025-02-21",
+                "x_trilateral_usd_stolen": "1460000000", "x_trilateral_date": "2025-02-21",
                 "x_trilateral_laundering": ["peel_chain", "nonsense"]}]
     f = incident_features(objects)
     assert (f.sector, f.loss, f.period, f.routes) == ("exchange", ">=$100M", "2025", frozenset({"peel_chain"}))
-    with pytest.raises(InputError, match="whole number"):
-        incident_features([{**objects[0], "x_trilateral_loss_usd": "1.5e9"}])
+    with pytest.raises(InputError, match="not a decimal string"):
+        incident_features([{**objects[0], "x_trilateral_usd_stolen": 1.5e9}])
+    with pytest.raises(InputError, match="not a decimal string"):
+        incident_features([{**objects[0], "x_trilateral_usd_stolen": "lots"}])
 
 
 def test_shared_domain_with_hub_intel_naming_an_alias_is_evidence_for_the_canonical_actor():

@@ -1,12 +1,14 @@
 """Victim sector, theft size and laundering route of the incident being attributed.
 
 Pure. Read from the incident bundle (the `incident` object's `x_trilateral_victim_sector`,
-`x_trilateral_loss_usd`, `x_trilateral_laundering`, `x_trilateral_date` or `first_seen`; a victim
+`x_trilateral_usd_stolen`, `x_trilateral_laundering`, `x_trilateral_date` or `first_seen`; a victim
 `identity`'s `sectors`) and from the incident's trace findings (DESIGN.md section 4: `flows`, `mixer`,
 `offramps` entity / category / chain, `theft_time`).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
 
 from trilateral.attribution.history import ROUTES, SECTORS, IncidentFeatures, loss_bin, victim_sector
 from trilateral.core.errors import InputError
@@ -24,6 +26,21 @@ _ROUTE_WORDS_IN_ENTITY = (("thorchain", ("thorchain",)),
 def _sector_word(text: str) -> str | None:
     t = str(text).strip().casefold()
     return t if t in SECTORS else victim_sector(t)
+
+
+def _usd(incident: dict) -> int | None:
+    """`x_trilateral_usd_stolen` (decimal string, the register's contract in docs/interfaces.md) in dollars."""
+    raw = incident.get("x_trilateral_usd_stolen")
+    if raw is None:
+        return None
+    try:
+        value = Decimal(str(raw)) if not isinstance(raw, bool | float) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0:
+        raise InputError(f"incident {incident.get('id')}: x_trilateral_usd_stolen {raw!r} is not a decimal string "
+                         "of US dollars")
+    return int(value)
 
 
 def routes_from_findings(findings: dict) -> set[str]:
@@ -58,9 +75,7 @@ def incident_features(objects: list[dict], findings: dict | None = None) -> Inci
         for o in objects:
             if o.get("type") == "identity":
                 sector = next((s for s in map(_sector_word, o.get("sectors") or ()) if s), None) or sector
-    loss = incident.get("x_trilateral_loss_usd")
-    if loss is not None and (not isinstance(loss, int) or isinstance(loss, bool)):
-        raise InputError(f"incident {incident.get('id')}: x_trilateral_loss_usd must be a whole number of dollars")
+    loss = _usd(incident)
     routes = {r for r in incident.get("x_trilateral_laundering") or () if r in ROUTES}
     if findings is not None:
         routes |= routes_from_findings(findings)
