@@ -44,8 +44,8 @@ from trilateral.attribution.model import (  # noqa: E402
     softmax,
 )
 from trilateral.attribution.profiles import RegisterData  # noqa: E402
-from trilateral.refdata.actor_store import build_from, read_misp_galaxy  # noqa: E402
-from trilateral.refdata.attack import catalog_from_uses_csv  # noqa: E402
+from trilateral.refdata.actor_store import attack_names, build_from, read_misp_galaxy  # noqa: E402
+from trilateral.refdata.attack import catalog_from_uses_csv, load_attack  # noqa: E402
 from trilateral.refdata.register import (  # noqa: E402
     read_graphsense_actors,
     read_incident_addresses,
@@ -147,8 +147,9 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
 def load(data: Path):
     catalog = catalog_from_uses_csv(data / "mitre_attack_dprk" / "all_groups_uses.csv")
     incidents = read_register(data / "dprk_incidents" / "incidents.csv")
+    names = attack_names(load_attack(data / "mitre_attack_dprk" / "dprk_enterprise_attack_v18.1_stix21.json"))
     actors = build_from(catalog, read_misp_galaxy(data / "misp_galaxy_dprk" / "threat-actor_dprk_subset.json"),
-                        incidents)
+                        incidents, names)  # the CSV has no aliases: the DPRK STIX bundle supplies them
     register = RegisterData(incidents, read_incident_addresses(data / "dprk_incidents" / "incident_addresses.csv"),
                             read_graphsense_actors(data / "graphsense_tagpacks" / "actors.csv"))
     return catalog, actors, register

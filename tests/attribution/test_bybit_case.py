@@ -56,7 +56,7 @@ def _route_findings(path: Path) -> Path:
                             "ETH", "454060000000000000000", "454.06"),
                         off("ethereum", "0x8b62111bd342c352daf453ccd0676833c0a31ca1", "eXch", "exchange", "ETH",
                             "10000000000000000000", "10"),
-                        off("bitcoin", "bc1qexamplebybitlaunderingroute0000000000", None, "exchange", "BTC",
+                        off("bitcoin", "bc1qexamplebybitlaunderingroute0000000000", "THORChain", "bridge", "BTC",
                             "100000000", "1")],
            "flows": {"bridge": [{"chain": "ethereum", "asset": "ETH", "amount_base_units": "454060000000000000000"}]},
            "stats": {"transfers_scanned": 331, "seconds": 0.1}}
@@ -66,7 +66,8 @@ def _route_findings(path: Path) -> Path:
 
 def test_bybit_techniques_and_route_rank_tradertraitor_first_under_lazarus_on_all_172_groups(home, tmp_path):
     runner = CliRunner()
-    sources = [shared_data("mitre_attack_dprk", "all_groups_uses.csv"),
+    sources = [shared_data("mitre_attack_dprk", "dprk_enterprise_attack_v18.1_stix21.json"),  # names, aliases
+               shared_data("mitre_attack_dprk", "all_groups_uses.csv"),  # then the 172-group catalogue
                shared_data("misp_galaxy_dprk", "threat-actor_dprk_subset.json"),
                _without_bybit(shared_data("dprk_incidents", "incidents.csv"), tmp_path / "incidents.csv"),
                _without_bybit(shared_data("dprk_incidents", "incident_addresses.csv"), tmp_path / "addresses.csv"),
@@ -91,8 +92,9 @@ def test_bybit_techniques_and_route_rank_tradertraitor_first_under_lazarus_on_al
     assert all(isinstance(e["weight"], float) for e in best_dprk["evidence"])
     assert max(c["confidence"] for c in candidates if not c["dprk"]) <= 0.2
     assert doc["dprk_probability"] is not None and doc["dprk_probability"] > 0.5
-    assert set(doc["observed"]["laundering"]) >= {"thorchain", "instant_exchange", "bridge"}
+    assert set(doc["observed"]["laundering"]) == {"thorchain", "instant_exchange", "bridge"}
     assert len({c["name"] for c in candidates}) == len(candidates)  # one candidate per canonical actor
+    assert not any("Silent Chollima" in n for n in doc["notes"])  # the galaxy's name of Andariel, merged
 
 
 def test_sharing_an_actor_attack_has_no_object_for_writes_its_canonical_intrusion_set(home, tmp_path):

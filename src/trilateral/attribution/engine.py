@@ -157,7 +157,7 @@ class Attributor:
         for feature, weight in self.model.contributions(observed_row, row).items():
             match = self._match(feature, profile)
             if lender is not None and match != "not in profile":
-                match += f" (borrowed from {lender.name})"
+                match += f", borrowed from {lender.name}"
             evidence.append({"kind": "software" if feature.startswith("S") else "technique",
                              "id": feature, "name": self._name(feature), "match": match, "weight": round(weight, 3)})
         evidence += [{k: v for k, v in e.items() if k != "_raw"} for e in history_items]

@@ -24,6 +24,7 @@ MISP_FILE = "misp_threat_actors.json"
 REGISTER_FILE = "incident_register.json"
 ADDRESSES_FILE = "incident_addresses.json"
 VICTIMS_FILE = "victim_entities.json"
+ATTACK_NAMES_FILE = "attack_names.json"
 
 
 def read_misp_galaxy(path: Path) -> list[dict]:
@@ -44,14 +45,30 @@ def read_misp_galaxy(path: Path) -> list[dict]:
     return values
 
 
-def attack_records(catalog: AttackCatalog) -> list[AttackGroupRecord]:
-    return [AttackGroupRecord(g.attack_id, g.name, g.aliases, g.dprk, g.former_ids) for g in catalog.groups]
+def attack_names(catalog: AttackCatalog, known: dict[str, dict] | None = None) -> dict[str, dict]:
+    """ATT&CK id -> {aliases, former_ids}, merged over every ATT&CK source imported: a groups-techniques
+    CSV carries no aliases, so the names a STIX bundle taught stay known after the CSV replaces it."""
+    names = {gid: {k: list(v) for k, v in entry.items()} for gid, entry in (known or {}).items()}
+    for g in catalog.groups:
+        entry = names.setdefault(g.attack_id, {"aliases": [], "former_ids": []})
+        entry["aliases"] = list(dict.fromkeys([*entry["aliases"], *g.aliases]))
+        entry["former_ids"] = list(dict.fromkeys([*entry["former_ids"], *g.former_ids]))
+    return names
+
+
+def attack_records(catalog: AttackCatalog, names: dict[str, dict] | None = None) -> list[AttackGroupRecord]:
+    names = names or {}
+    return [AttackGroupRecord(g.attack_id, g.name,
+                              tuple(dict.fromkeys([*g.aliases, *names.get(g.attack_id, {}).get("aliases", ())])),
+                              g.dprk,
+                              tuple(dict.fromkeys([*g.former_ids, *names.get(g.attack_id, {}).get("former_ids", ())])))
+            for g in catalog.groups]
 
 
 def build_from(catalog: AttackCatalog | None, misp_values: list[dict] | None,
-               register: list[RegisterIncident] | None) -> ActorCatalog:
+               register: list[RegisterIncident] | None, names: dict[str, dict] | None = None) -> ActorCatalog:
     """The actor catalogue of whatever sources are given (pure)."""
-    return build_actors(attack_records(catalog) if catalog else (), misp_values or (),
+    return build_actors(attack_records(catalog, names) if catalog else (), misp_values or (),
                         [(r.cluster, r.suggested_attack_group) for r in register or ()])
 
 
@@ -108,8 +125,15 @@ def save_register(rows: list[RegisterIncident], settings: Settings) -> Path:
 
 def rebuild_actors(settings: Settings) -> tuple[ActorCatalog, Path]:
     """Rebuild actors.json from every stored source; called after each import."""
-    actors = build_from(stored_catalog(settings), stored_misp(settings), stored_register(settings))
+    actors = build_from(stored_catalog(settings), stored_misp(settings), stored_register(settings),
+                        _read_json(settings.refdata_dir / ATTACK_NAMES_FILE) or {})
     return actors, _write_json(settings.refdata_dir, ACTORS_FILE, actors.to_json())
+
+
+def remember_attack_names(catalog: AttackCatalog, settings: Settings) -> Path:
+    """Add this catalog's group names and aliases to those earlier ATT&CK imports taught."""
+    known = _read_json(settings.refdata_dir / ATTACK_NAMES_FILE) or {}
+    return _write_json(settings.refdata_dir, ATTACK_NAMES_FILE, attack_names(catalog, known))
 
 
 def load_actors(settings: Settings | None = None) -> ActorCatalog:
@@ -117,7 +141,8 @@ def load_actors(settings: Settings | None = None) -> ActorCatalog:
     settings = settings or Settings.from_env()
     doc = _read_json(settings.refdata_dir / ACTORS_FILE)
     if doc is None:
-        return build_from(stored_catalog(settings), stored_misp(settings), stored_register(settings))
+        return build_from(stored_catalog(settings), stored_misp(settings), stored_register(settings),
+                          _read_json(settings.refdata_dir / ATTACK_NAMES_FILE) or {})
     try:
         return ActorCatalog.from_json(doc)
     except (ValueError, KeyError, TypeError):

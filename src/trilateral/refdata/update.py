@@ -21,6 +21,7 @@ from trilateral.refdata.actor_store import (
     VICTIMS_FILE,
     read_misp_galaxy,
     rebuild_actors,
+    remember_attack_names,
     save_json,
     save_misp,
     save_register,
@@ -75,6 +76,7 @@ def import_attack(path: Path, settings: Settings | None = None) -> tuple[AttackC
     path = Path(path)
     catalog = catalog_from_uses_csv(path) if path.suffix.lower() == ".csv" else load_attack(path)
     stored = catalog.save(settings.refdata_dir)
+    remember_attack_names(catalog, settings)
     rebuild_actors(settings)
     return catalog, stored
 
