@@ -50,6 +50,7 @@ def test_name_with_attack_id_in_parentheses_resolves_case_and_punctuation_insens
     assert actors.resolve("APT 38").id == "G0082"
     assert actors.resolve("Subgroup: Bluenoroff").id == "G0082"
     assert actors.resolve("no such actor") is None and actors.resolve("") is None
+    assert actors.resolve("Lazarus").id == "G0032" and actors.resolve("APT28 group").id == "G0007"
     assert actors.canonical_name("apt 38") == "APT38"
     assert actors.canonical_name("Someone New") == "Someone New"
 

@@ -104,14 +104,16 @@ class ActorCatalog:
     def resolve(self, name_or_alias: str | None) -> Actor | None:
         """The actor a name, alias, ATT&CK id, galaxy uuid or cluster label denotes; None when unknown.
 
-        Tries the whole text, then the text without parentheses ("Contagious Interview (G1052)"),
+        Tries the whole text (with or without a trailing "group"), then the text without parentheses ("Contagious Interview (G1052)"),
         then what is inside them, then each part of a "A / B, C" list.
         """
         text = str(name_or_alias or "").strip()
         if not text:
             return None
-        found = self._index.get(name_key(text))
-        if found is not None:
+        key = name_key(text)
+        found = self._index.get(key) or self._index.get(key + "group") or \
+            (self._index.get(key[:-5]) if key.endswith("group") and len(key) > 5 else None)
+        if found is not None:  # "Lazarus" is Lazarus Group, "Kimsuky group" is Kimsuky
             return found
         outside = _PARENS.sub(" ", text).strip()
         if outside and outside != text and (found := self._index.get(name_key(outside))):
