@@ -80,3 +80,27 @@ def test_share_as_writes_attributed_to_with_stix_confidence(database_url):
     assert rel["target_ref"] == best["stix_id"] and rel["id"] == doc["shared"]["relationship"]
     assert rel["confidence"] == round(best["confidence"] * 100)
     assert rel["x_trilateral_score"] == best["score"]
+
+
+def test_a_trace_of_the_incident_shared_in_the_hub_gives_the_laundering_route(database_url, tmp_path):
+    from trilateral.trace.stix_export import findings_bundle
+
+    import_attack(shared_data("mitre_attack_dprk", "dprk_enterprise_attack_v18.1_stix21.json"))
+    CliRunner().invoke(app, ["refdata", "import", str(shared_data("dprk_incidents", "incidents.csv"))])
+    incident = json.loads((FIXTURES / "incident_dev_lure.json").read_text())
+    incident_id = next(o["id"] for o in incident["objects"] if o["type"] == "incident")
+    findings = {"policy": "haircut", "seeds": [{"chain": "ethereum", "address": "0x" + "ab" * 20}],
+                "offramps": [{"chain": "bitcoin", "address": "bc1qroute", "entity": "THORChain", "category": "bridge",
+                              "jurisdiction": None, "asset": "BTC", "amount": "1", "amount_base_units": "100000000",
+                              "first_seen": "2026-01-05T00:00:00Z", "hops": 3, "confidence": 0.9}],
+                "flows": {"mixer": [{"chain": "ethereum", "asset": "ETH", "amount_base_units": "5"}]},
+                "stats": {"transfers_scanned": 10, "seconds": 0.1}}
+    hub = Hub.open()
+    hub.init()
+    hub.submit(hub.principal("US"), findings_bundle(findings, Tlp.GREEN, incident_ref=incident_id))
+    hub.close()
+    result, _ = attribute_file(FIXTURES / "incident_dev_lure.json", reader_code="KR")
+    assert set(result.observed["laundering"]) == {"thorchain", "mixer", "bridge"}
+    assert any("trace(s) of this incident" in n for n in result.notes)
+    without, _ = attribute_file(FIXTURES / "incident_dev_lure.json")
+    assert without.observed["laundering"] == []

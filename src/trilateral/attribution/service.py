@@ -46,6 +46,28 @@ def read_findings(path: Path) -> dict:
     return doc
 
 
+def hub_traces(bundle: dict, obs) -> list[dict]:
+    """The x-trilateral-trace objects (trace findings shared in the hub) whose incident_ref is this incident."""
+    incident = (obs.incident or {}).get("id")
+    if not incident:
+        return []
+    return [o for o in bundle.get("objects", []) if isinstance(o, dict) and o.get("type") == "x-trilateral-trace"
+            and o.get("incident_ref") == incident and isinstance(o.get("offramps"), list)]
+
+
+def _merge_findings(docs: list[dict]) -> dict:
+    """Several traces of one incident as one findings document (routes are a union)."""
+    merged: dict = {"offramps": [], "seeds": [], "flows": {}, "mixer": {"crossed": []}}
+    for d in docs:
+        merged["offramps"] += d.get("offramps") or []
+        merged["seeds"] += d.get("seeds") or []
+        merged["mixer"]["crossed"] += (d.get("mixer") or {}).get("crossed") or []
+        for kind, rows in (d.get("flows") or {}).items():
+            merged["flows"].setdefault(kind, []).extend(rows or [])
+        merged.setdefault("theft_time", d.get("theft_time"))
+    return merged
+
+
 def attribute_file(path: Path, *, settings: Settings | None = None, reader_code: str | None = None,
                    top: int = 10, trace: Path | None = None) -> tuple[Attribution, list[dict]]:
     """Rank actors for the incident bundle at `path` (and its trace findings); hub intel read as `reader_code`."""
@@ -54,7 +76,7 @@ def attribute_file(path: Path, *, settings: Settings | None = None, reader_code:
     catalog = attributor.catalog
     objects = read_bundle(path, settings.max_bundle_bytes)
     obs = observe(objects, attributor.attack)
-    features = incident_features(objects, read_findings(trace) if trace else None)
+    findings = read_findings(trace) if trace else None
     evidence: list[IndicatorEvidence] = []
     notes: list[str] = []
     if obs.addresses:
@@ -62,16 +84,23 @@ def attribute_file(path: Path, *, settings: Settings | None = None, reader_code:
             evidence += sanctions_evidence(lookup_sanctions(obs, settings), catalog, attributor.actors)
         except ImportError:  # labels package not installed in this build
             notes.append("sanctions lists not consulted: trilateral.labels is unavailable")
-    if reader_code and obs.patterns:
+    if reader_code:
         from trilateral.hub import Hub
 
         hub = Hub.open(settings)
         try:
-            evidence += hub_evidence(hub.export(hub.principal(reader_code)), obs, catalog, attributor.actors)
+            readable = hub.export(hub.principal(reader_code))
         finally:
             hub.close()
+        if obs.patterns:
+            evidence += hub_evidence(readable, obs, catalog, attributor.actors)
+        traced = hub_traces(readable, obs)
+        if traced:
+            notes.append(f"laundering route read from {len(traced)} trace(s) of this incident in the hub")
+            findings = _merge_findings([findings, *traced] if findings else traced)
     elif obs.patterns:
         notes.append("hub intel not consulted: pass --as CODE (or --share-as CODE) to read it as a member")
+    features = incident_features(objects, findings)
     result = attributor.attribute(obs, evidence, top=top, features=features)
     result.notes += notes
     return result, objects
