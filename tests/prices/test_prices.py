@@ -33,7 +33,7 @@ def test_usd_is_exact_and_unknown_is_none(tmp_path: Path) -> None:
     import_prices(s, _csv(tmp_path / "p.csv", ["2025-02-21,ethereum,ETH,2743.17", f"2025-02-21,ethereum,{USDT},1.0002"]))
     book = PriceBook.load(s)
     wei = 401_346 * 10**18 + 1
-    assert book.usd("ethereum", "ETH", date(2025, 2, 21), wei, 18) == Decimal(wei * 274317).scaleb(-20)  # exact
+    assert book.usd("ethereum", "ETH", date(2025, 2, 21), wei, 18) == Decimal(f"{wei * 274317}E-20")  # exact
     assert book.usd("ethereum", USDT.lower(), date(2025, 2, 21), 1_500_000, 6) == Decimal("1.5003")
     assert book.usd("ethereum", "eth", date(2025, 2, 21), 10**18, 18) == Decimal("2743.17")  # tickers any case
     assert book.usd("ethereum", "ETH", date(2025, 2, 22), 10**18, 18) is None  # no nearest-day guess
