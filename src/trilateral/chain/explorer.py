@@ -57,6 +57,42 @@ class ExplorerList:
             self.addresses_in_every_row & present
 
 
+def _natural_key(kind: str, row: dict[str, Any]) -> tuple:
+    if kind == "transactions":
+        return ("tx", row["hash"])
+    if kind == "token_transfers":
+        return ("token", row["transaction_hash"], row["token_address"], row["from_address"], row["to_address"],
+                row["value"])
+    return ("internal", row["transaction_hash"], row["from_address"], row["to_address"], row["value"], row["status"])
+
+
+def merge_lists(lists: list[ExplorerList]) -> ExplorerList:
+    """The rows of several files as one batch. A file tells identical rows of one transaction apart (two
+    equal token transfers are two moves); across files, identical rows are the same move, so each
+    natural key keeps the rows of the file that lists it most often (the first such file)."""
+    out = ExplorerList("mixed")
+    for table in ("transactions", "traces", "token_transfers"):
+        chosen: dict[tuple, list[dict[str, Any]]] = {}
+        for data in lists:
+            mine: dict[tuple, list[dict[str, Any]]] = {}
+            for row in getattr(data, table):
+                mine.setdefault(_natural_key(table, row), []).append(row)
+            for key, rows in mine.items():
+                if len(rows) > len(chosen.get(key, ())):
+                    chosen[key] = rows
+        setattr(out, table, [r for rows in chosen.values() for r in rows])
+    for data in lists:
+        for contract, (symbol, decimals) in data.tokens.items():
+            old_symbol, old_decimals = out.tokens.get(contract, (None, None))
+            out.tokens[contract] = (old_symbol or symbol, old_decimals if old_decimals is not None else decimals)
+        for block, (ts, block_hash) in data.blocks.items():
+            if block not in out.blocks or (out.blocks[block][1] is None and block_hash):
+                out.blocks[block] = (ts, block_hash)
+        out.bad.extend(data.bad)
+        out.times.extend(data.times)
+    return out
+
+
 def _md5_int(text: str, hex_digits: int) -> int:
     return int(hashlib.md5(text.encode()).hexdigest()[:hex_digits], 16)
 
