@@ -205,8 +205,8 @@ def explorer_main() -> None:
     sys.path.insert(0, str(REPO / "src"))
     from trilateral.chain import ChainStore
 
-    stored = {fmt: ChainStore(args.workdir / f"home-{fmt}" / "chain").stats()["chains"]["ethereum"]["transfers"]
-              for fmt in runs}
+    stats = {fmt: ChainStore(args.workdir / f"home-{fmt}" / "chain").stats()["chains"]["ethereum"] for fmt in runs}
+    stored = {fmt: s["transfers"] for fmt, s in stats.items()}
     n_files = len(list(api.glob("*.json")))
     rows_in_files = sum(len(json.loads(p.read_text())["result"]) for p in api.glob("*.json"))
     (ours_s, ours_rss), (etl_s, etl_rss) = runs["etherscan"], runs["etl"]
@@ -222,13 +222,16 @@ def explorer_main() -> None:
         "",
         "| run | seconds | transfers stored | transfers/s | peak RSS |",
         "|---|---:|---:|---:|---:|",
-        f"| chain ingest --format etherscan ({n_files} files = {n_files} batches) | {ours_s:.1f} | "
+        f"| chain ingest --format etherscan ({n_files} files, {stats['etherscan']['batches']} batch(es)) | {ours_s:.1f} | "
         f"{stored['etherscan']:,} | {stored['etherscan'] / ours_s:,.0f} | {ours_rss / 2**30:.2f} GiB |",
         f"| chain ingest --format etl (baseline, 1 batch) | {etl_s:.1f} | {stored['etl']:,} | "
         f"{stored['etl'] / etl_s:,.0f} | {etl_rss / 2**30:.2f} GiB |",
         "",
         f"Ratio etherscan/etl time: **{ours_s / etl_s:.2f}x**. Both stores hold the same {stored['etl']:,} transfers "
         "(checked: " + ("equal" if stored["etl"] == stored["etherscan"] == n else "NOT EQUAL") + ").",
+        "The explorer path parses and checks every row in Python (json, per-row validation, exact integers) and",
+        "writes it as ethereum-etl CSV before the same set-based ingest: under cProfile at 50,000 transfers about",
+        "half of its time is the per-row conversion (explorer._api_row) and a fifth the CSV writing.",
         "",
     ]
     text = "\n".join(lines)
