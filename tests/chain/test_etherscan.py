@@ -238,3 +238,23 @@ def test_crash_between_parts_and_manifest_resumes_without_duplicates(tmp_path: P
     assert report.batches_skipped == 1 and report.batches_committed == 3
     assert canonical(tmp_path / "chain") == canonical(tmp_path / "clean" / "chain")
     assert _moves(store) == _moves(clean)
+
+
+def test_blockscout_shapes(tmp_path: Path) -> None:
+    """Blockscout's Etherscan-compatible API: logIndex on token rows; transactionHash, index, callType on
+    internal rows; delegatecalls move nothing of their own."""
+    d = tmp_path / "blockscout"
+    d.mkdir()
+    token = {**_token(h32("b1"), 200, A, B, 10), "logIndex": "7"}
+    internal = [{"blockNumber": "201", "timeStamp": str(T := 1_700_002_412), "transactionHash": h32("b2"),
+                 "from": B, "to": C, "value": "3", "contractAddress": "", "input": "", "type": "call",
+                 "callType": "call", "gas": "0", "gasUsed": "0", "index": "0_0", "isError": "0", "errCode": ""},
+                {"blockNumber": "201", "timeStamp": str(T), "transactionHash": h32("b2"), "from": B, "to": A,
+                 "value": "4", "contractAddress": "", "input": "", "type": "call", "callType": "delegatecall", "gas": "0",
+                 "gasUsed": "0", "index": "0_1", "isError": "0", "errCode": ""}]
+    (d / f"tokentx-{A}.json").write_text(_api([token]))
+    (d / f"txlistinternal-{B}.json").write_text(_api(internal))
+    store, report = _ingest(tmp_path, d)
+    assert report.bad_row_count == 0
+    rows = {(r["tx_hash"], r["kind"], r["log_index"]) for r in store.transfers("ethereum").to_pylist()}
+    assert rows == {(h32("b1"), "token", 7), (h32("b2"), "internal", internal_log_index("0,0"))}

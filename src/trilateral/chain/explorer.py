@@ -203,7 +203,7 @@ def _api_row(out: ExplorerList, row: dict[str, Any], occ: _Occurrences) -> None:
         trace = _field(row, "traceId", "index")
         out.traces.append(_trace_row(tx_hash, block, tx_index, frm, target, value,
                                      str(trace) if trace is not None else _synth_trace(occ, tx_hash, frm, target, value),
-                                     str(row.get("type") or row.get("callType") or "call"), failed))
+                                     _call_kind(row), failed))
     else:
         out.transactions.append({"hash": tx_hash, "block_number": block, "transaction_index": tx_index,
                                  "from_address": frm, "to_address": to or "", "value": value,
@@ -212,6 +212,13 @@ def _api_row(out: ExplorerList, row: dict[str, Any], occ: _Occurrences) -> None:
     out.blocks.setdefault(block, (ts, (row.get("blockHash") or "").lower() or None))
     out.times.append(ts)
     out.note_addresses(frm, to, None if out.kind == "token" else created)
+
+
+def _call_kind(row: dict[str, Any]) -> str:
+    """Etherscan's `type` (call, create, create2, delegatecall, ...); Blockscout puts call kinds in `callType`."""
+    call_type = str(row.get("callType") or "").lower()
+    kind = str(row.get("type") or "call").lower()
+    return call_type if kind == "call" and call_type else kind
 
 
 def _token_row(contract: str, frm: str | None, to: str, value: int, tx_hash: str, log_index: int, block: int,
