@@ -42,8 +42,13 @@ TX_COLS = ["hash", "block_number", "transaction_index", "from_address", "to_addr
 TT_COLS = ["token_address", "from_address", "to_address", "value", "transaction_hash", "log_index", "block_number"]
 
 
-def _etl_dir(out: Path, txs: list[dict], tts: list[dict]) -> Path:
+TRACE_COLS = ["transaction_hash", "block_number", "from_address", "to_address", "value", "trace_address", "status"]
+
+
+def _etl_dir(out: Path, txs: list[dict], tts: list[dict], traces: list[dict] | None = None) -> Path:
     out.mkdir(parents=True)
+    if traces is not None:
+        write_csv(out / "traces.csv", TRACE_COLS, traces)
     blocks = sorted({t["block_number"] for t in txs} | {t["block_number"] for t in tts})
     write_csv(out / "blocks.csv", ["number", "timestamp"], [{"number": b, "timestamp": T0 + 12 * b} for b in blocks])
     write_csv(out / "transactions.csv", TX_COLS, txs)
@@ -91,6 +96,9 @@ ETL_TTS = {5: [{"token_address": TOKEN, "from_address": PEOPLE[0], "to_address":
                 "transaction_hash": h32("tx", 5), "log_index": k, "block_number": 104} for k in (0, 1)],
            3: [{"token_address": TOKEN, "from_address": PEOPLE[3], "to_address": PEOPLE[1], "value": 6,
                 "transaction_hash": h32("tx", 3), "log_index": 4, "block_number": 103}]}
+ETL_TRACES = {2: [{"transaction_hash": h32("tx", 2), "block_number": 101, "from_address": PEOPLE[3],
+                   "to_address": PEOPLE[k], "value": 10**20, "trace_address": ta, "status": 1}
+                  for k, ta in ((0, "0"), (1, "1"), (1, "1,0"))]}
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
@@ -98,18 +106,21 @@ ETL_TTS = {5: [{"token_address": TOKEN, "from_address": PEOPLE[0], "to_address":
 @given(pieces=st.lists(st.sets(st.integers(0, 2), min_size=1), min_size=len(ETL_TXS), max_size=len(ETL_TXS)),
        order=st.permutations([0, 1, 2]), repeat=st.lists(st.integers(0, 2), max_size=2))
 def test_any_split_of_etl_rows_gives_the_one_ingest_store(tmp_path_factory, pieces, order, repeat) -> None:
-    """Each transaction (with its token transfers) goes to one or more of three sparse files."""
+    """Each transaction (with its token transfers and traces) goes to one or more of three sparse files."""
     tmp = tmp_path_factory.mktemp("etl")
-    whole = _etl_dir(tmp / "whole", ETL_TXS, [t for ts in ETL_TTS.values() for t in ts])
+    whole = _etl_dir(tmp / "whole", ETL_TXS, [t for ts in ETL_TTS.values() for t in ts],
+                     [t for ts in ETL_TRACES.values() for t in ts])
     ingest(tmp / "one", fmt="etl", chain="ethereum", source=str(whole), show_progress=False)
     dirs = []
     for k in range(3):
         mine = [i for i, p in enumerate(pieces) if k in p]
         dirs.append(_etl_dir(tmp / f"piece{k}", [ETL_TXS[i] for i in mine],
-                             [t for i in mine for t in ETL_TTS.get(i, [])]))
+                             [t for i in mine for t in ETL_TTS.get(i, [])],
+                             [t for i in mine for t in ETL_TRACES.get(i, [])]))
     for k in list(order) + repeat:
         ingest(tmp / "split", fmt="etl", chain="ethereum", source=str(dirs[k]), show_progress=False)
     assert canonical(tmp / "split") == canonical(tmp / "one")
+    assert sum(1 for t in canonical(tmp / "one")[0] if t[5] == "internal") == 3
     shutil.rmtree(tmp)
 
 
