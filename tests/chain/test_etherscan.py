@@ -258,3 +258,21 @@ def test_blockscout_shapes(tmp_path: Path) -> None:
     assert report.bad_row_count == 0
     rows = {(r["tx_hash"], r["kind"], r["log_index"]) for r in store.transfers("ethereum").to_pylist()}
     assert rows == {(h32("b1"), "token", 7), (h32("b2"), "internal", internal_log_index("0,0"))}
+
+
+def test_csv_export_without_value_column_is_refused(tmp_path: Path) -> None:
+    d = tmp_path / "csv"
+    d.mkdir()
+    (d / f"export-{A}.csv").write_text('"Transaction Hash","Blockno","DateTime (UTC)","From","To","Amount"\n'
+                                       f'"{h32("t1")}","100","2023-11-14 22:33:20","{A}","{B}","1 ETH"\n')
+    with pytest.raises(InputError, match=r"export-.*\.csv:1: explorer normal export without a value column"):
+        _ingest(tmp_path, d)
+
+
+def test_csv_export_time_from_datetime_utc(tmp_path: Path) -> None:
+    d = tmp_path / "csv"
+    d.mkdir()
+    (d / f"export-{A}.csv").write_text('"Txhash","Blockno","DateTime (UTC)","From","To","Value_IN(ETH)","Value_OUT(ETH)"\n'
+                                       f'"{h32("t1")}","100","2023-11-14 22:13:20","{A}","{B}","0","0.5"\n')
+    store, _ = _ingest(tmp_path, d)
+    assert store.transfers("ethereum", columns=["timestamp"]).to_pylist() == [{"timestamp": 1_700_000_000}]

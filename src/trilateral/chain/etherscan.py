@@ -68,8 +68,13 @@ def read_explorer_file(path: Path, decimals_of: dict[str, int]) -> ExplorerList:
             if not any(n in names for n in ("txhash", "transactionhash")) or "blockno" not in names:
                 raise InputError(f"{path}:1: not an explorer CSV export (needs Transaction Hash/Txhash, Blockno, "
                                  "UnixTimestamp, From, To)")
+            kind = csv_kind(header)
+            values = ("tokenvalue", "quantity", "value") if kind == "token" else ("value_in(eth)", "value_out(eth)")
+            if not any(v in names for v in values) or not {"unixtimestamp", "datetime(utc)"} & set(names):
+                raise InputError(f"{path}:1: explorer {kind} export without a value column ({' or '.join(values)}) "
+                                 "or a time column (UnixTimestamp, DateTime (UTC))")
             rows = [(reader.line_num, dict(zip(names, r, strict=False))) for r in reader if any(r)]
-        return from_csv(rows, csv_kind(header), str(path), decimals_of)
+        return from_csv(rows, kind, str(path), decimals_of)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from trilateral.chain.common import BadRow
@@ -277,6 +278,14 @@ def from_csv(rows: list[tuple[int, dict[str, str]]], kind: str, label: str,
     return out
 
 
+def _utc(text: str | None) -> int:
+    """Unix seconds of an export's `DateTime (UTC)` (2023-11-14 22:33:20)."""
+    try:
+        return int(datetime.fromisoformat((text or "").strip()).replace(tzinfo=UTC).timestamp())
+    except ValueError:
+        raise ValueError(f"DateTime (UTC) {text!r} is not a time") from None
+
+
 def _decimal_units(row: dict[str, str], decimals: int, *names: str) -> int:
     """The first non-zero of the value columns (an export row is IN or OUT for the queried address)."""
     for name in names:
@@ -292,7 +301,7 @@ def _decimal_units(row: dict[str, str], decimals: int, *names: str) -> int:
 def _csv_row(out: ExplorerList, row: dict[str, str], occ: _Occurrences, decimals_of: dict[str, int]) -> None:
     tx_hash = _hash(_field(row, "transactionhash", "txhash"))
     block = _uint(row.get("blockno"), "Blockno")
-    ts = _uint(row.get("unixtimestamp"), "UnixTimestamp")
+    ts = _uint(row["unixtimestamp"], "UnixTimestamp") if row.get("unixtimestamp") else _utc(row.get("datetime(utc)"))
     frm = _addr(row.get("from"), "From")
     created = _addr(row.get("contractaddress"), "ContractAddress", optional=True)
     tx_index = synth_tx_index(tx_hash)
