@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import operator
 import shutil
 from pathlib import Path
 from typing import Any
@@ -105,10 +106,11 @@ def queried_address(path: Path, data: ExplorerList, given: str | None) -> str | 
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Path:
+    pick = operator.itemgetter(*columns)
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(map(pick, rows))
     return path
 
 
