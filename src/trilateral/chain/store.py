@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from trilateral.chain.coverage import Coverage
 from trilateral.chain.schema import ASSETS, empty_select, model_of, tables_of
 from trilateral.chain.writer import read_manifest, sql_list
 
@@ -183,6 +184,16 @@ class ChainStore:
         con.execute("CREATE VIEW crosschain_links AS " + (
             f"SELECT * FROM read_parquet({sql_list(links)})" if links else empty_select(tables_of("crosschain")["links"])))
         return con
+
+    # ---- coverage -----------------------------------------------------------------------------
+    def coverage(self, chain: str) -> Coverage:
+        """Which addresses' histories are complete over which time spans (see chain.coverage)."""
+        manifest = read_manifest(self.root / chain)
+        if manifest is None:
+            return Coverage()
+        last = max((b["last_time"] for b in manifest["batches"].values() if b.get("last_time") is not None),
+                   default=None)
+        return Coverage.from_doc(manifest.get("coverage"), last)
 
     # ---- stats --------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

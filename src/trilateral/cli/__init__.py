@@ -33,6 +33,7 @@ def _register_all() -> None:
         chain_commands,
         demo_command,
         hub_commands,
+        prices_commands,
         report_commands,
         serve_command,
         sim_commands,
@@ -40,7 +41,7 @@ def _register_all() -> None:
     )
 
     for module in (hub_commands, serve_command, chain_commands, sim_commands, trace_commands,
-                   attribution_commands, report_commands, demo_command):
+                   attribution_commands, report_commands, demo_command, prices_commands):
         module.register(app)
 
 
