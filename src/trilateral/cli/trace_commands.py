@@ -46,6 +46,10 @@ def trace_command(
     share_as: str = typer.Option(None, "--share-as", help="Submit the STIX bundle to the hub as this member."),
     tlp: str = typer.Option("amber", "--tlp", help="TLP of the shared bundle."),
     mixer_confidence: float = typer.Option(0.5, "--mixer-confidence", help="Least confidence to follow a mixer link."),
+    gaps: str = typer.Option("taint", "--gaps",
+                             help="Value an address sends beyond what the data shows it receiving: taint "
+                                  "(presumed stolen at its tainted share), clean, or report (clean, listed)."),
+    incident: str = typer.Option(None, "--incident", help="Incident id or name these findings belong to."),
 ) -> None:
     """Follow stolen funds from the seeds to off-ramps on every ingested chain; write findings JSON."""
     from rich.console import Console
@@ -59,10 +63,12 @@ def trace_command(
     err = Console(stderr=True)
     tracer = Tracer(ChainStore(settings.chain_dir), _labels(settings))
     options = TraceOptions(policy=policy, after=unix_time(after, '--after'), mixer_min_confidence=mixer_confidence,
-                           progress=lambda m: err.print(f"[dim]{m}[/dim]"))
+                           gaps=gaps, progress=lambda m: err.print(f"[dim]{m}[/dim]"))
     with err.status("tracing"):
         result = tracer.trace(chain, [s for s in seeds.split(",") if s.strip()], options)
-    findings = build_findings(result)
+    findings = build_findings(result, incident=incident)
+    for w in findings["warnings"]:  # one line each, whatever the console width
+        sys.stderr.write(f"warning: {w['kind']}: {w['detail']}\n")
     text = json.dumps(findings, indent=2)
     if json_out == "-":
         sys.stdout.write(text + "\n")

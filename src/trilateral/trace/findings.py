@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trilateral.core.amount import format_units
-from trilateral.trace.model import STEP_KINDS, Edge, TraceResult
+from trilateral.trace.model import STEP_KINDS, WARNING_KINDS, Edge, TraceResult
 
 FINDINGS_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
-    "required": ["policy", "seeds", "offramps", "stats"],
+    "required": ["policy", "seeds", "offramps", "stats", "holdings", "warnings"],
     "properties": {
         "policy": {"enum": ["haircut", "poison", "fifo"]},
         "seeds": {"type": "array", "minItems": 1, "items": {
@@ -42,6 +42,17 @@ FINDINGS_SCHEMA: dict[str, Any] = {
                   "properties": {"transfers_scanned": {"type": "integer", "minimum": 0},
                                  "seconds": {"type": "number", "minimum": 0}}},
         "flows": {"type": "object", "propertyNames": {"enum": list(STEP_KINDS)}},
+        "holdings": {"type": "array", "items": {
+            "type": "object",
+            "required": ["chain", "address", "asset", "amount_base_units", "confidence", "since"],
+            "properties": {"chain": {"type": "string"}, "address": {"type": "string"}, "asset": {"type": "string"},
+                           "amount_base_units": {"type": "string", "pattern": "^[0-9]+$"},
+                           "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                           "since": {"type": ["string", "null"]}}}},
+        "warnings": {"type": "array", "items": {
+            "type": "object", "required": ["kind", "chain", "address", "detail"],
+            "properties": {"kind": {"enum": list(WARNING_KINDS)}, "chain": {"type": "string"},
+                           "address": {"type": ["string", "null"]}, "detail": {"type": "string"}}}},
     },
 }
 
@@ -55,8 +66,9 @@ def _amounts(result: TraceResult, chain: str, asset: str, amount: int) -> dict[s
     return {"amount": format_units(amount, decimals), "amount_base_units": str(amount)}
 
 
-def build_findings(result: TraceResult) -> dict[str, Any]:
-    """The `trace --json` document; amounts are exact decimal strings of base units."""
+def build_findings(result: TraceResult, incident: str | None = None) -> dict[str, Any]:
+    """The `trace --json` document; amounts are exact decimal strings of base units. `incident`
+    (an incident id or name) ties the findings to it for reports and letters."""
     offramps = []
     for (chain, address, asset), credit in sorted(result.offramps.items(),
                                                   key=lambda kv: (-kv[1].taint_amount, kv[0])):
@@ -77,8 +89,10 @@ def build_findings(result: TraceResult) -> dict[str, Any]:
     flows = {kind: [{"chain": c, "asset": a, "amount_base_units": str(v)}
                     for (c, a), v in sorted(result.flows[kind].items()) if v]
              for kind in STEP_KINDS}
-    return {
+    doc = {
         "policy": result.policy,
+        "incident": incident,
+        "gaps": result.gaps,
         "seeds": result.seeds,
         "theft_time": iso(result.theft_time),
         "stolen": [{"chain": c, "asset": a, "amount_base_units": str(v)} for (c, a), v in sorted(result.stolen.items())],
@@ -91,7 +105,83 @@ def build_findings(result: TraceResult) -> dict[str, Any]:
                   "subgraph_transfers": int(result.subgraph_transfers),
                   "reached_addresses": int(result.reached_addresses),
                   "tainted_edges": len(result.edges)},
+        "holdings": holdings_of(result),
+        "presumed": [{"chain": c, "asset": a, "amount_base_units": str(v)}
+                     for (c, a), v in sorted(result.presumed.items()) if v],
+        "unexplained": [] if result.gaps == "clean" else
+        [{k: v for k, v in u.items() if k != "time"} | {"time": iso(u["time"])} for u in result.unexplained
+         if not u["never_received"]],
+        "frozen": [dict(v, chain=c, address=a) for (c, a), v in sorted(result.frozen.items())],
+        "totals": totals(result),
     }
+    doc["warnings"] = warnings_of(result, doc)
+    return doc
+
+
+def holdings_of(result: TraceResult) -> list[dict[str, Any]]:
+    """Stolen value still sitting at addresses that are not off-ramps, largest first."""
+    out = []
+    for (chain, address, asset), amount in sorted(result.holdings.items(), key=lambda kv: (-kv[1], kv[0])):
+        conf, since = result.holding_info.get((chain, address, asset), (0.0, None))
+        out.append({"chain": chain, "address": address, "asset": asset, **_amounts(result, chain, asset, amount),
+                    "confidence": round(conf, 4), "since": iso(since) if since else None,
+                    "frozen": (chain, address) in result.frozen})
+    return out
+
+
+def totals(result: TraceResult) -> list[dict[str, Any]]:
+    """Per chain and asset: the value basis (stolen, plus value presumed stolen under `--gaps
+    taint`) and where it is. Poison marks rather than measures, so its figures are capped at the
+    basis and flagged: no value figure ever exceeds 100 % of what was stolen."""
+    keys = sorted(set(result.stolen) | set(result.presumed))
+    out = []
+    for chain, asset in keys:
+        basis = result.stolen.get((chain, asset), 0) + result.presumed.get((chain, asset), 0)
+        at_offramps = sum(c.taint_amount for (ch, _, a), c in result.offramps.items() if (ch, a) == (chain, asset))
+        held = sum(v for (ch, _, a), v in result.holdings.items() if (ch, a) == (chain, asset))
+        row = {"chain": chain, "asset": asset, "stolen_base_units": str(result.stolen.get((chain, asset), 0)),
+               "presumed_base_units": str(result.presumed.get((chain, asset), 0)),
+               "at_offramps_base_units": str(min(at_offramps, basis)), "held_base_units": str(min(held, basis))}
+        if result.policy == "poison":
+            row["capped"] = at_offramps > basis or held > basis
+        out.append(row)
+    return out
+
+
+def warnings_of(result: TraceResult, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trace's warnings, one per (kind, address): unexplained outflows summed per address, and,
+    when nothing was found, a `nothing_found` warning that says why."""
+    warnings = [dict(w) for w in result.warnings]
+    missing: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(dict)
+    for u in result.unexplained:
+        if not u["never_received"]:
+            got = missing[(u["chain"], u["address"])].setdefault(u["asset"], [0, 0, 0])
+            got[0] += int(u["amount_base_units"])
+            got[1] += int(u["presumed_stolen_base_units"])
+            got[2] += 1
+    for (chain, address), per in sorted(missing.items()):
+        parts = [f"{_amounts(result, chain, a, v[0])['amount']} {a} in {v[2]} transfer(s)"
+                 + (f", {_amounts(result, chain, a, v[1])['amount']} of it presumed stolen" if v[1] else "")
+                 for a, v in sorted(per.items())]
+        how = {"taint": "the data lacks where it came from; value is presumed stolen at the address's known "
+                        "tainted share (--gaps taint)",
+               "clean": "counted as clean (--gaps clean): stolen value may be missed here",
+               "report": "counted as clean but listed under `unexplained` (--gaps report)"}[result.gaps]
+        warnings.append({"kind": "outflow_exceeds_inflow", "chain": chain, "address": address,
+                         "detail": f"{address} sent more than the data shows it receiving: {'; '.join(parts)}; "
+                                   f"{how}"})
+    if not doc["offramps"] and not doc["holdings"]:
+        if any(w["kind"] == "seed_without_inflow" for w in warnings):
+            why = "no stolen value enters the seeds in the data (add the theft transactions or use --after)"
+        elif not result.stolen and not result.presumed:
+            why = "the seeds moved no value in the data"
+        else:
+            why = "all stolen value left through steps the trace cannot follow (see flows.unresolved)"
+        warnings.append({"kind": "nothing_found", "chain": doc["seeds"][0]["chain"] if doc["seeds"] else "",
+                         "address": None, "detail": f"no off-ramps and no holdings: {why}"})
+    order = {k: n for n, k in enumerate(WARNING_KINDS)}
+    warnings.sort(key=lambda w: (order.get(w["kind"], 99), w["chain"], w["address"] or ""))
+    return warnings
 
 
 def explain(result: TraceResult, address: str, limit: int = 20, max_depth: int = 60) -> list[dict[str, Any]]:
