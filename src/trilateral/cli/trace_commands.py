@@ -50,6 +50,9 @@ def trace_command(
                              help="Value an address sends beyond what the data shows it receiving: taint "
                                   "(presumed stolen at its tainted share), clean, or report (clean, listed)."),
     incident: str = typer.Option(None, "--incident", help="Incident id or name these findings belong to."),
+    min_share: float = typer.Option(0.001, "--min-share",
+                                    help="Share only addresses that passed or hold at least this share of the "
+                                         "stolen value of an asset (0.001 = 0.1 %)."),
 ) -> None:
     """Follow stolen funds from the seeds to off-ramps on every ingested chain; write findings JSON."""
     from rich.console import Console
@@ -92,11 +95,12 @@ def trace_command(
                 err.print(f"wrote {path}")
     if share_as:
         from trilateral.hub import Hub
-        from trilateral.trace.stix_export import findings_bundle, intermediary_addresses
+        from trilateral.trace.stix_export import findings_bundle, thief_addresses
 
         hub = Hub.open(settings, create=False)
-        inter = intermediary_addresses(result)
-        bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter)
+        inter = thief_addresses(result, tracer.services(result), min_share=min_share)
+        bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter,
+                                 incident_name=incident)
         res = hub.submit(hub.principal(share_as.upper()), bundle, source="trilateral trace")
         err.print(f"shared {len(res.stored)} object(s) as {share_as.upper()} ({len(res.failed)} failed)")
         if res.failed:

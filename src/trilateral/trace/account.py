@@ -171,6 +171,7 @@ class _AccountPass:
         if rows.tx_hash[i] in self.c.seed_txs and amount > 0 and not taint:
             self.r.stolen[(self.c.chain, self.symbol(asset))] += amount
             taint = fresh_taint(amount, hops=1)
+            self.r.victims.add((self.c.chain, self.text(src)))
         return taint
 
     def transfer(self, i: int) -> None:
@@ -195,6 +196,8 @@ class _AccountPass:
         after = self.c.source_after.get(dst)
         if after is not None and ts >= after and amount > 0 and via == "transfer":
             fresh = fresh_taint(amount, hops=0)
+            if src >= 0 and src not in self.touched and src not in self.c.source_after:
+                self.r.victims.add((chain, self.text(src)))  # the theft's source: never an indicator
             self.r.stolen[(chain, self.symbol(asset))] += amount - min(taint.amount, amount)
             taint = fresh
         role = self.c.roles.get(dst)

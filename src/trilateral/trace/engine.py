@@ -27,7 +27,7 @@ from trilateral.trace.loader import (
 from trilateral.trace.mixers import MixerWithdrawal
 from trilateral.trace.model import Injection, Role, TraceResult
 from trilateral.trace.reach import KIND_CODES, NEVER, subgraph_rows, time_respecting_reach
-from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
+from trilateral.trace.roles import LabelSource, infer_deposit_addresses, is_thief_label, role_from_labels
 from trilateral.trace.taint import GAP_MODES, POLICIES
 from trilateral.trace.utxo_trace import trace_utxo_chain
 
@@ -150,6 +150,29 @@ class Tracer:
         if self._links is None:
             self._links = self.store.crosschain_links().to_pylist()
         return self._links
+
+    def services(self, result: TraceResult) -> set[tuple[str, str]]:
+        """The trace's addresses that must never be shared as the thief's: those with any label that
+        does not name a thief (exchanges, DEXs, bridges, mixers, token contracts, the victim's
+        wallets) and contracts the store shows (token contracts, senders of internal transfers)."""
+        by_chain: dict[str, set[str]] = defaultdict(set)
+        for e in result.edges:
+            by_chain[e.chain].add(e.source)
+            by_chain[e.target_chain or e.chain].add(e.target)
+        for chain, address, _ in result.holdings:
+            by_chain[chain].add(address)
+        out: set[tuple[str, str]] = set()
+        for chain, addresses in by_chain.items():
+            texts = sorted(a for a in addresses if not a.startswith("id:"))
+            if self.labels is not None and texts:
+                for text, labels in zip(texts, self.labels.lookup(chain, texts), strict=True):
+                    if labels and not any(is_thief_label(lab) for lab in labels):
+                        out.add((chain, text))
+            if chain in self.store.chains() and self.store.model(chain) != "utxo" and texts:
+                ids = [int(i) for i in self.store.address_ids(chain, texts).tolist() if i >= 0]
+                contracts = contract_ids(self.con, self.store, chain, ids)
+                out |= {(chain, t) for t in self.store.addresses(chain, sorted(contracts))}
+        return out
 
     # -- labels ----------------------------------------------------------------------------------
     def roles_of(self, chain: str, texts: list[str]) -> list[Role | None]:
@@ -442,6 +465,7 @@ def _absorb(out: TraceResult, p: TraceResult) -> None:
     for w in p.warnings:
         out.warn(w["kind"], w["chain"], w["address"], w["detail"])
     out.frozen.update(p.frozen)
+    out.victims |= p.victims
     out.decimals.update(p.decimals)
     if p.theft_time is not None:
         out.theft_time = p.theft_time if out.theft_time is None else min(out.theft_time, p.theft_time)

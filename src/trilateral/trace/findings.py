@@ -94,6 +94,7 @@ def build_findings(result: TraceResult, incident: str | None = None) -> dict[str
         "incident": incident,
         "gaps": result.gaps,
         "seeds": result.seeds,
+        "victims": [{"chain": c, "address": a} for c, a in sorted(result.victims)],
         "theft_time": iso(result.theft_time),
         "stolen": [{"chain": c, "asset": a, "amount_base_units": str(v)} for (c, a), v in sorted(result.stolen.items())],
         "offramps": offramps,
@@ -184,13 +185,20 @@ def warnings_of(result: TraceResult, doc: dict[str, Any]) -> list[dict[str, Any]
     return warnings
 
 
-def explain(result: TraceResult, address: str, limit: int = 20, max_depth: int = 60) -> list[dict[str, Any]]:
-    """Paths of tainted edges from the seeds to `address`, each step with its amount and confidence,
-    strongest paths first (by the smallest tainted amount along the path)."""
-    target = address.lower() if address.startswith("0x") else address
+def edges_into(result: TraceResult) -> dict[str, list[Edge]]:
+    """Tainted edges by target address (build once when explaining many addresses)."""
     into: dict[str, list[Edge]] = defaultdict(list)
     for e in result.edges:
         into[e.target].append(e)
+    return into
+
+
+def explain(result: TraceResult, address: str, limit: int = 20, max_depth: int = 60,
+            into: dict[str, list[Edge]] | None = None) -> list[dict[str, Any]]:
+    """Paths of tainted edges from the seeds to `address`, each step with its amount and confidence,
+    strongest paths first (by the smallest tainted amount along the path)."""
+    target = address.lower() if address.startswith("0x") else address
+    into = edges_into(result) if into is None else into
     seeds = {s.get("address") for s in result.seeds if s.get("address")}
     seed_txs = {s.get("tx_hash") for s in result.seeds if s.get("tx_hash")}
     paths: list[list[Edge]] = []

@@ -108,6 +108,7 @@ class TraceResult:
     unexplained: list[dict] = field(default_factory=list)  # outflows beyond what the data shows received
     warnings: list[dict] = field(default_factory=list)  # {kind, chain, address, detail}
     frozen: dict[tuple[str, str], dict] = field(default_factory=dict)  # (chain, address) -> blacklist event
+    victims: set[tuple[str, str]] = field(default_factory=set)  # where the stolen value came from
 
     def warn(self, kind: str, chain: str, address: str | None, detail: str) -> None:
         """Record one warning; the same (kind, chain, address) is kept once (the first detail)."""
