@@ -140,6 +140,7 @@ class Tracer:
                     if inj not in work[inj.chain].injections:
                         work[inj.chain].injections.append(inj)
         result = _merge(options.policy, partials.values())
+        self._mark_frozen(result)
         result.gaps = options.gaps
         result.seeds = seed_list
         result.theft_time = after if after is not None else result.theft_time
@@ -150,6 +151,32 @@ class Tracer:
         if self._links is None:
             self._links = self.store.crosschain_links().to_pylist()
         return self._links
+
+    def _mark_frozen(self, result: TraceResult) -> None:
+        """Holding addresses a stablecoin issuer has blacklisted: blacklist events (`AddedBlackList`,
+        `Blacklisted`) the store recorded, and blacklist labels (e.g. GraphSense `usdt_blacklist`)."""
+        by_chain: dict[str, set[str]] = defaultdict(set)
+        for chain, address, _ in result.holdings:
+            by_chain[chain].add(address)
+        for chain, addresses in by_chain.items():
+            texts = sorted(addresses)
+            if chain in self.store.chains() and self.store.model(chain) != "utxo":
+                events = self.store.events(chain)
+                hits = [k for k, e in enumerate(events.column("event").to_pylist()) if "blacklist" in (e or "")]
+                if hits:
+                    rows = events.take(hits).to_pylist()
+                    named = dict(zip(texts, self.store.address_ids(chain, texts).tolist(), strict=True))
+                    ids = {v: k for k, v in named.items() if v >= 0}
+                    for r in rows:
+                        if r["to_id"] in ids:
+                            result.frozen[(chain, ids[r["to_id"]])] = {"source": "blacklist event",
+                                                                       "tx_hash": r["tx_hash"]}
+            if self.labels is not None:
+                for text, labels in zip(texts, self.labels.lookup(chain, texts), strict=True):
+                    for lab in labels:
+                        if (getattr(lab, "category", None) or "").lower() in ("black_list", "blacklist", "frozen"):
+                            result.frozen.setdefault((chain, text), {"source": lab.source,
+                                                                     "label": getattr(lab, "label", None)})
 
     def services(self, result: TraceResult) -> set[tuple[str, str]]:
         """The trace's addresses that must never be shared as the thief's: those with any label that
@@ -312,6 +339,8 @@ class Tracer:
         contracts = dict(zip(assets.column("asset_id").to_pylist(), assets.column("contract").to_pylist(),
                              strict=True))
         for aid, sym in symbols.items():
+            if contracts.get(aid):
+                result.contracts[(chain, sym or f"asset:{aid}")] = str(contracts[aid]).lower()
             result.decimals[(chain, sym or f"asset:{aid}")] = int(
                 assets.column("decimals").to_pylist()[assets.column("asset_id").to_pylist().index(aid)])
         payouts = {(rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i])): rows.amount[i]
@@ -466,6 +495,7 @@ def _absorb(out: TraceResult, p: TraceResult) -> None:
         out.warn(w["kind"], w["chain"], w["address"], w["detail"])
     out.frozen.update(p.frozen)
     out.victims |= p.victims
+    out.contracts.update(p.contracts)
     out.decimals.update(p.decimals)
     if p.theft_time is not None:
         out.theft_time = p.theft_time if out.theft_time is None else min(out.theft_time, p.theft_time)

@@ -124,7 +124,8 @@ def holdings_of(result: TraceResult) -> list[dict[str, Any]]:
     out = []
     for (chain, address, asset), amount in sorted(result.holdings.items(), key=lambda kv: (-kv[1], kv[0])):
         conf, since = result.holding_info.get((chain, address, asset), (0.0, None))
-        out.append({"chain": chain, "address": address, "asset": asset, **_amounts(result, chain, asset, amount),
+        out.append({"chain": chain, "address": address, "asset": asset, "contract": result.contracts.get((chain, asset)),
+                    **_amounts(result, chain, asset, amount),
                     "confidence": round(conf, 4), "since": iso(since) if since else None,
                     "frozen": (chain, address) in result.frozen})
     return out
@@ -221,14 +222,34 @@ def explain(result: TraceResult, address: str, limit: int = 20, max_depth: int =
 
     walk(target, 1 << 62, [], {target})
     out = []
-    for p in sorted(paths, key=lambda p: -min(e.tainted for e in p))[:limit]:
+    seen_routes: set[tuple] = set()
+    for p in sorted(paths, key=lambda p: -min(e.tainted for e in p)):
+        route = tuple((e.source, e.target, e.asset) for e in p[1:])
+        if route in seen_routes:
+            continue  # differs from a stronger path only in its first step: not a distinct path
+        seen_routes.add(route)
         conf = min((e.confidence for e in p), default=0.0)
-        out.append({"hops": len(p), "confidence": round(conf, 4),
-                    "steps": [{"chain": e.chain, "time": iso(e.timestamp), "tx_hash": e.tx_hash, "from": e.source,
-                               "to": e.target, "asset": e.asset, "kind": e.kind,
-                               **{k: v for k, v in _amounts(result, e.chain, e.asset, e.tainted).items()},
-                               "confidence": round(e.confidence, 4)} for e in p]})
+        out.append({"hops": len(p), "confidence": round(conf, 4), "steps": _steps(result, p)})
+        if len(out) >= limit:
+            break
     return out
+
+
+def _steps(result: TraceResult, path: list[Edge]) -> list[dict[str, Any]]:
+    """The path's edges as steps; where the asset changes without a swap or bridge step, a
+    `presumed` step says the engine took the new asset as stolen (an unexplained outflow)."""
+    steps: list[dict[str, Any]] = []
+    for k, e in enumerate(path):
+        prev = path[k - 1] if k else None
+        if prev is not None and e.asset != prev.asset and "bridge" not in (e.kind, prev.kind) and \
+                not (e.kind == prev.kind == "dex_swap" and e.tx_hash == prev.tx_hash):
+            steps.append({"chain": e.chain, "time": iso(e.timestamp), "tx_hash": None, "from": e.source,
+                          "to": e.source, "asset": e.asset, "from_asset": prev.asset, "kind": "presumed",
+                          **_amounts(result, e.chain, e.asset, e.tainted), "confidence": round(e.confidence, 4)})
+        steps.append({"chain": e.chain, "time": iso(e.timestamp), "tx_hash": e.tx_hash, "from": e.source,
+                      "to": e.target, "asset": e.asset, "kind": e.kind,
+                      **_amounts(result, e.chain, e.asset, e.tainted), "confidence": round(e.confidence, 4)})
+    return steps
 
 
 def explain_text(paths: list[dict[str, Any]], address: str) -> str:
@@ -238,6 +259,10 @@ def explain_text(paths: list[dict[str, Any]], address: str) -> str:
     for n, p in enumerate(paths, 1):
         lines.append(f"path {n}: {p['hops']} hop(s), confidence {p['confidence']}")
         for s in p["steps"]:
+            if s["kind"] == "presumed":
+                lines.append(f"  {s['time']} {s['chain']} presumed  {s['from']} sent {s['asset']} the data does not "
+                             f"show it receiving; taken as its stolen {s['from_asset']} (--gaps taint)")
+                continue
             lines.append(f"  {s['time']} {s['chain']} {s['kind']:<9} {s['from']} -> {s['to']}  "
                          f"{s['amount']} {s['asset']} tainted (conf {s['confidence']})  tx {s['tx_hash']}")
     return "\n".join(lines)

@@ -109,6 +109,7 @@ class TraceResult:
     warnings: list[dict] = field(default_factory=list)  # {kind, chain, address, detail}
     frozen: dict[tuple[str, str], dict] = field(default_factory=dict)  # (chain, address) -> blacklist event
     victims: set[tuple[str, str]] = field(default_factory=set)  # where the stolen value came from
+    contracts: dict[tuple[str, str], str] = field(default_factory=dict)  # (chain, asset symbol) -> token contract
 
     def warn(self, kind: str, chain: str, address: str | None, detail: str) -> None:
         """Record one warning; the same (kind, chain, address) is kept once (the first detail)."""
