@@ -175,7 +175,7 @@ class Tracer:
                 for text, labels in zip(texts, self.labels.lookup(chain, texts), strict=True):
                     for lab in labels:
                         if (getattr(lab, "category", None) or "").lower() in ("black_list", "blacklist", "frozen"):
-                            result.frozen.setdefault((chain, text), {"source": lab.source,
+                            result.frozen.setdefault((chain, text), {"source": getattr(lab, "source", None) or "labels",
                                                                      "label": getattr(lab, "label", None)})
 
     def services(self, result: TraceResult) -> set[tuple[str, str]]:

@@ -211,10 +211,13 @@ def explain(result: TraceResult, address: str, limit: int = 20, max_depth: int =
             paths.append(list(reversed(path)))
             return
         for e in sorted(into.get(node, []), key=lambda e: -e.tainted):
-            if e.timestamp > before or e.source in seen:
-                continue
-            if path and path[-1].kind == "dex_swap" and e.kind == "dex_swap" and e.tx_hash != path[-1].tx_hash:
+            swap_leg = bool(path) and path[-1].kind == "dex_swap" and e.kind == "dex_swap"
+            if swap_leg and e.tx_hash != path[-1].tx_hash:
                 continue  # through a DEX only inside its own swap transaction
+            if swap_leg and len(path) > 1 and path[-2].kind == "dex_swap" and path[-2].tx_hash == e.tx_hash:
+                continue  # both legs of this swap are on the path already
+            if e.timestamp > before or (e.source in seen and not swap_leg):
+                continue  # (a swap's input leg may come from the address its output went back to)
             if e.tx_hash in seed_txs:
                 paths.append(list(reversed([*path, e])))
                 continue
