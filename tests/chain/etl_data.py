@@ -23,6 +23,12 @@ TRACE_COLS = ["block_number", "transaction_hash", "transaction_index", "from_add
               "trace_address", "error", "status", "trace_id"]
 
 
+def internal_log_index(trace_address: str) -> int:
+    """The store's log index of an internal move: -2 - (trace address packed 7 bits a level, 4 levels)."""
+    parts = [int(x) for x in trace_address.replace("_", ",").split(",")]
+    return -2 - sum((p + 1) * 128 ** (3 - i) for i, p in enumerate(parts))
+
+
 def h32(*parts: object) -> str:
     return "0x" + hashlib.sha256(repr(parts).encode()).hexdigest()
 

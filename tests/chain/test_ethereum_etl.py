@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain.etl_data import EtlData, addr, h32, word
+from tests.chain.etl_data import EtlData, addr, h32, internal_log_index, word
 from trilateral.chain import ChainStore
 from trilateral.chain.ethereum_etl import TORNADO_DEPOSIT, TORNADO_WITHDRAWAL
 from trilateral.chain.ingest import ingest
@@ -38,7 +38,8 @@ def scenario() -> EtlData:
     d.trace(t5, 101, contract, b, 10**17, "1")
     d.trace(t5, 101, contract, c, 10**17, "1,0", call_type="delegatecall")
     d.trace(t5, 101, contract, c, 7, "2", status=0)
-    d.expected += [(t5, -2, "internal", contract, a, None, 10**17), (t5, -3, "internal", contract, b, None, 10**17)]
+    d.expected += [(t5, internal_log_index("0"), "internal", contract, a, None, 10**17),
+                   (t5, internal_log_index("1"), "internal", contract, b, None, 10**17)]
     pool = addr(700)
     d.log(t5, 101, 2, pool, [TORNADO_DEPOSIT, h32("commitment")], "0x" + word(42) + word(1_700_000_012))
     relayer, recipient = addr(701), addr(702)
@@ -76,7 +77,7 @@ def test_transfers_are_time_ordered_native_then_internal_then_token(tmp_path: Pa
     rows = t.to_pylist()
     assert [r["timestamp"] for r in rows] == sorted(r["timestamp"] for r in rows)
     last_tx = [r["log_index"] for r in rows if r["timestamp"] == 1_700_000_012 and r["tx_index"] == 1]
-    assert last_tx == [-1, -2, -3]
+    assert last_tx == [-1, internal_log_index("0"), internal_log_index("1")]  # native, then calls in order
 
 
 def test_address_ids_are_dense_and_round_trip(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -25,10 +25,11 @@ from trilateral.chain.common import (
     advance,
     assign_address_ids,
     connect_duckdb,
-    done_filter,
     fail_strict,
     file_fingerprint,
 )
+from trilateral.chain.coverage import block_islands
+from trilateral.chain.dedupe import INTERNAL_LOG_INDEX, drop_stored_duplicates, own_tx_index, record_coverage
 from trilateral.chain.writer import TableWriter
 from trilateral.core.errors import InputError
 
@@ -55,6 +56,8 @@ class EtlBatch:
 
     label: str
     files: dict[str, Path]
+    block_coverage: bool = True  # False for per-address sources (their coverage comes in address_spans)
+    address_spans: list[tuple[str, str, list[tuple[int, int]]]] = field(default_factory=list)
 
     def key(self) -> str:
         parts = [f"{name}={file_fingerprint(path)}" for name, path in sorted(self.files.items())]
@@ -201,18 +204,25 @@ class EtlIngest:
         staged: dict[str, Path] = {}
         bad: list[BadRow] = []
         try:
-            counts, brange, times = self._build(con, batch, bad)
+            counts, islands, times = self._build(con, batch, bad)
             advance(self.progress, f"{batch.label}: addresses", 1)
             next_id = assign_address_ids(con, self.writer, staged)
+            counts.update(drop_stored_duplicates(con, self.writer, "logs" in batch.files))
+            if counts.pop("duplicates"):
+                self.report.note("rows already in the store (same transaction hash, kind, asset, sender, receiver, "
+                                 "amount and position) were not stored again")
             advance(self.progress, f"{batch.label}: writing", 1)
             counts["addresses"] = next_id - int(self.writer.manifest["next_address_id"])
             counts["transfers"] = self.writer.copy_part(con, "transfers", _TRANSFERS_SQL, staged)
             counts["events"] = self.writer.copy_part(con, "events", _EVENTS_SQL, staged) if "logs" in batch.files else 0
             counts["blocks"] = self.writer.copy_part(
                 con, "blocks", "SELECT block_number, timestamp, block_hash FROM bts_new ORDER BY block_number", staged)
+            brange = (islands[0][0], islands[-1][1]) if islands else None
             info = {"label": batch.label, "counts": counts, "bad_rows": len(bad),
                     "first_time": times[0], "last_time": times[1], "blocks": list(brange) if brange else None}
-            self.writer.commit(key, staged, info, next_address_id=next_id, block_range=brange)
+            self.writer.commit(key, staged, info, next_address_id=next_id,
+                               block_ranges=[(lo, hi) for lo, hi, _, _ in islands],
+                               coverage=lambda doc: record_coverage(doc, islands, batch.address_spans))
         except BaseException:
             self.writer.discard(staged)
             raise
@@ -230,8 +240,9 @@ class EtlIngest:
             raise InputError(f"{batch.label}: no transactions.csv or token_transfers.csv")
         advance(self.progress, f"{batch.label}: reading", 0)
         if "blocks" in files:
+            bhash = "lower(hash)" if "hash" in _columns(con, files["blocks"]) else "NULL::VARCHAR"
             self._load(con, "blocks", files["blocks"], "TRY_CAST(number AS BIGINT) AS bn, "
-                       "TRY_CAST(timestamp AS BIGINT) AS ts, lower(hash) AS block_hash", bad)
+                       f"TRY_CAST(timestamp AS BIGINT) AS ts, {bhash} AS block_hash", bad)
         tx_cols = _columns(con, files["transactions"]) if "transactions" in files else set()
         if "transactions" in files:
             status = "receipt_status" if "receipt_status" in tx_cols else "NULL"
@@ -257,12 +268,15 @@ class EtlIngest:
                         "NULL::VARCHAR problem WHERE false")
         advance(self.progress, f"{batch.label}: transactions", 1)
         if "token_transfers" in files:
-            self._load(con, "token_transfers", files["token_transfers"], """lower(token_address) AS contract,
+            own = own_tx_index(_columns(con, files["token_transfers"]))
+            self._load(con, "token_transfers", files["token_transfers"], f"""lower(token_address) AS contract,
+                {own} AS own_tx_index,
                 lower(from_address) AS fa, lower(to_address) AS ta, TRY_CAST(value AS UHUGEINT) AS v,
                 lower(transaction_hash) AS tx_hash, TRY_CAST(log_index AS INTEGER) AS log_index,
                 TRY_CAST(block_number AS BIGINT) AS bn""", bad)
         else:
-            con.execute("CREATE TEMP TABLE token_transfers AS SELECT NULL::VARCHAR contract, NULL::VARCHAR fa, "
+            con.execute("CREATE TEMP TABLE token_transfers AS SELECT NULL::VARCHAR contract, NULL::INTEGER own_tx_index, "
+                        "NULL::VARCHAR fa, "
                         "NULL::VARCHAR ta, NULL::UHUGEINT v, NULL::VARCHAR tx_hash, NULL::INTEGER log_index, "
                         "NULL::BIGINT bn, NULL::VARCHAR problem WHERE false")
         if "traces" in files:
@@ -270,11 +284,13 @@ class EtlIngest:
             opt = {c: (c if c in tcols else d) for c, d in
                    (("trace_type", "'call'"), ("call_type", "NULL"), ("status", "'1'"))}
             self._load(con, "traces", files["traces"], f"""lower(transaction_hash) AS tx_hash,
+                {own_tx_index(tcols)} AS own_tx_index,
                 TRY_CAST(block_number AS BIGINT) AS bn, lower(from_address) AS fa, lower(to_address) AS ta,
                 TRY_CAST(value AS UHUGEINT) AS v, {opt['trace_type']} AS trace_type,
                 {opt['call_type']} AS call_type, trace_address, {opt['status']} AS status""", bad)
         else:
-            con.execute("CREATE TEMP TABLE traces AS SELECT NULL::VARCHAR tx_hash, NULL::BIGINT bn, "
+            con.execute("CREATE TEMP TABLE traces AS SELECT NULL::VARCHAR tx_hash, NULL::INTEGER own_tx_index, "
+                        "NULL::BIGINT bn, "
                         "NULL::VARCHAR fa, NULL::VARCHAR ta, NULL::UHUGEINT v, NULL::VARCHAR trace_type, "
                         "NULL::VARCHAR call_type, NULL::VARCHAR trace_address, NULL::VARCHAR status, "
                         "NULL::VARCHAR problem WHERE false")
@@ -286,46 +302,42 @@ class EtlIngest:
         return self._derive(con, batch, bad)
 
     def _derive(self, con: duckdb.DuckDBPyConnection, batch: EtlBatch, bad: list[BadRow]
-                ) -> tuple[dict[str, int], tuple[int, int] | None, tuple[int | None, int | None]]:
+                ) -> tuple[dict[str, int], list[tuple[int, int, int, int]], tuple[int | None, int | None]]:
+        """Value moves of the batch (all of them: duplicates of stored rows are removed by natural key
+        later, in `_ingest`), new blocks, and the block islands this batch covers."""
         files = batch.files
         blocks_sql = ("SELECT bn, ts, block_hash FROM blocks WHERE problem IS NULL" if "blocks" in files else
                       "SELECT bn, any_value(ts), any_value(block_hash) FROM transactions "
                       "WHERE problem IS NULL AND ts IS NOT NULL GROUP BY bn")
         con.execute(f"CREATE TEMP TABLE bts AS SELECT bn AS block_number, any_value(ts) AS timestamp, "
-                    f"any_value(block_hash) AS block_hash FROM ({blocks_sql}) GROUP BY bn")
-        lo, hi = con.execute("""SELECT min(bn), max(bn) FROM (SELECT block_number bn FROM bts
-            UNION ALL SELECT bn FROM transactions UNION ALL SELECT bn FROM token_transfers)""").fetchone()
-        brange = (int(lo), int(hi)) if lo is not None else None
-        done = done_filter("bn", self.writer.block_ranges())
-        skipped = con.execute(f"SELECT count(*) FROM transactions WHERE NOT ({done})").fetchone()[0]
-        if skipped:
-            self.report.note(f"{skipped} transactions in block ranges already in the store were skipped")
-        con.execute("CREATE TEMP TABLE bts_new AS SELECT * FROM bts WHERE "
-                    + done_filter("block_number", self.writer.block_ranges()))
+                    f"any_value(block_hash) AS block_hash FROM ({blocks_sql}) WHERE bn IS NOT NULL AND ts IS NOT NULL "
+                    "GROUP BY bn")
+        islands: list[tuple[int, int, int, int]] = []
+        if batch.block_coverage and "transactions" in files:
+            islands = block_islands(con.execute("SELECT block_number, timestamp FROM bts").fetchall())
+        con.execute(f"""CREATE TEMP TABLE bts_new AS SELECT * FROM bts
+            WHERE block_number NOT IN (SELECT block_number FROM {self.writer.scan_sql('blocks')})""")
         # timestamps of blocks this batch lacks but an earlier batch stored (e.g. token transfers alone)
         con.execute(f"""INSERT INTO bts SELECT block_number, timestamp, block_hash FROM {self.writer.scan_sql('blocks')}
             WHERE block_number IN (SELECT bn FROM token_transfers UNION SELECT bn FROM traces
-                                   EXCEPT SELECT block_number FROM bts)""")
+                                   UNION SELECT bn FROM transactions EXCEPT SELECT block_number FROM bts)""")
         self._assign_assets(con, batch)
-        con.execute("""CREATE TEMP TABLE moves AS
+        con.execute(f"""CREATE TEMP TABLE moves AS
             SELECT bn, tx_hash, tx_index, -1 AS log_index, 'native' AS kind, fa, ta, 0 AS asset_id, v
             FROM transactions WHERE problem IS NULL AND v > 0 AND coalesce(status, '1') <> '0' AND ta IS NOT NULL
             UNION ALL
-            SELECT t.bn, t.tx_hash, coalesce(x.tx_index, -1), t.log_index, 'token', t.fa, t.ta, a.asset_id, t.v
+            SELECT t.bn, t.tx_hash, coalesce(x.tx_index, t.own_tx_index, -1), t.log_index, 'token', t.fa, t.ta,
+                   a.asset_id, t.v
             FROM token_transfers t LEFT JOIN transactions x ON x.tx_hash = t.tx_hash
             JOIN asset_map a ON a.contract = t.contract
             WHERE t.problem IS NULL AND t.v > 0
             UNION ALL
-            SELECT t.bn, t.tx_hash, coalesce(x.tx_index, -1),
-                   (-1 - row_number() OVER (PARTITION BY t.tx_hash
-                        ORDER BY CAST(string_split(t.trace_address, ',') AS INTEGER[])))::INTEGER,
+            SELECT t.bn, t.tx_hash, coalesce(x.tx_index, t.own_tx_index, -1), {INTERNAL_LOG_INDEX},
                    'internal', t.fa, t.ta, 0, t.v
             FROM traces t LEFT JOIN transactions x ON x.tx_hash = t.tx_hash
             WHERE t.problem IS NULL AND t.v > 0 AND t.status = '1' AND coalesce(t.trace_address, '') <> ''
               AND t.trace_type IN ('call', 'create', 'suicide')
               AND coalesce(t.call_type, 'call') NOT IN ('delegatecall', 'staticcall', 'callcode')""")
-        if self.writer.block_ranges():
-            con.execute(f"DELETE FROM moves WHERE NOT ({done})")
         missing_ts = con.execute("""SELECT DISTINCT m.bn FROM moves m ANTI JOIN bts b ON b.block_number = m.bn
                                     ORDER BY 1 LIMIT 20""").fetchall()
         if missing_ts:
@@ -338,10 +350,10 @@ class EtlIngest:
         con.execute("""CREATE TEMP TABLE batch_addresses AS SELECT DISTINCT address FROM (
             SELECT fa AS address FROM moves UNION ALL SELECT ta FROM moves
             UNION ALL SELECT address FROM ev_addresses) WHERE address IS NOT NULL""")
-        n_tx = con.execute(f"SELECT count(*) FROM transactions WHERE problem IS NULL AND {done}").fetchone()[0]
-        first, last = con.execute("SELECT min(timestamp), max(timestamp) FROM bts_new").fetchone()
+        first, last = con.execute("SELECT min(timestamp), max(timestamp) FROM bts WHERE block_number IN "
+                                  "(SELECT bn FROM moves UNION SELECT block_number FROM bts_new)").fetchone()
         advance(self.progress, f"{batch.label}: transfers", 1)
-        return {"transactions": int(n_tx)}, brange, (first, last)
+        return {}, islands, (first, last)
 
     def _assign_assets(self, con: duckdb.DuckDBPyConnection, batch: EtlBatch) -> None:
         """Token contracts get asset ids (kept in assets.parquet); tokens.csv adds symbol and decimals."""
@@ -382,7 +394,7 @@ class EtlIngest:
         con.execute(f"""CREATE TEMP TABLE ev AS SELECT l.*, x.fa AS sender,
             CASE l.topics[1] WHEN '{TORNADO_DEPOSIT}' THEN 'tornado_deposit' ELSE 'tornado_withdrawal' END AS event
             FROM logs l LEFT JOIN transactions x ON x.tx_hash = l.tx_hash
-            WHERE l.topics[1] IN ('{TORNADO_DEPOSIT}', '{TORNADO_WITHDRAWAL}') AND {done_filter('l.bn', self.writer.block_ranges())}
+            WHERE l.topics[1] IN ('{TORNADO_DEPOSIT}', '{TORNADO_WITHDRAWAL}')
               AND regexp_full_match(l.data, '0x[0-9a-f]*') AND length(l.data) >= 130""")
         con.execute("""CREATE TEMP TABLE ev_decoded AS SELECT *,
             CASE WHEN event = 'tornado_withdrawal' THEN '0x' || substr(data, 27, 40) END AS to_addr,
@@ -397,7 +409,7 @@ _TRANSFERS_SQL = f"""
 SELECT m.bn AS block_number, b.timestamp, m.tx_hash, m.tx_index, m.log_index, m.kind,
        f.address_id AS from_id, t.address_id AS to_id, m.asset_id,
        (m.v >> 64)::UBIGINT AS amount_hi, (m.v & {U64_MASK})::UBIGINT AS amount_lo
-FROM moves m JOIN bts b ON b.block_number = m.bn
+FROM moves_new m JOIN bts b ON b.block_number = m.bn
 JOIN addr_map f ON f.address = m.fa JOIN addr_map t ON t.address = m.ta
 ORDER BY m.bn, m.tx_index, CASE WHEN m.log_index = -1 THEN 0 WHEN m.log_index < -1 THEN 1 ELSE 2 END,
          abs(m.log_index)"""
@@ -412,7 +424,7 @@ SELECT e.bn AS block_number, b.timestamp, e.tx_hash, e.log_index, c.address_id A
        coalesce(s.address_id, -1) AS from_id,
        CASE WHEN e.event = 'tornado_deposit' THEN ('0x' || substr(e.data, 51, 16))::UBIGINT END AS leaf_index,
        CASE WHEN e.event = 'tornado_deposit' THEN ('0x' || substr(e.data, 115, 16))::UBIGINT END AS deposit_time
-FROM ev_decoded e JOIN bts b ON b.block_number = e.bn
+FROM ev_new e JOIN bts b ON b.block_number = e.bn
 JOIN addr_map c ON c.address = e.contract
 LEFT JOIN addr_map t ON t.address = e.to_addr LEFT JOIN addr_map r ON r.address = e.relayer_addr
 LEFT JOIN addr_map s ON s.address = e.sender

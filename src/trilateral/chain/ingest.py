@@ -9,7 +9,7 @@ from trilateral.chain.schema import model_of
 from trilateral.chain.writer import TableWriter, store_lock
 from trilateral.core.errors import InputError
 
-FORMATS = ("etl", "rpc", "core-json", "midgard")
+FORMATS = ("etl", "rpc", "core-json", "midgard", "etherscan")
 
 
 def ingest(chain_dir: Path, *, fmt: str, source: str, chain: str | None = None, strict: bool = False,
@@ -40,6 +40,13 @@ def ingest(chain_dir: Path, *, fmt: str, source: str, chain: str | None = None, 
             from trilateral.chain.midgard import ingest_midgard
 
             return ingest_midgard(chain_dir, Path(source), strict=strict, show_progress=show_progress)
+        if fmt == "etherscan":
+            if chain != "ethereum":
+                raise InputError("--format etherscan reads Etherscan/Blockscout data: use --chain ethereum")
+            from trilateral.chain.etherscan import ingest_etherscan
+
+            return ingest_etherscan(chain_dir, Path(source), strict=strict, show_progress=show_progress,
+                                    **options)  # type: ignore[arg-type]
         if fmt == "rpc":
             if chain != "ethereum":
                 raise InputError("--format rpc reads an EVM node: use --chain ethereum")

@@ -13,7 +13,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,9 @@ class TableWriter:
         return data.num_rows
 
     def commit(self, key: str, staged: dict[str, Path], info: dict[str, Any], *,
-               next_address_id: int | None = None, block_range: tuple[int, int] | None = None) -> None:
+               next_address_id: int | None = None, block_range: tuple[int, int] | None = None,
+               block_ranges: list[tuple[int, int]] | None = None,
+               coverage: Callable[[dict[str, Any]], None] | None = None) -> None:
         """Rename staged parts into place, then commit the manifest (the atomic step)."""
         for final, tmp in staged.items():
             with open(tmp, "rb") as fh:
@@ -193,8 +195,11 @@ class TableWriter:
             self.manifest["tables"][final.split("/")[0]].append(final)
         if next_address_id is not None:
             self.manifest["next_address_id"] = next_address_id
-        if block_range is not None:
-            self.manifest["block_ranges"] = _merge_ranges(self.block_ranges() + [block_range])
+        ranges = ([block_range] if block_range is not None else []) + list(block_ranges or [])
+        if ranges:
+            self.manifest["block_ranges"] = _merge_ranges(self.block_ranges() + ranges)
+        if coverage is not None:
+            coverage(self.manifest.setdefault("coverage", {"blocks": [], "addresses": {}}))
         self.manifest["batches"][key] = {"committed_at": int(time.time()), **info}
         _fsync_write(self.dir / MANIFEST, json.dumps(self.manifest, indent=1).encode())
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
-from trilateral.core.errors import TrilateralError
+from trilateral.core.errors import InputError, TrilateralError
 from trilateral.core.settings import Settings
+from trilateral.core.times import unix_time
 
 
 class IngestInterrupted(TrilateralError):
@@ -36,25 +37,53 @@ def _summary(report_dict: dict, as_json: bool) -> None:
         typer.echo(f"note: {note}", err=True)
 
 
+def _when(text: str | None, option: str) -> int | None:
+    """Unix seconds from digits or an ISO time."""
+    return int(text) if text and text.strip().isdigit() else unix_time(text, option)
+
+
+def _decimals(pairs: list[str]) -> dict[str, int]:
+    out = {}
+    for pair in pairs:
+        contract, _, dec = pair.partition("=")
+        if not dec.strip().isdigit():
+            raise InputError(f"--token-decimals {pair!r}: expected CONTRACT=DECIMALS, e.g. 0xdac1...=6")
+        out[contract.strip().lower()] = int(dec)
+    return out
+
+
 @chain_app.command("ingest")
 def chain_ingest(
     source: str = typer.Argument(..., help="ethereum-etl dir, bitcoin-etl transactions.json, getblock JSON, "
-                                           "Midgard actions JSON, or an EVM JSON-RPC URL"),
+                                           "Midgard actions JSON, an EVM JSON-RPC URL, or Etherscan/Blockscout "
+                                           "API responses / CSV exports (file or directory)"),
     chain: str = typer.Option(None, "--chain", help="ethereum | bitcoin (not needed for midgard)"),
-    fmt: str = typer.Option(..., "--format", help="etl | rpc | core-json | midgard"),
+    fmt: str = typer.Option(..., "--format", help="etl | rpc | core-json | midgard | etherscan"),
     strict: bool = typer.Option(False, "--strict", help="Fail the batch on the first bad row."),
     from_block: int = typer.Option(None, "--from-block", help="rpc: first block (default 0)."),
     to_block: int = typer.Option(None, "--to-block", help="rpc: last block (default: latest)."),
     follow: bool = typer.Option(False, "--follow", help="rpc: keep polling for new blocks."),
     batch_blocks: int = typer.Option(100, "--batch-blocks", help="rpc: blocks per committed batch."),
+    address: str = typer.Option(None, "--address", help="etherscan: the queried address of the file(s)."),
+    complete_from: str = typer.Option(None, "--complete-from",
+                                      help="etherscan: the files hold the address's whole list from this time "
+                                           "(ISO or unix seconds; default: the first row's time)."),
+    complete_to: str = typer.Option(None, "--complete-to",
+                                    help="etherscan: ... up to this time (default: the last row's time)."),
+    token_decimals: list[str] = typer.Option(None, "--token-decimals",
+                                             help="etherscan CSV: CONTRACT=DECIMALS for tokens not yet known."),
     as_json: bool = typer.Option(False, "--json", help="Print the ingest report as JSON on stdout."),
 ) -> None:
     """Ingest chain data; idempotent and resumable (re-running skips committed batches)."""
     from trilateral.chain.ingest import ingest
 
-    options = {}
+    options: dict[str, object] = {}
     if fmt == "rpc":
         options = {"from_block": from_block, "to_block": to_block, "follow": follow, "batch_blocks": batch_blocks}
+    if fmt == "etherscan":
+        options = {"address": address, "complete_from": _when(complete_from, "--complete-from"),
+                   "complete_to": _when(complete_to, "--complete-to"),
+                   "token_decimals": _decimals(token_decimals or [])}
     try:
         report = ingest(Settings.from_env().chain_dir, fmt=fmt, source=source, chain=chain, strict=strict,
                         **options)
