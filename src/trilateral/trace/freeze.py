@@ -69,8 +69,8 @@ def freeze_plan(result: TraceResult, findings: dict[str, Any], members: Iterable
     authorities = authorities or {}
     when = requested_at or datetime.now(UTC)
     now = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    basis = {(t["chain"], t["asset"]): int(t["stolen_base_units"]) + int(t["presumed_base_units"])
-             for t in findings.get("totals", [])}
+    basis = {(t["chain"], t["asset"]): int(t["stolen_base_units"]) or int(t["presumed_base_units"])
+             for t in findings.get("totals", [])}  # the stolen value (the presumed one for assets only presumed)
     into = edges_into(result)
     victims = {v["address"] for v in findings.get("victims", [])}
     incident = incident_block(result, findings, price, victim_name)

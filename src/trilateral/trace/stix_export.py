@@ -115,9 +115,8 @@ def thief_addresses(result: TraceResult, services: set[tuple[str, str]], min_sha
     justifies each: the seed addresses and unlabelled wallets that passed or hold at least
     `min_share` of the stolen value of some asset. Never the victim, an off-ramp, a laundering
     service (exchange, DEX, bridge, mixer), a contract or any other address in `services`."""
-    basis = {k: v + result.presumed.get(k, 0) for k, v in result.stolen.items()}
-    for k, v in result.presumed.items():
-        basis.setdefault(k, v)
+    basis = {k: v for k, v in result.presumed.items() if v}  # an asset only presumed stolen: its presumed value
+    basis.update({k: v for k, v in result.stolen.items() if v})
     excluded = set(services) | set(result.victims) | set(result.roles)
     passed: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for e in result.edges:
