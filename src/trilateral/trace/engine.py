@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from trilateral.chain import ChainStore
+from trilateral.core.amount import format_units
 from trilateral.core.errors import InputError
 from trilateral.trace.account import AccountChain, BridgeLink, run_account_pass
 from trilateral.trace.loader import (
@@ -27,7 +28,8 @@ from trilateral.trace.loader import (
 from trilateral.trace.mixers import MixerWithdrawal
 from trilateral.trace.model import Injection, Role, TraceResult
 from trilateral.trace.reach import KIND_CODES, NEVER, subgraph_rows, time_respecting_reach
-from trilateral.trace.roles import LabelSource, infer_deposit_addresses, is_thief_label, role_from_labels
+from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
+from trilateral.trace.services import mark_frozen
 from trilateral.trace.taint import GAP_MODES, POLICIES
 from trilateral.trace.utxo_trace import trace_utxo_chain
 
@@ -140,7 +142,7 @@ class Tracer:
                     if inj not in work[inj.chain].injections:
                         work[inj.chain].injections.append(inj)
         result = _merge(options.policy, partials.values())
-        self._mark_frozen(result)
+        mark_frozen(self, result)
         result.gaps = options.gaps
         result.seeds = seed_list
         result.theft_time = after if after is not None else result.theft_time
@@ -152,54 +154,11 @@ class Tracer:
             self._links = self.store.crosschain_links().to_pylist()
         return self._links
 
-    def _mark_frozen(self, result: TraceResult) -> None:
-        """Holding addresses a stablecoin issuer has blacklisted: blacklist events (`AddedBlackList`,
-        `Blacklisted`) the store recorded, and blacklist labels (e.g. GraphSense `usdt_blacklist`)."""
-        by_chain: dict[str, set[str]] = defaultdict(set)
-        for chain, address, _ in result.holdings:
-            by_chain[chain].add(address)
-        for chain, addresses in by_chain.items():
-            texts = sorted(addresses)
-            if chain in self.store.chains() and self.store.model(chain) != "utxo":
-                events = self.store.events(chain)
-                hits = [k for k, e in enumerate(events.column("event").to_pylist()) if "blacklist" in (e or "")]
-                if hits:
-                    rows = events.take(hits).to_pylist()
-                    named = dict(zip(texts, self.store.address_ids(chain, texts).tolist(), strict=True))
-                    ids = {v: k for k, v in named.items() if v >= 0}
-                    for r in rows:
-                        if r["to_id"] in ids:
-                            result.frozen[(chain, ids[r["to_id"]])] = {"source": "blacklist event",
-                                                                       "tx_hash": r["tx_hash"]}
-            if self.labels is not None:
-                for text, labels in zip(texts, self.labels.lookup(chain, texts), strict=True):
-                    for lab in labels:
-                        if (getattr(lab, "category", None) or "").lower() in ("black_list", "blacklist", "frozen"):
-                            result.frozen.setdefault((chain, text), {"source": getattr(lab, "source", None) or "labels",
-                                                                     "label": getattr(lab, "label", None)})
-
     def services(self, result: TraceResult) -> set[tuple[str, str]]:
-        """The trace's addresses that must never be shared as the thief's: those with any label that
-        does not name a thief (exchanges, DEXs, bridges, mixers, token contracts, the victim's
-        wallets) and contracts the store shows (token contracts, senders of internal transfers)."""
-        by_chain: dict[str, set[str]] = defaultdict(set)
-        for e in result.edges:
-            by_chain[e.chain].add(e.source)
-            by_chain[e.target_chain or e.chain].add(e.target)
-        for chain, address, _ in result.holdings:
-            by_chain[chain].add(address)
-        out: set[tuple[str, str]] = set()
-        for chain, addresses in by_chain.items():
-            texts = sorted(a for a in addresses if not a.startswith("id:"))
-            if self.labels is not None and texts:
-                for text, labels in zip(texts, self.labels.lookup(chain, texts), strict=True):
-                    if labels and not any(is_thief_label(lab) for lab in labels):
-                        out.add((chain, text))
-            if chain in self.store.chains() and self.store.model(chain) != "utxo" and texts:
-                ids = [int(i) for i in self.store.address_ids(chain, texts).tolist() if i >= 0]
-                contracts = contract_ids(self.con, self.store, chain, ids)
-                out |= {(chain, t) for t in self.store.addresses(chain, sorted(contracts))}
-        return out
+        """The trace's addresses never to be shared as the thief's (trace.services)."""
+        from trilateral.trace.services import service_addresses
+
+        return service_addresses(self, result)
 
     # -- labels ----------------------------------------------------------------------------------
     def roles_of(self, chain: str, texts: list[str]) -> list[Role | None]:
@@ -375,9 +334,10 @@ class Tracer:
         for (c, address, asset), amount in sorted(result.holdings.items()):
             held_since = result.holding_info.get((c, address, asset), (0.0, since))[1]
             if c == chain and not coverage.history_complete(address, held_since):
+                units = format_units(amount, result.decimals.get((chain, asset), 18))
                 result.warn("end_of_data", chain, address,
-                            f"{address} holds {amount} base units of stolen {asset}, but the store does not "
-                            f"have its history after it got them: the value may have moved on")
+                            f"{address} holds {units} stolen {asset}, but the store does not have its history "
+                            f"after it got them: the value may have moved on (add its transactions)")
         return outgoing
 
     def _exact_pass(self, acc: AccountChain, result: TraceResult, options: TraceOptions,
