@@ -75,3 +75,21 @@ def test_bundle_names_the_victim_as_target_not_indicator(traced):
     for obj in bundle["objects"]:
         if obj["type"] in ("indicator", "identity", "relationship"):
             assert validate_instance(obj, ValidationOptions()).is_valid, obj
+
+
+def test_taint_entering_an_unlabelled_contract_is_warned(traced):
+    _, result = traced
+    findings = build_findings(result)
+    assert any(w["kind"] == "unlabelled_contract" and w["address"] == POOL for w in findings["warnings"])
+
+
+def test_end_of_data_where_the_store_misses_blocks(home: Path):
+    """Blocks 3 and 4 are not in the store: what A got in block 2 may have moved on unseen."""
+    e = Etl()
+    theft = e.send(1, VICTIM, THIEF, 10 * E)
+    e.send(2, THIEF, A, 4 * E)
+    e.send(5, THIEF, B, 1 * E)
+    tracer = Tracer(ChainStore(e.ingest(home)), LABELS)
+    findings = build_findings(tracer.trace("ethereum", [theft], TraceOptions()))
+    ends = {w["address"] for w in findings["warnings"] if w["kind"] == "end_of_data"}
+    assert A in ends and THIEF in ends and B not in ends  # B got its value in the last block the store has
