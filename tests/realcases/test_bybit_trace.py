@@ -172,3 +172,15 @@ def test_cli_prints_each_warning_on_one_stderr_line(bybit, tmp_path, monkeypatch
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("warning: ")]
     assert len(lines) == len(findings["warnings"]) > 0 and findings["incident"] == "Bybit 2025"
     assert any("seed_without_inflow" in ln for ln in lines)
+
+
+def test_paths_show_where_an_asset_was_presumed_not_a_silent_jump(bybit):
+    from trilateral.trace import explain
+
+    result = trace(bybit, True)
+    for hop in bybit["hops"][2:4]:
+        for path in explain(result, hop, limit=3):
+            steps = path["steps"]
+            for before, after in zip(steps, steps[1:], strict=False):
+                if before["asset"] != after["asset"]:  # a change of asset is a swap or a stated presumption
+                    assert after["kind"] == "presumed" or before["kind"] == after["kind"] == "dex_swap", steps

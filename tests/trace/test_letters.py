@@ -100,6 +100,7 @@ def test_letter_names_authority_incident_and_tells_the_swap(traced, tmp_path):
     for text in ("Korean National Police Agency", "KNPA-20260301-", "Act on Reporting", "2026-03-08",
                  "Victim Exchange theft 2026", "exchanged 50 stETH of stolen funds for 49 ETH"):
         assert text in html, text
+    assert "do not show it receiving" not in html  # every step here is in the data: nothing presumed
     for jargon in ("seeded", "policy:", "taint", "hop"):
         assert jargon not in html.lower(), jargon
     assert (tmp_path / "hangang-exchange.pdf").read_bytes().startswith(b"%PDF")

@@ -210,7 +210,14 @@ def explain(result: TraceResult, address: str, limit: int = 20, max_depth: int =
         if node in seeds and path:
             paths.append(list(reversed(path)))
             return
-        for e in sorted(into.get(node, []), key=lambda e: -e.tainted):
+        incoming = [e for e in into.get(node, []) if e.timestamp <= before]
+        if path and path[-1].kind != "bridge":  # value leaves in the asset it came in (or crosses a swap
+            last = path[-1]  # inside the swap's transaction), unless the data lacks that inflow
+            same = [e for e in incoming if e.asset == last.asset or
+                    (e.kind == last.kind == "dex_swap" and e.tx_hash == last.tx_hash)]
+            if sum(e.tainted for e in same) >= last.tainted:  # else the rest was presumed from another asset
+                incoming = same
+        for e in sorted(incoming, key=lambda e: -e.tainted):
             swap_leg = bool(path) and path[-1].kind == "dex_swap" and e.kind == "dex_swap"
             if swap_leg and e.tx_hash != path[-1].tx_hash:
                 continue  # through a DEX only inside its own swap transaction
