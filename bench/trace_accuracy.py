@@ -209,13 +209,16 @@ def main() -> None:
                     t1 = time.perf_counter()
                     result = tracer.trace(chain, seeds, TraceOptions(policy=policy))
                     secs = time.perf_counter() - t1
-                    s = score(build_findings(result), truth)
+                    findings = build_findings(result)
+                    s = score(findings, truth)
                     full[policy] = s
+                    kinds = sorted({w["kind"] for w in findings["warnings"]})
                     rows.append({"scenario": scenario, "seed": seed, "policy": policy, "seconds": secs, **s})
                     print(f"{scenario:22s} seed {seed} {policy:8s} non-mixer R {s['non_mixer']['recall']:.3f} "
                           f"P {s['non_mixer']['precision']:.3f} | mixer R {s['mixer']['recall']:.3f} "
                           f"P {s['mixer']['precision']:.3f} | all R {s['all']['recall']:.3f} "
-                          f"P {s['all']['precision']:.3f} | trace {secs:.2f}s (generate+ingest {prep:.1f}s)",
+                          f"P {s['all']['precision']:.3f} | trace {secs:.2f}s (generate+ingest {prep:.1f}s) | "
+                          f"{len(findings['warnings'])} warnings {', '.join(kinds)}",
                           flush=True)
                     for k, v in s.items():
                         if ":" in k:
