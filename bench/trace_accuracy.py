@@ -138,9 +138,12 @@ def degrade(src: Path, dst: Path, truth: dict, share: float, seed: int, whole_bl
     return [st for st in steps if st["tx_hash"] in gone]
 
 
-def named_share(removed: list[dict], findings: dict) -> dict[str, float]:
-    """Per asset: the share of the removed path value whose sender or recipient a warning names."""
+def named_share(removed: list[dict], findings: dict, holdings_too: bool = False) -> dict[str, float]:
+    """Per asset: the share of the removed path value whose sender or recipient a warning (or, with
+    `holdings_too`, a holding: value stranded where the removed row would have moved it) names."""
     named = {w["address"] for w in findings["warnings"] if w["address"]}
+    if holdings_too:
+        named |= {h["address"] for h in findings["holdings"]}
     total: dict[str, int] = defaultdict(int)
     hit: dict[str, int] = defaultdict(int)
     for st in removed:
@@ -168,14 +171,18 @@ def degraded_runs(args, scenario: str, seed: int, out: Path, truth: dict, full: 
             s = score(findings, truth)
             names = named_share(removed, findings)
             mean_named = sum(names.values()) / len(names) if names else float("nan")
+            held = named_share(removed, findings, holdings_too=True)
+            mean_held = sum(held.values()) / len(held) if held else float("nan")
             kinds = sorted({w["kind"] for w in findings["warnings"]})
             print(f"{scenario:22s} seed {seed} {policy:8s} degraded ({tag}, {len(removed)} path rows removed): "
                   f"non-mixer R {s['non_mixer']['recall']:.3f} (full {full[policy]['non_mixer']['recall']:.3f}) "
                   f"P {s['non_mixer']['precision']:.3f} | removed value named by warnings {mean_named:.3f} "
-                  f"({', '.join(f'{a} {v:.2f}' for a, v in sorted(names.items()))}) | warnings: {', '.join(kinds)}",
+                  f"({', '.join(f'{a} {v:.2f}' for a, v in sorted(names.items()))}), by warnings or holdings "
+                  f"{mean_held:.3f} | warnings: {', '.join(kinds)}",
                   flush=True)
             rows.append({"scenario": scenario, "seed": seed, "policy": policy, "degraded": tag,
-                         "removed": len(removed), "named": mean_named, "named_by_asset": names, **s})
+                         "removed": len(removed), "named": mean_named, "named_by_asset": names,
+                         "named_or_held": mean_held, **s})
     return rows
 
 
@@ -244,9 +251,11 @@ def main() -> None:
         for (scenario, policy, tag), rs in dgroups.items():
             full_r = [r["non_mixer"]["recall"] for r in rows if (r["scenario"], r["policy"]) == (scenario, policy)]
             named = [r["named"] for r in rs if r["named"] == r["named"]]
+            held = [r["named_or_held"] for r in rs if r["named_or_held"] == r["named_or_held"]]
             print(f"{scenario:22s} {policy:8s} {tag:6s} non-mixer R {sum(r['non_mixer']['recall'] for r in rs) / len(rs):.3f}"
-                  f" (full {sum(full_r) / len(full_r):.3f}) | removed value named "
-                  f"{sum(named) / len(named) if named else float('nan'):.3f}")
+                  f" (full {sum(full_r) / len(full_r):.3f}) | removed value named by warnings "
+                  f"{sum(named) / len(named) if named else float('nan'):.3f}, by warnings or holdings "
+                  f"{sum(held) / len(held) if held else float('nan'):.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows + degraded, indent=2))
 
