@@ -51,6 +51,10 @@ def findings_bundle(findings: dict[str, Any], tlp: Tlp = Tlp.AMBER, *, incident_
         "policy": findings["policy"], "seeds": findings["seeds"], "theft_time": findings.get("theft_time"),
         "incident_ref": incident_ref, "stolen": findings.get("stolen", []), "offramps": findings["offramps"],
         "flows": findings.get("flows", {}), "stats": findings["stats"], "object_marking_refs": marking,
+        "incident": findings.get("incident"), "gaps": findings.get("gaps"),
+        "holdings": [{k: v for k, v in h.items() if v is not None} for h in findings.get("holdings", [])],
+        "frozen": findings.get("frozen", []), "totals": findings.get("totals", []),
+        "warnings": [{k: v for k, v in w.items() if v is not None} for w in findings.get("warnings", [])],
     })
     never = {(v["chain"], v["address"]) for v in findings.get("victims", [])} | \
         {(o["chain"], o["address"]) for o in findings["offramps"]}
@@ -96,6 +100,7 @@ def findings_bundle(findings: dict[str, Any], tlp: Tlp = Tlp.AMBER, *, incident_
             "type": "x-trilateral-freeze-request", "spec_version": "2.1", "id": _id("x-trilateral-freeze-request",
                                                                                    r["id"]),
             "created": now, "modified": now, "exchange": r["exchange"], "jurisdiction": r["jurisdiction"],
+            "kind": r.get("kind", "exchange"), "reference": r.get("reference"),
             "routed_to": r["routed_to"],
             "deposit_addresses": [{k: d[k] for k in ("chain", "address", "asset", "amount_base_units", "first_seen")}
                                   for d in r["deposit_addresses"]],
