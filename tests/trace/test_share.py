@@ -52,3 +52,4 @@ def test_trace_shares_findings_with_members(home: Path, database_url: str, tmp_p
     assert any(o["type"] == "x-trilateral-freeze-request" and o["routed_to"] == "KR" for o in objects)
     patterns = {o["pattern"] for o in objects if o["type"] == "indicator"}
     assert f"[cryptocurrency-wallet:address = '{A}']" in patterns
+    assert not {f"[cryptocurrency-wallet:address = '{x}']" for x in (VICTIM, HOT)} & patterns  # victim, exchange
