@@ -29,7 +29,7 @@ from trilateral.trace.mixers import MixerWithdrawal
 from trilateral.trace.model import Injection, Role, TraceResult
 from trilateral.trace.reach import KIND_CODES, NEVER, subgraph_rows, time_respecting_reach
 from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
-from trilateral.trace.services import mark_frozen
+from trilateral.trace.services import frozen_by_events, mark_frozen
 from trilateral.trace.taint import GAP_MODES, POLICIES
 from trilateral.trace.utxo_trace import trace_utxo_chain
 
@@ -330,6 +330,7 @@ class Tracer:
                            dict(links_by_tx), injections, dict(deposit_times), gaps=options.gaps,
                            contracts=contract_ids(self.con, store, chain, id_list))
         outgoing = self._exact_pass(acc, result, options, since)
+        frozen_by_events(result, chain, events, texts)
         coverage = store.coverage(chain)
         for (c, address, asset), amount in sorted(result.holdings.items()):
             held_since = result.holding_info.get((c, address, asset), (0.0, since))[1]

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from trilateral.trace.loader import contract_ids
 from trilateral.trace.model import TraceResult
 from trilateral.trace.roles import is_thief_label
@@ -15,24 +18,13 @@ if TYPE_CHECKING:
 
 
 def mark_frozen(tracer: Tracer, result: TraceResult) -> None:
-    """Holding addresses a stablecoin issuer has blacklisted: blacklist events (`AddedBlackList`,
-    `Blacklisted`) the store recorded, and blacklist labels (e.g. GraphSense `usdt_blacklist`)."""
+    """Holding addresses a stablecoin issuer has blacklisted, from blacklist labels (e.g. GraphSense
+    `usdt_blacklist`); blacklist events in the store are read by the engine (`frozen_by_events`)."""
     by_chain: dict[str, set[str]] = defaultdict(set)
     for chain, address, _ in result.holdings:
         by_chain[chain].add(address)
     for chain, addresses in by_chain.items():
         texts = sorted(addresses)
-        if chain in tracer.store.chains() and tracer.store.model(chain) != "utxo":
-            events = tracer.store.events(chain)
-            hits = [k for k, e in enumerate(events.column("event").to_pylist()) if "blacklist" in (e or "")]
-            if hits:
-                rows = events.take(hits).to_pylist()
-                named = dict(zip(texts, tracer.store.address_ids(chain, texts).tolist(), strict=True))
-                ids = {v: k for k, v in named.items() if v >= 0}
-                for r in rows:
-                    if r["to_id"] in ids:
-                        result.frozen[(chain, ids[r["to_id"]])] = {"source": "blacklist event",
-                                                                   "tx_hash": r["tx_hash"]}
         if tracer.labels is not None:
             for text, labels in zip(texts, tracer.labels.lookup(chain, texts), strict=True):
                 for lab in labels:
@@ -62,3 +54,14 @@ def service_addresses(tracer: Tracer, result: TraceResult) -> set[tuple[str, str
             contracts = contract_ids(tracer.con, tracer.store, chain, ids)
             out |= {(chain, t) for t in tracer.store.addresses(chain, sorted(contracts))}
     return out
+
+
+def frozen_by_events(result: TraceResult, chain: str, events: pa.Table, texts: dict[int, str]) -> None:
+    """Holdings at addresses a blacklist event (`AddedBlackList`, `Blacklisted`, stored by the chain
+    ingest as an event whose name contains `blacklist`, `to_id` the address) names."""
+    events = events.filter(pc.fill_null(pc.match_substring(events.column("event"), "blacklist"), False))
+    held = {a for c, a, _ in result.holdings if c == chain}
+    for r in events.to_pylist():
+        address = texts.get(r["to_id"]) if r["to_id"] is not None else None
+        if address in held:
+            result.frozen[(chain, address)] = {"source": "blacklist event", "tx_hash": r["tx_hash"]}
