@@ -1,6 +1,7 @@
 """Ingest throughput: ethereum-etl CSV -> chain store, against bare DuckDB read_csv -> Parquet of the same files.
 
     .venv/bin/python bench/ingest.py --transfers 10000000 [--partitions 10] [--workdir DIR] [--keep]
+    .venv/bin/python bench/ingest.py --etherscan [--transfers 200000] [--files 40]
 
 Both runs are child processes timed on the wall clock; peak RSS comes from wait4() of each child.
 The ceiling reads every CSV once and writes it to Parquet with no validation, ids or joins.
@@ -9,6 +10,7 @@ The ceiling reads every CSV once and writes it to Parquet with no validation, id
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -116,19 +118,132 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    args.results.write_text(text + ("\n" + _labels_section(args.results) if args.results.exists() else ""))
+    replace_section(args.results, "## Chain ingest (bench/ingest.py)", text)
     shutil.rmtree(ceiling_out, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(src, ignore_errors=True)
 
 
-def _labels_section(path: Path) -> str:
-    """Keep the label look-up section bench/labels.py wrote."""
-    text = path.read_text()
-    start = text.find("## Label look-up")
-    return text[start:] if start >= 0 else ""
+def replace_section(path: Path, heading: str, text: str) -> None:
+    """Put `text` in place of the `heading` section of the results file (other sections kept)."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find(heading)
+    if start < 0:
+        path.write_text(old.rstrip() + "\n\n\n" + text if old else text)
+        return
+    end = old.find("\n## ", start + len(heading))
+    path.write_text(old[:start] + text + ("\n\n" + old[end + 1:] if end >= 0 else ""))
+
+
+# ---- explorer format ------------------------------------------------------------------------------
+def write_explorer_dataset(root: Path, transfers: int, files: int, seed: int = 7) -> tuple[Path, Path, int]:
+    """The same transfers as saved explorer API responses (txlist / tokentx per queried address, 10 %
+    of rows also in a second address's file, as when both ends are queried) and as one ethereum-etl
+    directory. Returns (explorer dir, etl dir, distinct transfers)."""
+    import csv
+    import random
+
+    rnd = random.Random(seed)
+    queried = [f"0x{rnd.getrandbits(160):040x}" for _ in range(files // 2)]
+    token = f"0x{rnd.getrandbits(160):040x}"
+    lists: dict[tuple[str, str], list[dict]] = {(q, k): [] for q in queried for k in ("txlist", "tokentx")}
+    txs, tts, blocks = [], [], {}
+    for n in range(transfers):
+        kind = "tokentx" if n % 2 else "txlist"
+        owner = queried[n % len(queried)]
+        other = rnd.choice(queried) if rnd.random() < 0.1 else f"0x{rnd.getrandbits(160):040x}"
+        frm, to = (owner, other) if rnd.random() < 0.5 else (other, owner)
+        block = 17_000_000 + n // 20
+        ts = 1_680_000_000 + 12 * (n // 20)
+        tx_hash = f"0x{rnd.getrandbits(256):064x}"
+        value = rnd.randrange(1, 10**24)
+        blocks[block] = ts
+        row = {"blockNumber": str(block), "timeStamp": str(ts), "hash": tx_hash, "from": frm, "to": to,
+               "value": str(value), "transactionIndex": str(n % 20), "blockHash": "", "nonce": "0", "isError": "0",
+               "txreceipt_status": "1", "contractAddress": ""}
+        if kind == "tokentx":
+            row.update({"contractAddress": token, "tokenSymbol": "TKN", "tokenDecimal": "18", "logIndex": "0"})
+            tts.append({"token_address": token, "from_address": frm, "to_address": to, "value": value,
+                        "transaction_hash": tx_hash, "log_index": 0, "block_number": block})
+        txs.append({"hash": tx_hash, "block_number": block, "transaction_index": n % 20, "from_address": frm,
+                    "to_address": to if kind == "txlist" else token, "value": value if kind == "txlist" else 0,
+                    "receipt_status": 1})
+        for who in {frm, to} & set(queried):
+            lists[(who, kind)].append(row)
+    api, etl = root / "explorer", root / "etl"
+    api.mkdir(parents=True)
+    etl.mkdir(parents=True)
+    for (who, kind), rows in lists.items():
+        (api / f"{kind}-{who}.json").write_text(json.dumps({"status": "1", "message": "OK", "result": rows}))
+    for name, cols, rows in (
+            ("blocks", ["number", "timestamp"], [{"number": b, "timestamp": t} for b, t in sorted(blocks.items())]),
+            ("transactions", list(txs[0]), txs), ("token_transfers", list(tts[0]), tts)):
+        with open(etl / f"{name}.csv", "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols)
+            w.writeheader()
+            w.writerows(rows)
+    return api, etl, transfers
+
+
+def explorer_main() -> None:
+    """Explorer-format ingest against the etl path on the same transfers (both in child processes)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--transfers", type=int, default=200_000)
+    ap.add_argument("--files", type=int, default=40)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/trilateral-bench-explorer"))
+    ap.add_argument("--results", type=Path, default=REPO / "bench" / "RESULTS-chain.md")
+    args = ap.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    api, etl, n = write_explorer_dataset(args.workdir / "data", args.transfers, args.files)
+    runs = {}
+    for fmt, src in (("etl", etl), ("etherscan", api)):
+        home = args.workdir / f"home-{fmt}"
+        env = {**os.environ, "TRILATERAL_HOME": str(home)}
+        runs[fmt] = run_child([sys.executable, "-m", "trilateral", "chain", "ingest", "--chain", "ethereum",
+                               "--format", fmt, str(src)], env)
+    sys.path.insert(0, str(REPO / "src"))
+    from trilateral.chain import ChainStore
+
+    stats = {fmt: ChainStore(args.workdir / f"home-{fmt}" / "chain").stats()["chains"]["ethereum"] for fmt in runs}
+    stored = {fmt: s["transfers"] for fmt, s in stats.items()}
+    n_files = len(list(api.glob("*.json")))
+    rows_in_files = sum(len(json.loads(p.read_text())["result"]) for p in api.glob("*.json"))
+    (ours_s, ours_rss), (etl_s, etl_rss) = runs["etherscan"], runs["etl"]
+    lines = [
+        "## Explorer format ingest (bench/ingest.py --etherscan)",
+        "",
+        f"Command: `.venv/bin/python bench/ingest.py --etherscan --transfers {args.transfers} --files {args.files}`",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end "
+        f"(shared with other jobs), Python {platform.python_version()}",
+        f"Input: {n:,} transfers (half native, half one ERC-20) as {n_files} saved API responses (txlist/tokentx of "
+        f"{n_files // 2} queried addresses, {rows_in_files:,} rows: 10 % of transfers are in two addresses' files) "
+        "and the same transfers as one flat ethereum-etl directory",
+        "",
+        "| run | seconds | transfers stored | transfers/s | peak RSS |",
+        "|---|---:|---:|---:|---:|",
+        f"| chain ingest --format etherscan ({n_files} files, {stats['etherscan']['batches']} batch(es)) | {ours_s:.1f} | "
+        f"{stored['etherscan']:,} | {stored['etherscan'] / ours_s:,.0f} | {ours_rss / 2**30:.2f} GiB |",
+        f"| chain ingest --format etl (baseline, 1 batch) | {etl_s:.1f} | {stored['etl']:,} | "
+        f"{stored['etl'] / etl_s:,.0f} | {etl_rss / 2**30:.2f} GiB |",
+        "",
+        f"Ratio etherscan/etl time: **{ours_s / etl_s:.2f}x**. Both stores hold the same {stored['etl']:,} transfers "
+        "(checked: " + ("equal" if stored["etl"] == stored["etherscan"] == n else "NOT EQUAL") + ").",
+        "The explorer path parses and checks every row in Python (json, per-row validation, exact integers) and",
+        "writes it as ethereum-etl CSV before the same set-based ingest: under cProfile at 50,000 transfers about",
+        "60 % of its time is reading and converting rows (json + explorer.from_api), a fifth the set-based ingest,",
+        "under a tenth writing the CSV.",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    replace_section(args.results, "## Explorer format ingest", text)
+    shutil.rmtree(args.workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    main()
+    if "--etherscan" in sys.argv:
+        sys.argv.remove("--etherscan")
+        explorer_main()
+    else:
+        main()

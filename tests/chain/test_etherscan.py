@@ -75,6 +75,7 @@ def api_dir(tmp_path: Path) -> Path:
     ]))
     (d / f"tokentx-{A}.json").write_text(_api([_token(h32("t5"), 104, A, B, 2_500_000, index=4),
                                                 _token(h32("t5"), 104, A, B, 2_500_000, index=4)]))
+    (d / f"tokentx-{B}.json").write_text(_api([_token(h32("t5"), 104, A, B, 2_500_000, index=4)]))  # one of A's two
     (d / f"txlistinternal-{B}.json").write_text(_api([_internal(h32("t6"), 105, B, C, WEI, "0_1"),
                                                        _internal(h32("t6"), 105, B, A, WEI, "0_2", error="1")]))
     return d
@@ -82,7 +83,7 @@ def api_dir(tmp_path: Path) -> Path:
 
 def test_api_responses_become_exact_transfers(tmp_path: Path, api_dir: Path) -> None:
     store, report = _ingest(tmp_path, api_dir)
-    assert report.bad_row_count == 0 and report.batches_committed == 3
+    assert report.bad_row_count == 0 and report.batches_committed == 1  # the files of a directory: one batch
     assert _moves(store) == sorted([
         (h32("t1"), "native", A, B, 0, 123_456_789 * WEI + 1),
         (h32("t3"), "native", C, A, 0, 7),
@@ -106,7 +107,7 @@ def test_reingest_and_overlapping_files_add_only_what_is_new(tmp_path: Path, api
     store, _ = _ingest(tmp_path, api_dir)
     before = _moves(store)
     _, again = _ingest(tmp_path, api_dir)
-    assert again.batches_skipped == 3 and _moves(store) == before
+    assert again.batches_skipped == 1 and _moves(store) == before
     other = tmp_path / "other"  # B's txlist: t1 again (seen from the receiver's side) and one new tx
     other.mkdir()
     (other / f"txlist-{B}.json").write_text(_api([_tx(h32("t1"), 100, A, B, 123_456_789 * WEI + 1, index=3),
@@ -208,3 +209,70 @@ def test_csv_and_api_of_the_same_transfers_are_stored_once(tmp_path: Path, api_d
         f'"{h32("t5")}","104","1700001248","x","{A}","{B}","2.5","","{USDT}","Tether USD","USDT"\n' for _ in "ab"))
     _, report = _ingest(tmp_path, d)
     assert report.bad_row_count == 0 and _moves(store) == before
+
+
+def test_crash_between_parts_and_manifest_resumes_without_duplicates(tmp_path: Path, api_dir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.chain.test_sparse import canonical
+    from trilateral.chain import etherscan
+    from trilateral.chain.writer import TableWriter
+
+    clean, _ = _ingest(tmp_path / "clean", api_dir)
+    monkeypatch.setattr(etherscan, "GROUP_FILES", 1)  # one batch per file
+    real_commit = TableWriter.commit
+    calls = []
+
+    def crash_on_second(self, key, staged, info, **kw):  # parts renamed into place, manifest not written
+        calls.append(key)
+        if len(calls) == 2:
+            for final, tmp in staged.items():
+                tmp.rename(self.dir / final)
+            raise KeyboardInterrupt
+        return real_commit(self, key, staged, info, **kw)
+
+    monkeypatch.setattr(TableWriter, "commit", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        _ingest(tmp_path, api_dir)
+    monkeypatch.setattr(TableWriter, "commit", real_commit)
+    store, report = _ingest(tmp_path, api_dir)
+    assert report.batches_skipped == 1 and report.batches_committed == 3
+    assert canonical(tmp_path / "chain") == canonical(tmp_path / "clean" / "chain")
+    assert _moves(store) == _moves(clean)
+
+
+def test_blockscout_shapes(tmp_path: Path) -> None:
+    """Blockscout's Etherscan-compatible API: logIndex on token rows; transactionHash, index, callType on
+    internal rows; delegatecalls move nothing of their own."""
+    d = tmp_path / "blockscout"
+    d.mkdir()
+    token = {**_token(h32("b1"), 200, A, B, 10), "logIndex": "7"}
+    internal = [{"blockNumber": "201", "timeStamp": str(T := 1_700_002_412), "transactionHash": h32("b2"),
+                 "from": B, "to": C, "value": "3", "contractAddress": "", "input": "", "type": "call",
+                 "callType": "call", "gas": "0", "gasUsed": "0", "index": "0_0", "isError": "0", "errCode": ""},
+                {"blockNumber": "201", "timeStamp": str(T), "transactionHash": h32("b2"), "from": B, "to": A,
+                 "value": "4", "contractAddress": "", "input": "", "type": "call", "callType": "delegatecall", "gas": "0",
+                 "gasUsed": "0", "index": "0_1", "isError": "0", "errCode": ""}]
+    (d / f"tokentx-{A}.json").write_text(_api([token]))
+    (d / f"txlistinternal-{B}.json").write_text(_api(internal))
+    store, report = _ingest(tmp_path, d)
+    assert report.bad_row_count == 0
+    rows = {(r["tx_hash"], r["kind"], r["log_index"]) for r in store.transfers("ethereum").to_pylist()}
+    assert rows == {(h32("b1"), "token", 7), (h32("b2"), "internal", internal_log_index("0,0"))}
+
+
+def test_csv_export_without_value_column_is_refused(tmp_path: Path) -> None:
+    d = tmp_path / "csv"
+    d.mkdir()
+    (d / f"export-{A}.csv").write_text('"Transaction Hash","Blockno","DateTime (UTC)","From","To","Amount"\n'
+                                       f'"{h32("t1")}","100","2023-11-14 22:33:20","{A}","{B}","1 ETH"\n')
+    with pytest.raises(InputError, match=r"export-.*\.csv:1: explorer normal export without a value column"):
+        _ingest(tmp_path, d)
+
+
+def test_csv_export_time_from_datetime_utc(tmp_path: Path) -> None:
+    d = tmp_path / "csv"
+    d.mkdir()
+    (d / f"export-{A}.csv").write_text('"Txhash","Blockno","DateTime (UTC)","From","To","Value_IN(ETH)","Value_OUT(ETH)"\n'
+                                       f'"{h32("t1")}","100","2023-11-14 22:13:20","{A}","{B}","0","0.5"\n')
+    store, _ = _ingest(tmp_path, d)
+    assert store.transfers("ethereum", columns=["timestamp"]).to_pylist() == [{"timestamp": 1_700_000_000}]

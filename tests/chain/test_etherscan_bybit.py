@@ -45,7 +45,7 @@ def test_bybit_rows_through_the_etherscan_format(tmp_path: Path) -> None:
         rows = list(csv.DictReader(fh))
     fixture = write_etherscan_fixture(source, tmp_path / "etherscan", with_theft=False)
     report = _cli(tmp_path / "home", str(fixture))
-    assert report["bad_row_count"] == 0 and report["batches_committed"] == 10
+    assert report["bad_row_count"] == 0 and report["batches_committed"] == 1
     store = ChainStore(tmp_path / "home" / "chain")
     expected = sorted((r["hash"], r["from_address"], r["to"], parse_units(r["amount"], 18))
                       for r in rows if Decimal(r["amount"]) > 0)
@@ -74,6 +74,13 @@ def test_bybit_rows_through_the_etherscan_format(tmp_path: Path) -> None:
     assert all(cov.known_span(s) == [(first, pulled)] for s in senders)
     assert all(cov.history_complete(s, first) for s in senders)  # up to the store's last time
     assert not any(cov.history_complete(a, first) for a in receivers)
+    hop2, receiver = "0xa4b2fd68593b6f34e51cb9edb66e71c1b4ab449e", sorted(receivers)[0]
+    out = subprocess.run([sys.executable, "-m", "trilateral", "chain", "coverage", hop2, receiver, "--json"],
+                         env={**os.environ, "TRILATERAL_HOME": str(tmp_path / "home")}, capture_output=True,
+                         text=True, check=True)
+    answer = {e["address"]: e["complete"] for e in json.loads(out.stdout)}
+    assert answer == {hop2: [[datetime.fromtimestamp(first, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              datetime.fromtimestamp(pulled, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]], receiver: []}
 
 
 def test_bybit_with_theft_adds_the_theft_rows(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from trilateral.chain.common import (
     file_fingerprint,
     progress_bar,
 )
+from trilateral.chain.coverage import add_blocks, block_islands
 from trilateral.chain.writer import TableWriter
 from trilateral.core.errors import InputError
 
@@ -184,7 +185,9 @@ def _commit_utxo(con: duckdb.DuckDBPyConnection, writer: TableWriter, key: str, 
     brange = (int(lo), int(hi)) if lo is not None else None
     writer.commit(key, staged, {"label": label, "counts": counts, "bad_rows": len(bad), "first_time": first,
                                 "last_time": last, "blocks": list(brange) if brange else None},
-                  next_address_id=next_id, block_range=brange)
+                  next_address_id=next_id, block_range=brange,
+                  coverage=lambda doc: add_blocks(doc, block_islands(con.execute(
+                      "SELECT DISTINCT block_number, block_timestamp FROM txs").fetchall())))
     report.batches_committed += 1
     report.add_rows(counts)
     report.add_bad(bad)

@@ -40,21 +40,24 @@ def own_tx_index(columns: set[str]) -> str:
 def drop_stored_duplicates(con: duckdb.DuckDBPyConnection, writer: TableWriter, with_events: bool) -> dict[str, int]:
     """From temp tables moves (+ ev_decoded) and addr_map, make moves_new (+ ev_new) without the rows the
     store already holds. Returns counts: new transactions, and duplicates dropped."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE moves_k AS SELECT m.*, f.address_id AS from_id,
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW moves_k AS SELECT m.*, f.address_id AS from_id,
         t.address_id AS to_id, (m.v >> 64)::UBIGINT AS amount_hi, (m.v & {U64_MASK})::UBIGINT AS amount_lo
         FROM moves m JOIN addr_map f ON f.address = m.fa JOIN addr_map t ON t.address = m.ta""")
-    lo, hi = con.execute("""SELECT min(bn), max(bn) FROM (SELECT bn FROM moves_k
+    lo, hi = con.execute("""SELECT min(bn), max(bn) FROM (SELECT bn FROM moves
                             UNION ALL SELECT bn FROM transactions WHERE problem IS NULL)""").fetchone()
     stored = writer.files("transfers")
-    if not stored or lo is None:
+    overlap = bool(stored) and lo is not None and con.execute(
+        f"SELECT count(*) > 0 FROM {writer.scan_sql('transfers')} WHERE block_number BETWEEN {lo} AND {hi}"
+    ).fetchone()[0]
+    if not overlap:  # a first ingest, or blocks the store has no transfers in: nothing to compare with
         con.execute("CREATE OR REPLACE TEMP VIEW moves_new AS SELECT * FROM moves_k")
-        _events_new(con, writer, with_events, None)
+        _events_new(con, writer, with_events, None if lo is None else (lo, hi))
         n_tx = con.execute("SELECT count(DISTINCT tx_hash) FROM transactions WHERE problem IS NULL").fetchone()[0]
         return {"transactions": int(n_tx), "duplicates": 0}
     con.execute(f"""CREATE OR REPLACE TEMP TABLE stored_k AS SELECT {_KEY},
         row_number() OVER (PARTITION BY {_KEY} ORDER BY log_index) AS occ
         FROM {writer.scan_sql('transfers')} WHERE block_number BETWEEN {lo} AND {hi}
-          AND tx_hash IN (SELECT tx_hash FROM moves_k UNION SELECT tx_hash FROM transactions)""")
+          AND tx_hash IN (SELECT tx_hash FROM moves UNION SELECT tx_hash FROM transactions)""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE moves_new AS
         SELECT * EXCLUDE (occ) FROM (
             SELECT *, row_number() OVER (PARTITION BY {_KEY} ORDER BY log_index) AS occ

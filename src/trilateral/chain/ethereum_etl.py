@@ -18,7 +18,6 @@ import duckdb
 from rich.progress import Progress
 
 from trilateral.chain.common import (
-    U64_MASK,
     UINT_RE,
     BadRow,
     IngestReport,
@@ -405,12 +404,10 @@ class EtlIngest:
             UNION SELECT sender FROM ev_decoded""")
 
 
-_TRANSFERS_SQL = f"""
+_TRANSFERS_SQL = """
 SELECT m.bn AS block_number, b.timestamp, m.tx_hash, m.tx_index, m.log_index, m.kind,
-       f.address_id AS from_id, t.address_id AS to_id, m.asset_id,
-       (m.v >> 64)::UBIGINT AS amount_hi, (m.v & {U64_MASK})::UBIGINT AS amount_lo
+       m.from_id, m.to_id, m.asset_id, m.amount_hi, m.amount_lo
 FROM moves_new m JOIN bts b ON b.block_number = m.bn
-JOIN addr_map f ON f.address = m.fa JOIN addr_map t ON t.address = m.ta
 ORDER BY m.bn, m.tx_index, CASE WHEN m.log_index = -1 THEN 0 WHEN m.log_index < -1 THEN 1 ELSE 2 END,
          abs(m.log_index)"""
 

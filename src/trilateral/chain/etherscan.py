@@ -1,7 +1,8 @@
 """`--format etherscan`: saved explorer API responses and CSV exports into the account-model store.
 
-Each file is one batch: its rows are converted (explorer.py, exact integers) into an ethereum-etl
-batch in the store's scratch directory and committed through the same set-based ingest as `etl`,
+Files are read in batches (up to 64 MiB or 1000 files, fixed by the file list, so re-runs skip committed
+batches); a batch's rows are merged (explorer.merge_lists: the same row in two files is one row) and
+converted (explorer.py, exact integers) into an ethereum-etl batch in the store's scratch directory and committed through the same set-based ingest as `etl`,
 so the two formats mean the same thing and a row already stored (from any source) is not stored
 again. Coverage is per address: the queried address's list (normal | internal | token) is complete
 over the time span of the file's rows, or over --complete-from/--complete-to when given. The queried
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import operator
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,14 @@ from trilateral.chain.explorer import (
     csv_kind,
     from_api,
     from_csv,
+    merge_lists,
     normalise_header,
 )
 from trilateral.chain.writer import TableWriter
 from trilateral.core.errors import InputError
 
+GROUP_BYTES = 64 * 2**20  # explorer files per batch: up to 64 MiB of JSON/CSV ...
+GROUP_FILES = 1000  # ... or this many files
 TX_COLUMNS = ["hash", "block_number", "transaction_index", "from_address", "to_address", "value", "receipt_status",
               "receipt_contract_address", "block_timestamp", "block_hash"]
 TT_COLUMNS = ["token_address", "from_address", "to_address", "value", "transaction_hash", "log_index", "block_number",
@@ -64,8 +69,13 @@ def read_explorer_file(path: Path, decimals_of: dict[str, int]) -> ExplorerList:
             if not any(n in names for n in ("txhash", "transactionhash")) or "blockno" not in names:
                 raise InputError(f"{path}:1: not an explorer CSV export (needs Transaction Hash/Txhash, Blockno, "
                                  "UnixTimestamp, From, To)")
+            kind = csv_kind(header)
+            values = ("tokenvalue", "quantity", "value") if kind == "token" else ("value_in(eth)", "value_out(eth)")
+            if not any(v in names for v in values) or not {"unixtimestamp", "datetime(utc)"} & set(names):
+                raise InputError(f"{path}:1: explorer {kind} export without a value column ({' or '.join(values)}) "
+                                 "or a time column (UnixTimestamp, DateTime (UTC))")
             rows = [(reader.line_num, dict(zip(names, r, strict=False))) for r in reader if any(r)]
-        return from_csv(rows, csv_kind(header), str(path), decimals_of)
+        return from_csv(rows, kind, str(path), decimals_of)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -96,10 +106,11 @@ def queried_address(path: Path, data: ExplorerList, given: str | None) -> str | 
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Path:
+    pick = operator.itemgetter(*columns)
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(map(pick, rows))
     return path
 
 
@@ -120,11 +131,28 @@ def write_etl_batch(data: ExplorerList, out: Path) -> dict[str, Path]:
     return files
 
 
+def file_groups(files: list[Path], max_bytes: int | None = None, max_files: int | None = None) -> list[list[Path]]:
+    """Consecutive files up to max_bytes / max_files per batch (fixed by the file list alone, so a
+    re-run cuts the same batches and skips those committed)."""
+    max_bytes = GROUP_BYTES if max_bytes is None else max_bytes
+    max_files = GROUP_FILES if max_files is None else max_files
+    groups: list[list[Path]] = []
+    size = 0
+    for file in files:
+        n = file.stat().st_size
+        if not groups or size + n > max_bytes or len(groups[-1]) >= max_files:
+            groups.append([])
+            size = 0
+        groups[-1].append(file)
+        size += n
+    return groups
+
+
 def ingest_etherscan(chain_dir: Path, path: Path, *, address: str | None = None, complete_from: int | None = None,
                      complete_to: int | None = None, token_decimals: dict[str, int] | None = None,
                      strict: bool = False, show_progress: bool = True) -> IngestReport:
-    """Ingest explorer files under `path`, one committed batch each (re-runs skip committed files)."""
-    files = explorer_files(path)
+    """Ingest explorer files under `path`, in batches of files (re-runs skip committed batches)."""
+    groups = file_groups(explorer_files(path))
     writer = TableWriter(chain_dir, "ethereum", "account")
     report = IngestReport("ethereum", str(path))
     decimals_of = {a["contract"]: int(a["decimals"]) for a in writer.read_assets()
@@ -132,23 +160,29 @@ def ingest_etherscan(chain_dir: Path, path: Path, *, address: str | None = None,
     decimals_of.update({k.lower(): v for k, v in (token_decimals or {}).items()})
     options = json.dumps([address, complete_from, complete_to], sort_keys=True)
     suffix = hashlib.sha256(options.encode()).hexdigest()[:12]
-    bar = progress_bar("ingest explorer data", len(files) * STEPS_PER_BATCH) if show_progress else None
+    bar = progress_bar("ingest explorer data", len(groups) * STEPS_PER_BATCH) if show_progress else None
     progress = bar.__enter__() if bar else None
     try:
         ingester = EtlIngest(writer, report, strict=strict, progress=progress)
-        for n, file in enumerate(files):
-            key = f"etherscan:{file_fingerprint(file)}:{suffix}"
+        for n, group in enumerate(groups):
+            prints = hashlib.sha256("|".join(file_fingerprint(f) for f in group).encode()).hexdigest()[:24]
+            key = f"etherscan:{prints}:{suffix}"
             if writer.has_batch(key):
                 report.batches += 1
                 report.batches_skipped += 1
                 continue
-            data = read_explorer_file(file, decimals_of)
-            if strict:
-                fail_strict(data.bad)
+            lists, spans = [], []
+            for file in group:
+                data = read_explorer_file(file, decimals_of)
+                if strict:
+                    fail_strict(data.bad)
+                decimals_of.update({c: d for c, (_, d) in data.tokens.items() if d is not None})
+                spans += _spans(file, data, address, complete_from, complete_to, report)
+                lists.append(data)
+            data = merge_lists(lists)
             report.add_bad(data.bad)
-            decimals_of.update({c: d for c, (_, d) in data.tokens.items() if d is not None})
-            batch = EtlBatch(str(file), {}, block_coverage=False,
-                             address_spans=_spans(file, data, address, complete_from, complete_to, report))
+            label = str(group[0]) if len(group) == 1 else f"{group[0]} .. {group[-1].name} ({len(group)} files)"
+            batch = EtlBatch(label, {}, block_coverage=False, address_spans=spans)
             scratch = writer.dir / "_spill" / f"explorer-{n}"
             shutil.rmtree(scratch, ignore_errors=True)
             batch.files = write_etl_batch(data, scratch)

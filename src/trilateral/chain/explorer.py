@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from trilateral.chain.common import BadRow
@@ -55,6 +56,42 @@ class ExplorerList:
         present = {a for a in addresses if a}
         self.addresses_in_every_row = present if self.addresses_in_every_row is None else \
             self.addresses_in_every_row & present
+
+
+def _natural_key(kind: str, row: dict[str, Any]) -> tuple:
+    if kind == "transactions":
+        return ("tx", row["hash"])
+    if kind == "token_transfers":
+        return ("token", row["transaction_hash"], row["token_address"], row["from_address"], row["to_address"],
+                row["value"])
+    return ("internal", row["transaction_hash"], row["from_address"], row["to_address"], row["value"], row["status"])
+
+
+def merge_lists(lists: list[ExplorerList]) -> ExplorerList:
+    """The rows of several files as one batch. A file tells identical rows of one transaction apart (two
+    equal token transfers are two moves); across files, identical rows are the same move, so each
+    natural key keeps the rows of the file that lists it most often (the first such file)."""
+    out = ExplorerList("mixed")
+    for table in ("transactions", "traces", "token_transfers"):
+        chosen: dict[tuple, list[dict[str, Any]]] = {}
+        for data in lists:
+            mine: dict[tuple, list[dict[str, Any]]] = {}
+            for row in getattr(data, table):
+                mine.setdefault(_natural_key(table, row), []).append(row)
+            for key, rows in mine.items():
+                if len(rows) > len(chosen.get(key, ())):
+                    chosen[key] = rows
+        setattr(out, table, [r for rows in chosen.values() for r in rows])
+    for data in lists:
+        for contract, (symbol, decimals) in data.tokens.items():
+            old_symbol, old_decimals = out.tokens.get(contract, (None, None))
+            out.tokens[contract] = (old_symbol or symbol, old_decimals if old_decimals is not None else decimals)
+        for block, (ts, block_hash) in data.blocks.items():
+            if block not in out.blocks or (out.blocks[block][1] is None and block_hash):
+                out.blocks[block] = (ts, block_hash)
+        out.bad.extend(data.bad)
+        out.times.extend(data.times)
+    return out
 
 
 def _md5_int(text: str, hex_digits: int) -> int:
@@ -167,7 +204,7 @@ def _api_row(out: ExplorerList, row: dict[str, Any], occ: _Occurrences) -> None:
         trace = _field(row, "traceId", "index")
         out.traces.append(_trace_row(tx_hash, block, tx_index, frm, target, value,
                                      str(trace) if trace is not None else _synth_trace(occ, tx_hash, frm, target, value),
-                                     str(row.get("type") or row.get("callType") or "call"), failed))
+                                     _call_kind(row), failed))
     else:
         out.transactions.append({"hash": tx_hash, "block_number": block, "transaction_index": tx_index,
                                  "from_address": frm, "to_address": to or "", "value": value,
@@ -176,6 +213,13 @@ def _api_row(out: ExplorerList, row: dict[str, Any], occ: _Occurrences) -> None:
     out.blocks.setdefault(block, (ts, (row.get("blockHash") or "").lower() or None))
     out.times.append(ts)
     out.note_addresses(frm, to, None if out.kind == "token" else created)
+
+
+def _call_kind(row: dict[str, Any]) -> str:
+    """Etherscan's `type` (call, create, create2, delegatecall, ...); Blockscout puts call kinds in `callType`."""
+    call_type = str(row.get("callType") or "").lower()
+    kind = str(row.get("type") or "call").lower()
+    return call_type if kind == "call" and call_type else kind
 
 
 def _token_row(contract: str, frm: str | None, to: str, value: int, tx_hash: str, log_index: int, block: int,
@@ -234,6 +278,14 @@ def from_csv(rows: list[tuple[int, dict[str, str]]], kind: str, label: str,
     return out
 
 
+def _utc(text: str | None) -> int:
+    """Unix seconds of an export's `DateTime (UTC)` (2023-11-14 22:33:20)."""
+    try:
+        return int(datetime.fromisoformat((text or "").strip()).replace(tzinfo=UTC).timestamp())
+    except ValueError:
+        raise ValueError(f"DateTime (UTC) {text!r} is not a time") from None
+
+
 def _decimal_units(row: dict[str, str], decimals: int, *names: str) -> int:
     """The first non-zero of the value columns (an export row is IN or OUT for the queried address)."""
     for name in names:
@@ -249,7 +301,7 @@ def _decimal_units(row: dict[str, str], decimals: int, *names: str) -> int:
 def _csv_row(out: ExplorerList, row: dict[str, str], occ: _Occurrences, decimals_of: dict[str, int]) -> None:
     tx_hash = _hash(_field(row, "transactionhash", "txhash"))
     block = _uint(row.get("blockno"), "Blockno")
-    ts = _uint(row.get("unixtimestamp"), "UnixTimestamp")
+    ts = _uint(row["unixtimestamp"], "UnixTimestamp") if row.get("unixtimestamp") else _utc(row.get("datetime(utc)"))
     frm = _addr(row.get("from"), "From")
     created = _addr(row.get("contractaddress"), "ContractAddress", optional=True)
     tx_index = synth_tx_index(tx_hash)

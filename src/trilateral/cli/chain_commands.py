@@ -109,6 +109,33 @@ def chain_stats(as_json: bool = typer.Option(False, "--json", help="JSON on stdo
     typer.echo(f"cross-chain links: {stats['crosschain']['links']:,}")
 
 
+@chain_app.command("coverage")
+def chain_coverage(
+    addresses: list[str] = typer.Argument(..., help="Addresses to ask about"),
+    chain: str = typer.Option("ethereum", "--chain"),
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+) -> None:
+    """Over which times each address's history is complete in the store (docs/chain.md, Coverage)."""
+    from datetime import UTC, datetime
+
+    from trilateral.chain import ChainStore
+    from trilateral.chain.coverage import LIST_KINDS
+
+    def iso(ts: int) -> str:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    cov = ChainStore(Settings.from_env().chain_dir).coverage(chain)
+    out = [{"address": a.lower(), "complete": [[iso(lo), iso(hi)] for lo, hi in cov.known_span(a)],
+            "lists": {k: [[iso(lo), iso(hi)] for lo, hi in cov.address_spans(a, k)] for k in LIST_KINDS}}
+           for a in addresses]
+    if as_json:
+        typer.echo(json.dumps(out, indent=1))
+        return
+    for entry in out:
+        spans = ", ".join(f"{lo} .. {hi}" for lo, hi in entry["complete"]) or "no complete history in the store"
+        typer.echo(f"{entry['address']}: {spans}")
+
+
 @labels_app.command("import")
 def labels_import(
     path: Path = typer.Argument(..., help="TagPack/ActorPack YAML, SDN.CSV, SDN_ADVANCED.XML, FtM JSON lines"),
