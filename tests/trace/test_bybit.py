@@ -73,9 +73,9 @@ def bybit(tmp_path_factory):
     return store, labels, hops, lookalikes, fakes, rows, first - 7200
 
 
-def _trace(bybit, policy):
+def _trace(bybit, policy, gaps="taint"):
     store, labels, _, _, _, _, after = bybit
-    return Tracer(store, labels).trace("ethereum", [ANCHOR], TraceOptions(policy=policy, after=after))
+    return Tracer(store, labels).trace("ethereum", [ANCHOR], TraceOptions(policy=policy, after=after, gaps=gaps))
 
 
 def test_poison_follows_every_real_hop(bybit):
@@ -97,10 +97,14 @@ def test_decoys_get_nothing(bybit):
 
 def test_haircut_moves_the_stolen_steth_to_hop_two(bybit):
     _, _, hops, _, _, _, _ = bybit
-    result = _trace(bybit, "haircut")
+    result = _trace(bybit, "haircut", gaps="clean")
     steth = sum(e.tainted for e in result.edges if e.target == hops[1] and e.asset == "stETH")
     sent = sum(_units(r["amount"]) for r in bybit[5] if r["to"] == hops[1] and r["contract"] == STETH)
-    # 90,375.5479 stETH sent; the 0.5479 beyond the stolen receipt came from before the window: clean
+    # 90,375.5479 stETH sent; with --gaps clean the 0.5479 beyond the stolen receipt is clean
     assert sent == _units("90375.54791768") and steth == _units("90375")
+    # with --gaps taint (the default) the thief address's unexplained 0.5479 is presumed stolen
+    result = _trace(bybit, "haircut")
+    steth = sum(e.tainted for e in result.edges if e.target == hops[1] and e.asset == "stETH")
+    assert steth == sent and result.presumed[("ethereum", "stETH")] == sent - _units("90375")
     eth = sum(e.tainted for e in result.edges if e.target == hops[1] and e.asset == "ETH" and e.kind == "transfer")
     assert eth == 10**18  # the 1 ETH test transfer

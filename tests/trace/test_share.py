@@ -38,10 +38,18 @@ def test_trace_shares_findings_with_members(home: Path, database_url: str, tmp_p
     labels.import_file(tags)
     hub = Hub.open()
     hub.init()
+    res = CliRunner().invoke(app, ["member", "profile", "KR", "--agency", "Korean National Police Agency",
+                                   "--contact", "kr@police.example", "--reference-prefix", "KNPA",
+                                   "--legal-basis", "Act on Reporting of Specific Financial Transaction Information",
+                                   "--deadline-days", "7"])
+    assert res.exit_code == 0, res.output
     out = tmp_path / "findings.json"
     res = CliRunner().invoke(app, ["trace", "--chain", "ethereum", "--from", theft, "--json", str(out),
-                                   "--freeze-dir", str(tmp_path / "freeze"), "--share-as", "US"])
+                                   "--freeze-dir", str(tmp_path / "freeze"), "--share-as", "US",
+                                   "--incident", "Test theft"])
     assert res.exit_code == 0, res.output
+    letter = (tmp_path / "freeze" / "hangang-exchange.html").read_text()
+    assert "Korean National Police Agency" in letter and "KNPA-" in letter and "Test theft" in letter
     findings = json.loads(out.read_text())
     assert [(o["address"], o["amount_base_units"], o["jurisdiction"]) for o in findings["offramps"]] == \
         [(HOT, str(9 * E), "KR")]
@@ -52,3 +60,4 @@ def test_trace_shares_findings_with_members(home: Path, database_url: str, tmp_p
     assert any(o["type"] == "x-trilateral-freeze-request" and o["routed_to"] == "KR" for o in objects)
     patterns = {o["pattern"] for o in objects if o["type"] == "indicator"}
     assert f"[cryptocurrency-wallet:address = '{A}']" in patterns
+    assert not {f"[cryptocurrency-wallet:address = '{x}']" for x in (VICTIM, HOT)} & patterns  # victim, exchange

@@ -34,6 +34,28 @@ def _members(settings) -> list[str]:
         return list(DEFAULT_MEMBERS)
 
 
+def _prices(settings):
+    """The price book's USD converter, or None when no prices were imported."""
+    try:
+        from trilateral.prices import PriceBook
+    except ImportError:
+        return None
+    book = PriceBook.load(settings)
+    return book.usd if len(book) else None
+
+
+def _victim_name(tracer, findings: dict) -> str | None:
+    """The victim's name from the labels of the addresses the stolen value came from."""
+    if tracer.labels is None or not findings["victims"]:
+        return None
+    chain = findings["victims"][0]["chain"]
+    addresses = [v["address"] for v in findings["victims"] if v["chain"] == chain]
+    names = {lab.entity or getattr(lab, "label", None) for labels in tracer.labels.lookup(chain, addresses)
+             for lab in labels}
+    names.discard(None)
+    return ", ".join(sorted(names)) or None
+
+
 def trace_command(
     chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum or bitcoin."),
     seeds: str = typer.Option(..., "--from", help="Seeds: transaction hashes and/or addresses, comma-separated."),
@@ -46,6 +68,17 @@ def trace_command(
     share_as: str = typer.Option(None, "--share-as", help="Submit the STIX bundle to the hub as this member."),
     tlp: str = typer.Option("amber", "--tlp", help="TLP of the shared bundle."),
     mixer_confidence: float = typer.Option(0.5, "--mixer-confidence", help="Least confidence to follow a mixer link."),
+    gaps: str = typer.Option("taint", "--gaps",
+                             help="Value an address sends beyond what the data shows it receiving: taint "
+                                  "(presumed stolen at its tainted share), clean, or report (clean, listed)."),
+    incident: str = typer.Option(None, "--incident", help="Incident id or name these findings belong to."),
+    min_freeze_share: float = typer.Option(0.001, "--min-freeze-share",
+                                           help="No letter for less than this share of the stolen value..."),
+    min_freeze_usd: float = typer.Option(10_000, "--min-freeze-usd",
+                                         help="...or, when prices are known, for less than this many USD."),
+    min_share: float = typer.Option(0.001, "--min-share",
+                                    help="Share only addresses that passed or hold at least this share of the "
+                                         "stolen value of an asset (0.001 = 0.1 %)."),
 ) -> None:
     """Follow stolen funds from the seeds to off-ramps on every ingested chain; write findings JSON."""
     from rich.console import Console
@@ -59,10 +92,12 @@ def trace_command(
     err = Console(stderr=True)
     tracer = Tracer(ChainStore(settings.chain_dir), _labels(settings))
     options = TraceOptions(policy=policy, after=unix_time(after, '--after'), mixer_min_confidence=mixer_confidence,
-                           progress=lambda m: err.print(f"[dim]{m}[/dim]"))
+                           gaps=gaps, progress=lambda m: err.print(f"[dim]{m}[/dim]"))
     with err.status("tracing"):
         result = tracer.trace(chain, [s for s in seeds.split(",") if s.strip()], options)
-    findings = build_findings(result)
+    findings = build_findings(result, incident=incident)
+    for w in findings["warnings"]:  # one line each, whatever the console width
+        sys.stderr.write(f"warning: {w['kind']}: {w['detail']}\n")
     text = json.dumps(findings, indent=2)
     if json_out == "-":
         sys.stdout.write(text + "\n")
@@ -77,20 +112,30 @@ def trace_command(
         report = explain_text(explain(result, explain_address), explain_address)
         (err.print if json_out == "-" else typer.echo)(report)
     requests = None
+    victim = _victim_name(tracer, findings)
     if freeze_dir or share_as:
-        from trilateral.trace.freeze import freeze_requests, write_freeze_requests
+        from decimal import Decimal
 
-        requests = freeze_requests(result, findings, _members(settings))
+        from trilateral.trace.authorities import load_authorities
+        from trilateral.trace.freeze import freeze_plan, write_freeze_requests
+
+        requests, below = freeze_plan(result, findings, _members(settings), authorities=load_authorities(settings.home),
+                                      price=_prices(settings), min_share=min_freeze_share,
+                                      min_usd=Decimal(str(min_freeze_usd)), victim_name=victim)
+        for r in below:
+            sys.stderr.write(f"note: no letter to {r['exchange']}: {r['share_of_stolen']:.6%} of the stolen value"
+                             f"{' (USD ' + r['usd'] + ')' if r['usd'] else ''} is below the minimum\n")
         if freeze_dir:
-            for path in write_freeze_requests(requests, freeze_dir, pdf=pdf):
+            for path in write_freeze_requests(requests, freeze_dir, pdf=pdf, below_minimum=below):
                 err.print(f"wrote {path}")
     if share_as:
         from trilateral.hub import Hub
-        from trilateral.trace.stix_export import findings_bundle, intermediary_addresses
+        from trilateral.trace.stix_export import findings_bundle, thief_addresses
 
         hub = Hub.open(settings, create=False)
-        inter = intermediary_addresses(result)
-        bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter)
+        inter = thief_addresses(result, tracer.services(result), min_share=min_share)
+        bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter,
+                                 incident_name=incident, victim_name=victim)
         res = hub.submit(hub.principal(share_as.upper()), bundle, source="trilateral trace")
         err.print(f"shared {len(res.stored)} object(s) as {share_as.upper()} ({len(res.failed)} failed)")
         if res.failed:

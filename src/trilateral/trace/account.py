@@ -16,7 +16,9 @@ import numpy as np
 
 from trilateral.trace.mixers import MixerBook, MixerWithdrawal
 from trilateral.trace.model import Edge, Injection, Role, TraceResult
-from trilateral.trace.taint import NO_TAINT, Ledgers, Taint, fresh_taint, sum_taints
+from trilateral.trace.taint import NO_TAINT, Ledger, Ledgers, Taint, fresh_taint, sum_taints
+
+GAP_CONFIDENCE = 0.5  # value presumed stolen because the data lacks its inflow counts half
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class AccountChain:
     links_by_tx: dict[str, list[BridgeLink]] = field(default_factory=dict)
     injections: list[tuple[int, int, int, Taint, Injection]] = field(default_factory=list)  # ts, addr, asset
     mixer_deposit_times: dict[int, list[int]] = field(default_factory=dict)  # pool -> every deposit's time
+    gaps: str = "taint"  # what value sent beyond the known balance carries (taint.GAP_MODES)
+    opening: dict[tuple[int, int], int] = field(default_factory=dict)  # (address, asset) -> balance before
+    contracts: set[int] = field(default_factory=set)  # addresses known to be contracts
 
 
 def run_account_pass(chain: AccountChain, result: TraceResult, mixer_min_confidence: float = 0.5,
@@ -88,6 +93,13 @@ class _AccountPass:
         self.outgoing: list[Injection] = []
         self.row_taint: dict[tuple[str, int], Taint] = {}  # injections riding on existing rows
         self.withdrawal_rows = {(w.tx_hash, w.to) for w in chain.withdrawals if w.amount}
+        self.inflow: dict[tuple[int, int], list[int]] = {}  # (address, asset) -> [received, tainted]
+        self.first_taint: dict[tuple[int, int], int] = {}  # (address, asset) -> first tainted receipt
+        self.seed_received: dict[int, int] = dict.fromkeys(chain.source_after, 0)
+        for (address, asset), amount in chain.opening.items():
+            if amount > 0:
+                self.ledgers.get(chain.chain, address, asset).receive(amount, NO_TAINT)
+                self.inflow[(address, asset)] = [amount, 0]
 
     # -- helpers -------------------------------------------------------------------------------
     def text(self, address: int) -> str:
@@ -150,12 +162,16 @@ class _AccountPass:
         role = self.c.roles.get(src)
         taint = NO_TAINT
         if role is None:
-            taint = self.ledgers.get(self.c.chain, src, asset).send(amount)
+            book = self.ledgers.get(self.c.chain, src, asset)
+            if amount > book.held and (src in self.touched or src in self.c.source_after):
+                self.gap(i, src, asset, amount - book.held, book)
+            taint = book.send(amount)
         elif self.row_taint and (rows.tx_hash[i], int(rows.to_id[i])) in self.row_taint:
             return self.row_taint.pop((rows.tx_hash[i], int(rows.to_id[i])))
         if rows.tx_hash[i] in self.c.seed_txs and amount > 0 and not taint:
             self.r.stolen[(self.c.chain, self.symbol(asset))] += amount
             taint = fresh_taint(amount, hops=1)
+            self.r.victims.add((self.c.chain, self.text(src)))
         return taint
 
     def transfer(self, i: int) -> None:
@@ -180,13 +196,25 @@ class _AccountPass:
         after = self.c.source_after.get(dst)
         if after is not None and ts >= after and amount > 0 and via == "transfer":
             fresh = fresh_taint(amount, hops=0)
+            if src >= 0 and src not in self.touched and src not in self.c.source_after:
+                self.r.victims.add((chain, self.text(src)))  # the theft's source: never an indicator
             self.r.stolen[(chain, self.symbol(asset))] += amount - min(taint.amount, amount)
             taint = fresh
         role = self.c.roles.get(dst)
         if role is None:
             self.ledgers.get(chain, dst, asset).receive(amount, taint)
+            got = self.inflow.setdefault((dst, asset), [0, 0])
+            got[0] += amount
+            got[1] += taint.amount
+            if dst in self.seed_received:
+                self.seed_received[dst] += taint.amount
             if taint:
                 self.touched.add(dst)
+                self.first_taint.setdefault((dst, asset), ts)
+                if dst in self.c.contracts:
+                    self.r.warn("unlabelled_contract", chain, self.text(dst),
+                                f"stolen {self.symbol(asset)} entered contract {self.text(dst)}, which has no "
+                                f"label: the trace cannot tell whether it is a swap, a bridge or a wallet")
                 if src >= 0:
                     self.edge(ts, tx, src, dst, asset, amount, taint, via)
             return
@@ -272,6 +300,46 @@ class _AccountPass:
             self.deliver(int(rows.timestamp[i]), rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i]),
                          int(rows.asset_id[i]), amount, taint, "dex_swap")
 
+    # -- gaps -----------------------------------------------------------------------------------
+    def gap(self, i: int, src: int, asset: int, missing: int, book: Ledger) -> None:
+        """Row i sends `missing` more than the data shows `src` received. Under `--gaps taint` that
+        value is presumed stolen at the address's known tainted share (seed addresses: in full) when
+        it is the native asset or a token the address is seen receiving: a token transfer "from" an
+        address that never held the token is how impersonation tokens spoof a sender, not value."""
+        rows = self.c.rows
+        presumed = NO_TAINT
+        spoofable = asset != rows.native_asset and (src, asset) not in self.inflow
+        if self.c.gaps == "taint" and not spoofable:
+            num, den = self.taint_share(src, asset)
+            amount = missing * num // den if den else 0
+            if amount:
+                held = book.taint_held()
+                conf = (held.confidence if held else 1.0) * GAP_CONFIDENCE
+                presumed = Taint(amount, 0, amount * conf, held.hops if held else 0)
+                self.r.presumed[(self.c.chain, self.symbol(asset))] += amount
+                book.receive(missing, presumed)
+                self.touched.add(src)
+                self.first_taint.setdefault((src, asset), int(rows.timestamp[i]))
+        self.r.unexplained.append({
+            "chain": self.c.chain, "address": self.text(src), "asset": self.symbol(asset),
+            "amount_base_units": str(missing), "presumed_stolen_base_units": str(presumed.amount),
+            "time": int(rows.timestamp[i]), "tx_hash": rows.tx_hash[i], "to": self.text(int(rows.to_id[i])),
+            "never_received": spoofable})
+
+    def taint_share(self, address: int, asset: int) -> tuple[int, int]:
+        """The tainted share of what `address` is known to have received of `asset` (of all its
+        assets, averaged, when it received none of this one); a seed address's is 1."""
+        if address in self.c.source_after:
+            return 1, 1
+        got = self.inflow.get((address, asset))
+        if got and got[0]:
+            return got[1], got[0]
+        shares = [Fraction(t, r) for (a, _), (r, t) in self.inflow.items() if a == address and r]
+        if not shares:
+            return 0, 1
+        mean = sum(shares, Fraction(0)) / len(shares)
+        return mean.numerator, mean.denominator
+
     # -- mixers --------------------------------------------------------------------------------
     def withdrawal(self, w: MixerWithdrawal) -> None:
         linked = self.mixers.withdraw(w, self.touched, self.gas_funded)
@@ -292,8 +360,16 @@ class _AccountPass:
         for (ch, address, asset), book in self.ledgers.books.items():
             held = book.tainted
             if held:
-                self.r.holdings[(ch, self.text(address), self.symbol(asset))] = held
+                key = (ch, self.text(address), self.symbol(asset))
+                self.r.holdings[key] = held
+                self.r.holding_info[key] = (min(1.0, book.taint_held().confidence),
+                                            self.first_taint.get((address, asset), 0))
                 self.r.flow("unresolved", chain, self.symbol(asset), held)
+        for seed, got in self.seed_received.items():
+            if got == 0:
+                self.r.warn("seed_without_inflow", chain, self.text(seed),
+                            f"seed address {self.text(seed)} receives no value in the data from the seed time "
+                            f"on: the theft itself is not in the store")
         for asset_sym, amount in self.mixers.unlinked().items():
             self.r.flow("unresolved", chain, self.symbol(asset_sym), amount)
 

@@ -12,21 +12,25 @@ import numpy as np
 import pyarrow.compute as pc
 
 from trilateral.chain import ChainStore
+from trilateral.core.amount import format_units
 from trilateral.core.errors import InputError
 from trilateral.trace.account import AccountChain, BridgeLink, run_account_pass
 from trilateral.trace.loader import (
     AccountGraph,
     bridge_in_rows,
     connect,
+    contract_ids,
     load_account_graph,
     load_account_rows,
+    opening_balances,
     tx_seed_rows,
 )
 from trilateral.trace.mixers import MixerWithdrawal
 from trilateral.trace.model import Injection, Role, TraceResult
 from trilateral.trace.reach import KIND_CODES, NEVER, subgraph_rows, time_respecting_reach
 from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
-from trilateral.trace.taint import POLICIES
+from trilateral.trace.services import frozen_by_events, mark_frozen
+from trilateral.trace.taint import GAP_MODES, POLICIES
 from trilateral.trace.utxo_trace import trace_utxo_chain
 
 EVM_TX = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -42,6 +46,7 @@ class TraceOptions:
     mixer_min_confidence: float = 0.5
     mixer_window: int = 30 * 86_400
     dust_fraction: float = 1e-5  # transfers below this share of an asset's stolen amount are not followed
+    gaps: str = "taint"  # outflows beyond the known inflow: taint | clean | report (docs/tracing.md)
     progress: Callable[[str], None] | None = None
 
 
@@ -98,6 +103,8 @@ class Tracer:
     def trace(self, chain: str, seeds: list[str], options: TraceOptions) -> TraceResult:
         if options.policy not in POLICIES:
             raise InputError(f"unknown policy {options.policy!r}: use one of {', '.join(POLICIES)}")
+        if options.gaps not in GAP_MODES:
+            raise InputError(f"unknown --gaps {options.gaps!r}: use one of {', '.join(GAP_MODES)}")
         if chain not in self.store.chains():
             raise InputError(f"chain {chain!r} is not in the chain store {self.store.root}: "
                              f"run `trilateral chain ingest --chain {chain} ...` first")
@@ -135,6 +142,8 @@ class Tracer:
                     if inj not in work[inj.chain].injections:
                         work[inj.chain].injections.append(inj)
         result = _merge(options.policy, partials.values())
+        mark_frozen(self, result)
+        result.gaps = options.gaps
         result.seeds = seed_list
         result.theft_time = after if after is not None else result.theft_time
         result.seconds = time.perf_counter() - started
@@ -144,6 +153,12 @@ class Tracer:
         if self._links is None:
             self._links = self.store.crosschain_links().to_pylist()
         return self._links
+
+    def services(self, result: TraceResult) -> set[tuple[str, str]]:
+        """The trace's addresses never to be shared as the thief's (trace.services)."""
+        from trilateral.trace.services import service_addresses
+
+        return service_addresses(self, result)
 
     # -- labels ----------------------------------------------------------------------------------
     def roles_of(self, chain: str, texts: list[str]) -> list[Role | None]:
@@ -283,6 +298,8 @@ class Tracer:
         contracts = dict(zip(assets.column("asset_id").to_pylist(), assets.column("contract").to_pylist(),
                              strict=True))
         for aid, sym in symbols.items():
+            if contracts.get(aid):
+                result.contracts[(chain, sym or f"asset:{aid}")] = str(contracts[aid]).lower()
             result.decimals[(chain, sym or f"asset:{aid}")] = int(
                 assets.column("decimals").to_pylist()[assets.column("asset_id").to_pylist().index(aid)])
         payouts = {(rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i])): rows.amount[i]
@@ -310,8 +327,35 @@ class Tracer:
                 result.flow("unresolved", chain, inj.asset, inj.amount)
         acc = AccountChain(chain, rows, texts, {k: v or f"asset:{k}" for k, v in symbols.items()}, roles,
                            {a: t for a, t in seed_ids.items()}, set(work.tx_seeds), withdrawals,
-                           dict(links_by_tx), injections, dict(deposit_times))
-        return run_account_pass(acc, result, options.mixer_min_confidence, options.mixer_window)
+                           dict(links_by_tx), injections, dict(deposit_times), gaps=options.gaps,
+                           contracts=contract_ids(self.con, store, chain, id_list))
+        outgoing = self._exact_pass(acc, result, options, since)
+        frozen_by_events(result, chain, events, texts)
+        coverage = store.coverage(chain)
+        for (c, address, asset), amount in sorted(result.holdings.items()):
+            held_since = result.holding_info.get((c, address, asset), (0.0, since))[1]
+            if c == chain and not coverage.history_complete(address, held_since):
+                units = format_units(amount, result.decimals.get((chain, asset), 18))
+                result.warn("end_of_data", chain, address,
+                            f"{address} holds {units} stolen {asset}, but the store does not have its history "
+                            f"after it got them: the value may have moved on (add its transactions)")
+        return outgoing
+
+    def _exact_pass(self, acc: AccountChain, result: TraceResult, options: TraceOptions,
+                    since: int) -> list[Injection]:
+        """The exact pass; rerun once with the balances the store shows from before the window for
+        the addresses that sent more than the window shows them receiving (so only true gaps stay)."""
+        scratch = TraceResult(options.policy)
+        outgoing = run_account_pass(acc, scratch, options.mixer_min_confidence, options.mixer_window)
+        if scratch.unexplained:
+            ids = {t: a for a, t in acc.address_text.items()}
+            wanted = sorted({ids[u["address"]] for u in scratch.unexplained if u["address"] in ids})
+            acc.opening = opening_balances(self.con, self.store, acc.chain, wanted, since)
+            if acc.opening:
+                scratch = TraceResult(options.policy)
+                outgoing = run_account_pass(acc, scratch, options.mixer_min_confidence, options.mixer_window)
+        _absorb(result, scratch)
+        return outgoing
 
 
 def _dust_thresholds(graph: AccountGraph, seed_ids: dict[int, int], tx_rows, injections: list[Injection],
@@ -380,28 +424,42 @@ def _resolve_asset(name: str, symbols: dict[int, str], contracts: dict[int, str 
 def _merge(policy: str, parts) -> TraceResult:
     out = TraceResult(policy)
     for p in parts:
-        for k, credit in p.offramps.items():
-            o = out.offramps[k]
-            o.taint_amount += credit.taint_amount
-            o.mixed += credit.mixed
-            o.conf_mass += credit.conf_mass
-            o.hops = min(o.hops, credit.hops)
-            o.first_seen = min(o.first_seen, credit.first_seen)
-        out.roles.update(p.roles)
-        for kind, flows in p.flows.items():
-            for k, v in flows.items():
-                out.flows[kind][k] += v
-        for k, v in p.mixer_flows.items():
-            out.mixer_flows[k] += v
-        for k, v in p.stolen.items():
-            out.stolen[k] += v
-        out.edges.extend(p.edges)
-        out.mixer_links.extend(p.mixer_links)
-        out.holdings.update(p.holdings)
-        out.decimals.update(p.decimals)
-        if p.theft_time is not None:
-            out.theft_time = p.theft_time if out.theft_time is None else min(out.theft_time, p.theft_time)
-        out.transfers_scanned += p.transfers_scanned
-        out.subgraph_transfers += p.subgraph_transfers
-        out.reached_addresses += p.reached_addresses
+        _absorb(out, p)
     return out
+
+
+def _absorb(out: TraceResult, p: TraceResult) -> None:
+    """Add everything `p` found to `out` (chains of one trace, or an exact pass into its chain)."""
+    for k, credit in p.offramps.items():
+        o = out.offramps[k]
+        o.taint_amount += credit.taint_amount
+        o.mixed += credit.mixed
+        o.conf_mass += credit.conf_mass
+        o.hops = min(o.hops, credit.hops)
+        o.first_seen = min(o.first_seen, credit.first_seen)
+    out.roles.update(p.roles)
+    for kind, flows in p.flows.items():
+        for k, v in flows.items():
+            out.flows[kind][k] += v
+    for k, v in p.mixer_flows.items():
+        out.mixer_flows[k] += v
+    for k, v in p.stolen.items():
+        out.stolen[k] += v
+    out.edges.extend(p.edges)
+    out.mixer_links.extend(p.mixer_links)
+    out.holdings.update(p.holdings)
+    out.holding_info.update(p.holding_info)
+    for k, v in p.presumed.items():
+        out.presumed[k] += v
+    out.unexplained.extend(p.unexplained)
+    for w in p.warnings:
+        out.warn(w["kind"], w["chain"], w["address"], w["detail"])
+    out.frozen.update(p.frozen)
+    out.victims |= p.victims
+    out.contracts.update(p.contracts)
+    out.decimals.update(p.decimals)
+    if p.theft_time is not None:
+        out.theft_time = p.theft_time if out.theft_time is None else min(out.theft_time, p.theft_time)
+    out.transfers_scanned += p.transfers_scanned
+    out.subgraph_transfers += p.subgraph_transfers
+    out.reached_addresses += p.reached_addresses

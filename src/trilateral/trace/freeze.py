@@ -1,5 +1,6 @@
-"""Freeze requests: one per exchange entity, routed to the member whose jurisdiction it is in, with
-the deposit addresses, amounts, times and evidence paths; as JSON and a short HTML letter."""
+"""Freeze requests: one per exchange entity (routed to the member whose jurisdiction it is in) and one
+per stablecoin issuer whose tokens the thief holds (routed to the member configured for it), with
+the addresses, amounts, times, the incident and evidence paths; as JSON and letters (trace.letter)."""
 
 from __future__ import annotations
 
@@ -8,44 +9,41 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, select_autoescape
-
 from trilateral.core.amount import format_units
 from trilateral.core.errors import InputError
-from trilateral.trace.findings import explain
+from trilateral.trace.authorities import Authority, issuer_routes
+from trilateral.trace.findings import edges_into, explain
+from trilateral.trace.letter import POLICY_WORDS, plain_steps, render_letter, short
 from trilateral.trace.model import TraceResult
 
 DEFAULT_MEMBERS = ("US", "KR", "JP")
 STATUSES = ("requested", "frozen", "partially_frozen", "refused")
 NO_MEMBER = "no member jurisdiction"
 
-LETTER = Environment(autoescape=select_autoescape(default=True)).from_string("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Freeze request: {{ r.exchange }}</title>
-<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}table{border-collapse:collapse}
-td,th{border:1px solid #999;padding:.2em .5em;font-size:.9em}code{font-size:.85em}</style></head><body>
-<p><strong>TLP:AMBER</strong> — for the addressee and those who need to know to act on it.</p>
-<h1>Request to freeze funds: {{ r.exchange }}</h1>
-<p>Date: {{ r.requested_at }}<br>Routed to: {{ r.routed_to or "no member jurisdiction" }}
-(exchange jurisdiction: {{ r.jurisdiction or "unknown" }})<br>Reference: <code>{{ r.id }}</code></p>
-<p>Funds traced from the theft seeded at {{ seeds }} (policy: {{ r.policy }}) reached the deposit
-addresses below at your exchange. We ask you to freeze the balances credited from these deposits and to
-preserve the account records of their owners.</p>
-<table><tr><th>chain</th><th>deposit address</th><th>asset</th><th>amount</th><th>first seen</th><th>confidence</th></tr>
-{% for d in r.deposit_addresses %}<tr><td>{{ d.chain }}</td><td><code>{{ d.address }}</code></td><td>{{ d.asset }}</td>
-<td>{{ d.amount }}</td><td>{{ d.first_seen }}</td><td>{{ d.confidence }}</td></tr>{% endfor %}
-</table>
-<h2>Evidence</h2>
-{% for d in r.deposit_addresses %}{% for p in d.evidence %}<p>{{ d.address }} — path of {{ p.hops }} hop(s),
-confidence {{ p.confidence }}:</p><ol>{% for s in p.steps %}<li>{{ s.time }} {{ s.kind }} <code>{{ s.from }}</code> →
-<code>{{ s.to }}</code>: {{ s.amount }} {{ s.asset }} (tx <code>{{ s.tx_hash }}</code>)</li>{% endfor %}</ol>
-{% endfor %}{% endfor %}
-<p>Please reply with the amounts frozen, per address and asset.</p></body></html>
-""")
+ISSUERS: dict[tuple[str, str], tuple[str, str]] = {  # (chain, token contract) -> (issuer, ticker)
+    ("ethereum", "0xdac17f958d2ee523a2206206994597c13d831ec7"): ("Tether", "USDT"),
+    ("ethereum", "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"): ("Circle", "USDC"),
+    ("tron", "TR7NHqjeKQxGTCi8q8ZY4pxL8otSzgjLj6t"): ("Tether", "USDT"),
+    ("tron", "TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8"): ("Circle", "USDC"),
+    ("polygon", "0xc2132d05d31c914a87c6611c10748aeb04b58e8f"): ("Tether", "USDT"),
+    ("polygon", "0x3c499c542cef5e3811e1192ce70d8cc03d5c3359"): ("Circle", "USDC"),
+    ("arbitrum", "0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9"): ("Tether", "USDT"),
+    ("arbitrum", "0xaf88d065e77c8cc2239327c5edb3a432268e5831"): ("Circle", "USDC"),
+    ("base", "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"): ("Circle", "USDC"),
+    ("avalanche", "0x9702230a8ea53601f5cd2dc00fdbc13d4df4a8c7"): ("Tether", "USDT"),
+    ("avalanche", "0xb97ef9ef8734c71904d8002f8b6bc66dd9c48a6e"): ("Circle", "USDC"),
+}
+ISSUER_JURISDICTION = {"Circle": "US", "Tether": None}  # used when no member is configured for the issuer
+MIN_SHARE = 0.001  # a request must cover at least 0.1 % of the stolen value of an asset ...
+MIN_USD = Decimal(10_000)  # ... or, when every amount in it has a price, at least USD 10,000
+
+PriceFn = Callable[[str, str, date, int, int], "Decimal | None"]  # chain, asset or contract, day, units, decimals
 
 
 def _slug(text: str) -> str:
@@ -53,39 +51,131 @@ def _slug(text: str) -> str:
 
 
 def freeze_requests(result: TraceResult, findings: dict[str, Any], members: Iterable[str] = DEFAULT_MEMBERS,
-                    requested_at: datetime | None = None, evidence_paths: int = 3) -> list[dict[str, Any]]:
-    """One request per exchange entity that received traced funds, largest first."""
+                    requested_at: datetime | None = None, evidence_paths: int = 3, **kw: Any) -> list[dict[str, Any]]:
+    """The requests worth sending (at or above the minimum), largest first; see `freeze_plan`."""
+    return freeze_plan(result, findings, members, requested_at, evidence_paths, **kw)[0]
+
+
+def freeze_plan(result: TraceResult, findings: dict[str, Any], members: Iterable[str] = DEFAULT_MEMBERS,
+                requested_at: datetime | None = None, evidence_paths: int = 3, *,
+                authorities: dict[str, Authority] | None = None, price: PriceFn | None = None,
+                min_share: float = MIN_SHARE, min_usd: Decimal = MIN_USD, victim_name: str | None = None
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(requests, below_minimum): one request per exchange that received traced funds at its
+    deposit addresses, and one per stablecoin issuer whose tokens the thief still holds at addresses
+    no exchange controls; each with the routed member's authority block, the incident and distinct
+    evidence paths. Requests under the minimum value are returned apart, never as letters."""
     members = {m.upper() for m in members}
-    now = (requested_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    by_entity: dict[str, list[dict[str, Any]]] = {}
+    authorities = authorities or {}
+    when = requested_at or datetime.now(UTC)
+    now = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    basis = {(t["chain"], t["asset"]): int(t["stolen_base_units"]) or int(t["presumed_base_units"])
+             for t in findings.get("totals", [])}  # the stolen value (the presumed one for assets only presumed)
+    into = edges_into(result)
+    victims = {v["address"] for v in findings.get("victims", [])}
+    incident = incident_block(result, findings, price, victim_name)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for o in findings["offramps"]:
-        by_entity.setdefault(o["entity"] or f"unknown exchange ({o['address']})", []).append(o)
-    requests = []
-    for entity, offs in by_entity.items():
-        juris = next((o["jurisdiction"] for o in offs if o["jurisdiction"]), None)
-        routed = juris if juris and juris.upper() in members else None
-        ident = hashlib.sha256(json.dumps([findings["seeds"], entity, findings["policy"]],
+        groups.setdefault(("exchange", o["entity"] or f"unknown exchange ({o['address']})"), []).append(o)
+    for h in findings.get("holdings", []):
+        issuer = ISSUERS.get((h["chain"], _contract_key(h.get("contract"))))
+        if issuer and not h.get("frozen"):
+            groups.setdefault(("issuer", issuer[0]), []).append({**h, "first_seen": h.get("since")})
+    requests, below = [], []
+    routes = issuer_routes(authorities)
+    for (kind, name), offs in groups.items():
+        if kind == "issuer":
+            juris = ISSUER_JURISDICTION.get(name)
+            routed = routes.get(name.lower()) or (juris if juris in members else None)
+        else:
+            juris = next((o["jurisdiction"] for o in offs if o.get("jurisdiction")), None)
+            routed = juris if juris and juris.upper() in members else None
+        ident = hashlib.sha256(json.dumps([findings["seeds"], kind, name, findings["policy"]],
                                           sort_keys=True).encode()).hexdigest()[:16]
-        deposits = [{"chain": o["chain"], "address": o["address"], "asset": o["asset"], "amount": o["amount"],
-                     "amount_base_units": o["amount_base_units"], "first_seen": o["first_seen"],
-                     "confidence": o["confidence"], "evidence": explain(result, o["address"], limit=evidence_paths)}
-                    for o in offs]
-        requests.append({"id": f"freeze-{_slug(entity)}-{ident}", "exchange": entity, "jurisdiction": juris,
-                         "routed_to": routed, "routing": routed or NO_MEMBER, "policy": findings["policy"],
-                         "seeds": findings["seeds"], "requested_at": now, "status": "requested", "frozen": [],
-                         "deposit_addresses": deposits})
-    requests.sort(key=lambda r: -sum(int(d["amount_base_units"]) for d in r["deposit_addresses"]))
-    return requests
+        deposits = [_deposit(result, o, price, into, victims, evidence_paths) for o in offs]
+        share = max((sum(int(d["amount_base_units"]) for d in deposits if (d["chain"], d["asset"]) == k) / v
+                     for k, v in basis.items() if v), default=0.0)
+        usd = [d["usd"] for d in deposits]
+        usd_total = sum((Decimal(u) for u in usd if u is not None), Decimal(0))
+        priced = bool(usd) and all(u is not None for u in usd)
+        authority = authorities.get(routed) if routed else None
+        prefix = authority.reference_prefix if authority else "TRILATERAL"
+        request = {
+            "id": f"freeze-{_slug(name)}-{ident}", "kind": kind, "exchange": name, "jurisdiction": juris,
+            "routed_to": routed, "routing": routed or NO_MEMBER, "policy": findings["policy"],
+            "policy_words": POLICY_WORDS.get(findings["policy"], findings["policy"]),
+            "seeds": findings["seeds"], "requested_at": now, "status": "requested", "frozen": [],
+            "reference": f"{prefix}-{when:%Y%m%d}-{ident[:6].upper()}",
+            "respond_by": (when + timedelta(days=authority.deadline_days)).strftime("%Y-%m-%d") if authority else None,
+            "authority": authority.as_dict() if authority else None, "incident": incident,
+            "share_of_stolen": round(min(share, 1.0), 8), "usd": str(usd_total) if priced else None,
+            "has_usd": any(u is not None for u in usd), "deposit_addresses": deposits}
+        enough = usd_total >= min_usd if priced else share >= min_share
+        (requests if enough else below).append(request)
+    for group in (requests, below):
+        group.sort(key=lambda r: -r["share_of_stolen"])
+    return requests, below
 
 
-def write_freeze_requests(requests: list[dict[str, Any]], out_dir: Path, pdf: bool = False) -> list[Path]:
-    """freeze_requests.json and one HTML letter per exchange (and its PDF with WeasyPrint when
-    `pdf`); each file is written whole, then renamed into place."""
+def _contract_key(contract: str | None) -> str:
+    return (contract or "").lower() if (contract or "").startswith("0x") else (contract or "")
+
+
+def _usd(price: PriceFn | None, chain: str, asset: str, contract: str | None, day: str | None, units: int,
+         decimals: int) -> str | None:
+    if price is None or not day:
+        return None
+    when = date.fromisoformat(day[:10])
+    value = (price(chain, contract, when, units, decimals) if contract else None) or \
+        price(chain, asset, when, units, decimals)
+    return None if value is None else str(value.quantize(Decimal("0.01")))
+
+
+def _deposit(result: TraceResult, o: dict[str, Any], price: PriceFn | None, into, victims: set[str],
+             evidence_paths: int) -> dict[str, Any]:
+    paths = explain(result, o["address"], limit=evidence_paths, into=into)
+    decimals = result.decimals.get((o["chain"], o["asset"]), 18)
+    return {"chain": o["chain"], "address": o["address"], "asset": o["asset"], "amount": o["amount"],
+            "amount_base_units": o["amount_base_units"], "first_seen": o["first_seen"],
+            "confidence": o["confidence"],
+            "usd": _usd(price, o["chain"], o["asset"], result.contracts.get((o["chain"], o["asset"])),
+                        o["first_seen"], int(o["amount_base_units"]), decimals),
+            "evidence": paths, "story": [plain_steps(p["steps"], victims) for p in paths]}
+
+
+def incident_block(result: TraceResult, findings: dict[str, Any], price: PriceFn | None,
+                   victim_name: str | None) -> dict[str, Any]:
+    """Name, victim, theft transactions, time and value of the theft, for the letter's first part."""
+    victims = {v["address"] for v in findings.get("victims", [])}
+    txs = {s["tx_hash"] for s in findings["seeds"] if s.get("tx_hash")} | \
+        {e.tx_hash for e in result.edges if e.source in victims}
+    theft = findings.get("theft_time")
+    value = []
+    for s in findings.get("stolen", []):
+        units = int(s["amount_base_units"])
+        decimals = result.decimals.get((s["chain"], s["asset"]), 18)
+        value.append({"chain": s["chain"], "asset": s["asset"], "amount_base_units": str(units),
+                      "amount": format_units(units, decimals),
+                      "usd": _usd(price, s["chain"], s["asset"], result.contracts.get((s["chain"], s["asset"])),
+                                  theft, units, decimals)})
+    victim = victim_name or (", ".join(f"the owner of {short(a)}" for a in sorted(victims)) if victims else None)
+    return {"name": findings.get("incident"), "victim": victim, "victim_addresses": sorted(victims),
+            "theft_transactions": sorted(txs), "time": (theft or "").replace("T", " ").replace("Z", " UTC") or None,
+            "value": value}
+
+
+def write_freeze_requests(requests: list[dict[str, Any]], out_dir: Path, pdf: bool = False,
+                          below_minimum: list[dict[str, Any]] | None = None) -> list[Path]:
+    """freeze_requests.json (with the requests under the minimum listed apart, without letters) and
+    one HTML letter per request (and its PDF with WeasyPrint when `pdf`); each file is written
+    whole, then renamed into place."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = [_atomic(out_dir / "freeze_requests.json", json.dumps({"requests": requests}, indent=2))]
+    doc = {"requests": requests, "below_minimum": [{k: r[k] for k in ("id", "kind", "exchange", "share_of_stolen",
+                                                                       "usd", "deposit_addresses")}
+                                                   for r in below_minimum or []]}
+    written = [_atomic(out_dir / "freeze_requests.json", json.dumps(doc, indent=2))]
     for r in requests:
-        seeds = ", ".join(s.get("address") or s.get("tx_hash", "") for s in r["seeds"])
-        html = LETTER.render(r=r, seeds=seeds)
+        html = render_letter(r)
         written.append(_atomic(out_dir / f"{_slug(r['exchange'])}.html", html))
         if pdf:
             from weasyprint import HTML

@@ -153,3 +153,44 @@ def utxo_tables(con: duckdb.DuckDBPyConnection, store: ChainStore, chain: str, s
                            "spent_output_index": pa.array([], pa.int32()),
                            "address_id": pa.array([], pa.int64()), "value": pa.array([], pa.int64())})
     return outputs, inputs
+
+
+def _id_table(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
+    con.register("wanted_ids", pa.table({"i": pa.array(sorted(set(ids)), pa.int64())}))
+
+
+def opening_balances(con: duckdb.DuckDBPyConnection, store: ChainStore, chain: str, ids: list[int],
+                     before: int) -> dict[tuple[int, int], int]:
+    """(address, asset) -> what the store shows each address holding before `before` (received minus
+    sent, exact), for the few addresses whose window outflows exceed their window inflows."""
+    files = store.files(chain, "transfers")
+    if not files or not ids:
+        return {}
+    _id_table(con, ids)
+    value = "(CAST(amount_hi AS HUGEINT) * 18446744073709551616 + CAST(amount_lo AS HUGEINT))"
+    src = f"read_parquet({json.dumps(files)})"
+    got = con.sql(
+        f"SELECT id, asset_id, CAST(SUM(v) AS VARCHAR) FROM ("
+        f"SELECT to_id AS id, asset_id, {value} AS v FROM {src} "
+        f"WHERE timestamp < {int(before)} AND to_id IN (SELECT i FROM wanted_ids) UNION ALL "
+        f"SELECT from_id AS id, asset_id, -{value} AS v FROM {src} "
+        f"WHERE timestamp < {int(before)} AND from_id IN (SELECT i FROM wanted_ids)) GROUP BY id, asset_id"
+    ).fetchall()
+    con.unregister("wanted_ids")
+    return {(int(a), int(s)): int(v) for a, s, v in got if int(v) > 0}
+
+
+def contract_ids(con: duckdb.DuckDBPyConnection, store: ChainStore, chain: str, ids: list[int]) -> set[int]:
+    """Which of `ids` are contracts, as far as the store shows: token contracts, and senders of
+    internal (contract-made) value transfers."""
+    assets = store.assets(chain)
+    tokens = [c for c in assets.column("contract").to_pylist() if c]
+    found = {int(a) for a in store.address_ids(chain, tokens).tolist() if a >= 0} if tokens else set()
+    files = store.files(chain, "transfers")
+    if files and ids:
+        _id_table(con, ids)
+        got = con.sql(f"SELECT DISTINCT from_id FROM read_parquet({json.dumps(files)}) "
+                      "WHERE kind = 'internal' AND from_id IN (SELECT i FROM wanted_ids)").fetchall()
+        con.unregister("wanted_ids")
+        found |= {int(r[0]) for r in got}
+    return found & set(ids)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from trilateral.trace.taint import Taint
 
 STEP_KINDS = ("dex_swap", "mixer", "bridge", "exchange", "unresolved")
+WARNING_KINDS = ("seed_without_inflow", "outflow_exceeds_inflow", "end_of_data", "unlabelled_contract",
+                 "nothing_found")
 OFFRAMP_CATEGORIES = frozenset({"exchange", "otc", "payment_processor", "market"})
 
 
@@ -100,6 +102,19 @@ class TraceResult:
     reached_addresses: int = 0
     seconds: float = 0.0
     decimals: dict[tuple[str, str], int] = field(default_factory=dict)
+    gaps: str = "taint"  # how unexplained outflows were treated (taint.GAP_MODES)
+    holding_info: dict[tuple[str, str, str], tuple[float, int]] = field(default_factory=dict)  # conf, since
+    presumed: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # gap value tainted
+    unexplained: list[dict] = field(default_factory=list)  # outflows beyond what the data shows received
+    warnings: list[dict] = field(default_factory=list)  # {kind, chain, address, detail}
+    frozen: dict[tuple[str, str], dict] = field(default_factory=dict)  # (chain, address) -> blacklist event
+    victims: set[tuple[str, str]] = field(default_factory=set)  # where the stolen value came from
+    contracts: dict[tuple[str, str], str] = field(default_factory=dict)  # (chain, asset symbol) -> token contract
+
+    def warn(self, kind: str, chain: str, address: str | None, detail: str) -> None:
+        """Record one warning; the same (kind, chain, address) is kept once (the first detail)."""
+        if not any(w["kind"] == kind and w["chain"] == chain and w["address"] == address for w in self.warnings):
+            self.warnings.append({"kind": kind, "chain": chain, "address": address, "detail": detail})
 
     def flow(self, kind: str, chain: str, asset: str, amount: int) -> None:
         if amount:

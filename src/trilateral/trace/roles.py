@@ -10,6 +10,8 @@ from trilateral.trace.model import OFFRAMP_CATEGORIES, Role
 DEX_CATEGORIES = frozenset({"defi_dex", "dex"})
 MIXER_CATEGORIES = frozenset({"mixing_service", "mixer"})
 BRIDGE_CATEGORIES = frozenset({"bridge", "defi_bridge"})
+THIEF_CATEGORIES = frozenset({"hacker", "hack", "heist", "exploit", "theft", "scam", "phish-hack", "phishing",
+                              "ransomware", "sanctioned", "perpetrator"})
 DEPOSIT_CONFIDENCE = 0.9  # an inferred deposit address is that exchange's with this confidence
 DEPOSIT_WINDOW = 3 * 86_400  # "forwards within a short time": first sweep within 3 days of receipt
 
@@ -33,6 +35,13 @@ class StaticLabels:
             out.append([SimpleNamespace(category=c, entity=e, jurisdiction=j, confidence=1.0)
                         for c, e, j in self.entries.get(key, [])])
         return out
+
+
+def is_thief_label(label: Any) -> bool:
+    """A label that says the address belongs to a thief (or a sanctioned actor), not a service."""
+    words = {(getattr(label, k, None) or "").lower() for k in ("category", "abuse")}
+    actor = (getattr(label, "actor", None) or "").lower()
+    return bool(words & THIEF_CATEGORIES) or "lazarus" in actor
 
 
 def role_from_labels(labels: Sequence[Any]) -> Role | None:

@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 POLICIES = ("haircut", "poison", "fifo")
+GAP_MODES = ("taint", "clean", "report")  # what an unexplained outflow carries; see docs/tracing.md
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,11 @@ class Ledger(ABC):
     def tainted(self) -> int:
         """Stolen base units still held."""
 
+    @property
+    @abstractmethod
+    def held(self) -> int:
+        """Base units the ledger knows the address holds (what it can send without a gap)."""
+
     @abstractmethod
     def taint_held(self) -> Taint:
         """The taint still held, with its provenance."""
@@ -133,6 +139,10 @@ class HaircutLedger(Ledger):
     def tainted(self) -> int:
         return self.taint
 
+    @property
+    def held(self) -> int:
+        return self.balance
+
     def taint_held(self) -> Taint:
         return Taint(self.taint, self.mixed, self.conf_mass, self.hops) if self.taint else NO_TAINT
 
@@ -169,6 +179,10 @@ class PoisonLedger(Ledger):
     @property
     def tainted(self) -> int:
         return self.balance if self.poisoned else 0
+
+    @property
+    def held(self) -> int:
+        return self.balance
 
     def taint_held(self) -> Taint:
         if not self.poisoned or self.balance == 0:
@@ -243,6 +257,10 @@ class FifoLedger(Ledger):
     @property
     def tainted(self) -> int:
         return self._tainted
+
+    @property
+    def held(self) -> int:
+        return self.total
 
     def taint_held(self) -> Taint:
         return sum_taints([p.taint for p in self.queue if p.taint])

@@ -111,14 +111,18 @@ def run_utxo_pass(chain: UtxoChain, result: TraceResult) -> list[Injection]:
                                                  "bridge", target_chain=lk.out_chain))
             else:
                 result.flow("mixer" if role.kind == "mixer" else "unresolved", chain.chain, sym, out.amount)
-    held: dict[str, int] = {}
+    held: dict[str, list] = {}  # address -> [amount, confidence mass, first time]
     for tx in chain.txs:
         for idx, addr, _ in tx.outputs:
             t = taint.get((tx.tx_hash, idx))
             if t:
-                held[addr] = held.get(addr, 0) + t.amount
-    for addr, amount in held.items():  # tainted outputs never spent in the window
+                got = held.setdefault(addr, [0, 0.0, tx.timestamp])
+                got[0] += t.amount
+                got[1] += t.conf_mass
+                got[2] = min(got[2], tx.timestamp)
+    for addr, (amount, conf_mass, since) in held.items():  # tainted outputs never spent in the window
         result.holdings[(chain.chain, addr, sym)] = amount
+        result.holding_info[(chain.chain, addr, sym)] = (min(1.0, conf_mass / amount), since)
         result.flow("unresolved", chain.chain, sym, amount)
     return outgoing
 
