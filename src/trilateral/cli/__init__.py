@@ -30,6 +30,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 def _register_all() -> None:
     from trilateral.cli import (
         attribution_commands,
+        case_commands,
         chain_commands,
         demo_command,
         hub_commands,
@@ -37,10 +38,13 @@ def _register_all() -> None:
         serve_command,
         sim_commands,
         trace_commands,
+        watch_commands,
+        webhook_commands,
     )
 
     for module in (hub_commands, serve_command, chain_commands, sim_commands, trace_commands,
-                   attribution_commands, report_commands, demo_command):
+                   attribution_commands, report_commands, demo_command, case_commands, watch_commands,
+                   webhook_commands):
         module.register(app)
 
 
