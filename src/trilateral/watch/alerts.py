@@ -107,7 +107,7 @@ def stix_bundle(body: dict[str, Any]) -> dict[str, Any]:
         "alert_kind": body["kind"], "status": "retracted" if retracted else "raised", "chain": body["chain"],
         "block_number": body["block"]["number"], "block_hash": body["block"]["hash"], "tx_hash": body["tx_hash"],
         "address": body["address"], "asset": body["asset"], "amount_base_units": body["amount_base_units"],
-        "confidence": body["confidence"], "case_name": body["case"]["name"], "object_marking_refs": marking,
+        "confidence": round(body["confidence"] * 100), "case_name": body["case"]["name"], "object_marking_refs": marking,
     }
     for key in ("entity", "jurisdiction", "hot_wallet", "asset_contract"):
         if body.get(key):
