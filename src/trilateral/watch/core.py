@@ -23,6 +23,7 @@ from trilateral.watch.model import STABLECOINS, Alert, Block, Transfer, UtxoTx, 
 from trilateral.watch.state import KV, MISSING, Journal, UndoEntry
 
 ISSUERS = {"USDT": "Tether", "USDC": "Circle"}
+NOT_DEPOSIT = ((0, "", 0),)  # `sends` of an address that paid something other than an exchange: never a deposit address
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,13 @@ class _BlockRun:
             ids = seeded | ids if ids else set(seeded)
         if not ids:
             return
+        labels = self.core.labels.get(self.chain, {})
+        swap = any(_kind(labels.get(t.src)) == "dex" or _kind(labels.get(t.dst)) == "dex" for t in group)
         for case_id in sorted(ids):
             case = self.core.cases.get(case_id)
             if case is None:
                 continue
-            if any(_kind(self.core.role(case, a)) == "dex" for t in group for a in (t.src, t.dst)):
+            if swap:
                 self.swap(case, group)
             else:
                 for t in group:
@@ -224,8 +227,12 @@ class _BlockRun:
             return NO_TAINT
         book = kv.touch("ledgers", (t.src, t.asset))
         taint = book.send(t.amount)
-        if t.src in kv.maps["touched"] and t.amount > 0:
-            kv.put("sends", t.src, (*kv.get("sends", t.src, ()), (self.block.timestamp, t.dst, t.amount)))
+        if t.amount > 0 and t.src in kv.maps["touched"]:
+            sends = kv.get("sends", t.src, ())
+            if sends != NOT_DEPOSIT:  # only addresses that so far paid exchanges alone can be deposit addresses
+                role = self.core.role(case, t.dst)
+                kv.put("sends", t.src, (*sends, (self.block.timestamp, t.dst, t.amount))
+                       if role is not None and role.kind == "exchange" else NOT_DEPOSIT)
         return taint
 
     def transfer(self, case: Case, t: Transfer) -> None:
