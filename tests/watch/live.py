@@ -74,16 +74,22 @@ class World:
 
     node: Node
     a: dict[str, str] = field(default_factory=dict)
+    mined: dict[int, float] = field(default_factory=dict)  # block number -> when its receipt came back
 
     def send(self, frm: str, to: str | None = None, value: int = 0, data: str = "0x") -> dict:
         receipt = self.node.send(self.a.get(frm, frm), self.a.get(to, to) if to else None, value, data)
+        self.mined.setdefault(int(receipt["blockNumber"], 16), time.time())
         assert receipt["status"] == "0x1", receipt
         return receipt
 
 
-def setup_world(node: Node) -> World:
-    names = ["deployer", "thief", "hop1", "hop2", "deposit", "hot", "fresh", "stash", "bridge", "trader", "relayer"]
-    w = World(node, dict(zip(names, [a.lower() for a in node.rpc("eth_accounts")], strict=False)))
+NAMES = ["deployer", "thief", "hop1", "hop2", "deposit", "hot", "fresh", "stash", "bridge", "trader", "relayer"]
+
+
+def setup_world(node: Node, offset: int = 0) -> World:
+    """Contracts and named accounts (eth_accounts from `offset` on) for one scripted laundering."""
+    accounts = [a.lower() for a in node.rpc("eth_accounts")][offset:offset + len(NAMES)]
+    w = World(node, dict(zip(NAMES, accounts, strict=True)))
     ctor = word(0x60) + word(6) + word(10**15) + abi_string("USDT")
     w.a["usdt"] = w.send("deployer", data=CONTRACTS["WatchToken"]["bytecode"] + ctor)["contractAddress"].lower()
     w.a["swap"] = w.send("deployer", data=CONTRACTS["MockSwap"]["bytecode"] + word(w.a["usdt"]) + word(3))[
@@ -93,12 +99,12 @@ def setup_world(node: Node) -> World:
     return w
 
 
-def write_labels(w: World, path: Path) -> tuple[Path, Path]:
+def write_labels(w: World, path: Path, suffix: str = "") -> tuple[Path, Path]:
     """An ActorPack (Upbit in KR) and a TagPack labelling the hot wallet, the swap and the bridge."""
-    actors = path / "actors.yaml"
+    actors = path / f"actors{suffix}.yaml"
     actors.write_text("title: watch test actors\nactors:\n  - id: upbit\n    label: Upbit\n"
                       "    jurisdictions: [KR]\n    categories: [exchange]\n")
-    tags = path / "tags.yaml"
+    tags = path / f"tags{suffix}.yaml"
     tags.write_text(f"""title: watch test tags
 creator: tests
 currency: ETH

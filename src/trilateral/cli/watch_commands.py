@@ -40,6 +40,7 @@ def watch_command(
     with Hub.open(create=False) as hub:
         watcher = Watcher(hub, adapters, confirmations=confirmations, from_block=from_block, emit=emit,
                           submit_as=submit_as)
+        watcher.warm()
         print(f"watching {', '.join(a.chain for a in adapters)} for {len(watcher.store.cases('open'))} open case(s)",
               file=sys.stderr, flush=True)
         watcher.run(poll_seconds=poll, once=once)

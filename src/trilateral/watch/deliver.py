@@ -25,8 +25,11 @@ MAX_DELAY = 300.0
 
 
 class Deliverer:
-    def __init__(self, store: WatchStore, hub: Any, submitter: Principal, timeout: float = 5.0) -> None:
+    """One delivery lane: "webhook" rows or "hub" rows, so a slow one never holds up the other."""
+
+    def __init__(self, store: WatchStore, hub: Any, submitter: Principal, lane: str, timeout: float = 5.0) -> None:
         self.store = store
+        self.lane = lane
         self.hub = hub
         self.submitter = submitter
         self.http = httpx.Client(timeout=timeout)
@@ -38,7 +41,7 @@ class Deliverer:
     def run_once(self) -> int:
         """Deliver what is due; the number of rows delivered."""
         done = 0
-        for row in self.store.due():
+        for row in self.store.due(self.lane):
             try:
                 self.deliver(row)
             except Exception as exc:  # any failure: retried later, the reason kept on the row
@@ -70,9 +73,21 @@ class Deliverer:
         if response.status_code >= 300:
             raise RuntimeError(f"{hook['url']} answered HTTP {response.status_code}")
 
+    def warm(self) -> None:
+        """Load the hub's STIX validation once at start (seconds), not on the first alert."""
+        from trilateral.hub.stixcheck import full_check
+        from trilateral.watch.alerts import stix_bundle as bundle
+
+        sample = {"id": "alert-warm", "event": "alert.raised", "raised_at": "2026-01-01T00:00:00.000Z", "kind": "mixer",
+                  "amount": "1", "asset": "ETH", "address": "0x" + "0" * 40, "chain": "ethereum",
+                  "block": {"number": 0, "hash": "0x0"}, "tx_hash": "0x0", "amount_base_units": "1",
+                  "confidence": 1.0, "case": {"name": "warm-up"}, "recipients": []}
+        for obj in bundle(sample)["objects"]:
+            full_check(obj)
+
     # -- background thread -----------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="watch-outbox", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"watch-outbox-{self.lane}", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:

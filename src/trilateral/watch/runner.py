@@ -65,7 +65,7 @@ class Watcher:
         self.members = [p.code for p in self.principals if p.kind == "member" and not p.revoked] or \
             list(DEFAULT_MEMBERS)
         submitter: Principal = hub.principal((submit_as or self.members[0]).upper())
-        self.deliverer = Deliverer(self.store, hub, submitter)
+        self.lanes = [Deliverer(self.store, hub, submitter, "webhook"), Deliverer(self.store, hub, submitter, "hub")]
 
     # -- cases -----------------------------------------------------------------------------------
     def sync_cases(self) -> None:
@@ -107,7 +107,7 @@ class Watcher:
             for body in bodies:
                 self.emit(line(body))
             if deliveries:
-                self.deliverer.wake.set()
+                self.wake()
             number += 1
             done += 1
         return done
@@ -129,7 +129,16 @@ class Watcher:
         retractions = self.store.revert_block(self.core, chain, cursor[0], found[1], self._retract)
         for body in retractions:
             self.emit(line(body))
-        self.deliverer.wake.set()
+        self.wake()
+
+    def warm(self) -> None:
+        if not getattr(self, "_warm", False):
+            self.lanes[1].warm()
+            self._warm = True
+
+    def wake(self) -> None:
+        for lane in self.lanes:
+            lane.wake.set()
 
     def _targets(self, recipients: list[str]) -> list[dict[str, Any]]:
         members = {p.code for p in self.principals if p.kind == "member" and not p.revoked}
@@ -164,7 +173,9 @@ class Watcher:
 
     # -- loop ------------------------------------------------------------------------------------
     def run(self, poll_seconds: float = 0.5, once: bool = False, stop: Callable[[], bool] | None = None) -> None:
-        self.deliverer.start()
+        self.warm()
+        for lane in self.lanes:
+            lane.start()
         try:
             while True:
                 self.poll()
@@ -174,9 +185,10 @@ class Watcher:
             if once:  # deliver what this round raised before returning
                 deadline = time.monotonic() + 30
                 while self.store.due() and time.monotonic() < deadline:
-                    self.deliverer.wake.set()
+                    self.wake()
                     time.sleep(0.05)
         finally:
-            self.deliverer.stop()
+            for lane in self.lanes:
+                lane.stop()
             for adapter in self.adapters.values():
                 adapter.close()

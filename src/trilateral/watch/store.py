@@ -183,12 +183,17 @@ class WatchStore:
                                               "attempts": 0, "next_attempt_us": at, "created_us": at}
                                              for k, d, b in deliveries])
 
-    def due(self, limit: int = 100) -> list[OutboxRow]:
+    def due(self, lane: str | None = None, limit: int = 100) -> list[OutboxRow]:
+        """Pending rows whose time has come; lane "hub" or "webhook" (None: both)."""
+        query = sa.select(t.outbox.c.id, t.outbox.c.idem_key, t.outbox.c.destination, t.outbox.c.body,
+                          t.outbox.c.attempts).where(t.outbox.c.status == "pending",
+                                                     t.outbox.c.next_attempt_us <= now_us())
+        if lane == "hub":
+            query = query.where(t.outbox.c.destination == "hub")
+        elif lane == "webhook":
+            query = query.where(t.outbox.c.destination != "hub")
         with reading(self.engine) as conn:
-            rows = conn.execute(sa.select(t.outbox.c.id, t.outbox.c.idem_key, t.outbox.c.destination, t.outbox.c.body,
-                                          t.outbox.c.attempts)
-                                .where(t.outbox.c.status == "pending", t.outbox.c.next_attempt_us <= now_us())
-                                .order_by(t.outbox.c.id).limit(limit)).all()
+            rows = conn.execute(query.order_by(t.outbox.c.id).limit(limit)).all()
         return [OutboxRow(*r) for r in rows]
 
     def delivered(self, row_id: int) -> None:
