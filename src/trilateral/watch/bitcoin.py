@@ -46,6 +46,9 @@ class BitcoinAdapter:
     def block(self, number: int) -> Block:
         return block_from_core(self.chain, self.call("getblock", self.call("getblockhash", number), 2))
 
+    def blocks(self, lo: int, hi: int) -> list[Block]:
+        return [self.block(n) for n in range(lo, hi + 1)]
+
     def close(self) -> None:
         self.http.close()
 

@@ -28,19 +28,27 @@ class EvmAdapter:
         return b["hash"] if b else None
 
     def block(self, number: int) -> Block:
-        b = self.client.call("eth_getBlockByNumber", hex(number), True)
-        if b is None:
-            raise InputError(f"node {self.client.url} has no block {number}")
-        logs = self.client.call("eth_getLogs", {"blockHash": b["hash"],
+        return self.blocks(number, number)[0]
+
+    def blocks(self, lo: int, hi: int) -> list[Block]:
+        """Blocks lo..hi in three round trips (blocks, their logs, receipts of value transfers)."""
+        raw = self.client.batch([("eth_getBlockByNumber", [hex(n), True]) for n in range(lo, hi + 1)])
+        if any(b is None for b in raw):
+            raise InputError(f"node {self.client.url} has no block in {lo}..{hi}")
+        logs = self.client.call("eth_getLogs", {"fromBlock": hex(lo), "toBlock": hex(hi),
                                                 "topics": [[ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL]]})
-        valued = [tx for tx in b["transactions"] if int(tx["value"], 16) and tx.get("to")]
+        valued = [tx for b in raw for tx in b["transactions"] if int(tx["value"], 16) and tx.get("to")]
         receipts = self.client.batch([("eth_getTransactionReceipt", [tx["hash"]]) for tx in valued])
         ok = {tx["hash"] for tx, rc in zip(valued, receipts, strict=True) if rc and rc.get("status") != "0x0"}
-        block = Block(self.chain, int(b["number"], 16), b["hash"], b["parentHash"], int(b["timestamp"], 16))
         by_tx: dict[str, list[dict]] = {}
-        for log in sorted(logs or [], key=lambda lg: int(lg["logIndex"], 16)):
-            if not log.get("removed"):
+        hashes = {b["hash"] for b in raw}
+        for log in sorted(logs or [], key=lambda lg: (int(lg["blockNumber"], 16), int(lg["logIndex"], 16))):
+            if not log.get("removed") and log["blockHash"] in hashes:
                 by_tx.setdefault(log["transactionHash"], []).append(log)
+        return [self._block(b, ok, by_tx) for b in raw]
+
+    def _block(self, b: dict, ok: set[str], by_tx: dict[str, list[dict]]) -> Block:
+        block = Block(self.chain, int(b["number"], 16), b["hash"], b["parentHash"], int(b["timestamp"], 16))
         new_tokens: set[str] = set()
         for tx in b["transactions"]:
             if tx["hash"] in ok:

@@ -19,6 +19,7 @@ from trilateral.watch.core import Outcome, WatchCore
 from trilateral.watch.deliver import Deliverer
 from trilateral.watch.store import CaseRow, WatchStore
 
+BATCH_BLOCKS = 32  # blocks fetched per round trip when behind the tip
 NATIVES = {"ethereum": ("ETH", 18), "bitcoin": ("BTC", 8), "bsc": ("BNB", 18), "polygon": ("POL", 18),
            "avalanche": ("AVAX", 18), "arbitrum": ("ETH", 18), "optimism": ("ETH", 18), "base": ("ETH", 18)}
 
@@ -95,21 +96,22 @@ class Watcher:
         number = cursor[0] + 1 if cursor else (self.from_block if self.from_block is not None else max(head, 0))
         done = 0
         while number <= head:
-            block = adapter.block(number)
-            cursor = self.store.cursor(chain)
-            if cursor and cursor[0] == number - 1 and block.parent_hash != cursor[1]:
-                self._revert_top(chain)
-                number -= 1
-                continue
-            outcome = self.core.apply(block)
-            bodies, deliveries = self._prepare(outcome)
-            self.store.commit_block(self.core, outcome, bodies, deliveries)
-            for body in bodies:
-                self.emit(line(body))
-            if deliveries:
-                self.wake()
-            number += 1
-            done += 1
+            for block in adapter.blocks(number, min(head, number + BATCH_BLOCKS - 1)):
+                if cursor and cursor[0] == block.number - 1 and block.parent_hash != cursor[1]:
+                    self._revert_top(chain)  # the branch changed under us: step back and fetch again
+                    cursor = self.store.cursor(chain)
+                    number = cursor[0] + 1 if cursor else block.number - 1
+                    break
+                outcome = self.core.apply(block)
+                bodies, deliveries = self._prepare(outcome)
+                self.store.commit_block(self.core, outcome, bodies, deliveries)
+                for body in bodies:
+                    self.emit(line(body))
+                if deliveries:
+                    self.wake()
+                cursor = (block.number, block.hash)
+                number = block.number + 1
+                done += 1
         return done
 
     def _unwind(self, chain: str) -> None:
