@@ -40,6 +40,8 @@ def watch_command(
     with Hub.open(create=False) as hub:
         watcher = Watcher(hub, adapters, confirmations=confirmations, from_block=from_block, emit=emit,
                           submit_as=submit_as)
+        for adapter in adapters:
+            adapter.head()  # an unreachable node: one clear error now, not after the status line
         watcher.warm()
         print(f"watching {', '.join(a.chain for a in adapters)} for {len(watcher.store.cases('open'))} open case(s)",
               file=sys.stderr, flush=True)
