@@ -62,3 +62,22 @@ def test_bad_input_gives_one_clear_line(run, home: Path) -> None:
     assert_one_clear_line(run(["member", "webhook", "KR", "--url", "ftp://x"], home), "https://")
     assert_one_clear_line(run(["watch", "--rpc", "ethereum"], home), "CHAIN=URL")
     assert_one_clear_line(run(["watch", "--rpc", "ethereum=http://127.0.0.1:9", "--once"], home), "127.0.0.1:9")
+
+
+def test_case_from_a_finished_trace_starts_with_its_holdings(run, home: Path, tmp_path: Path) -> None:
+    assert run(["init"]).returncode == 0
+    findings = tmp_path / "findings.json"
+    holder = "0x" + "22" * 20
+    findings.write_text(json.dumps({"policy": "haircut", "seeds": [{"chain": "ethereum", "address": THIEF}],
+                                    "offramps": [], "holdings": [
+                                        {"chain": "ethereum", "address": holder, "asset": "ETH",
+                                         "amount_base_units": "5000000000000000000", "confidence": 0.9}]}))
+    opened = run(["case", "open", "--name", "from trace", "--chain", "ethereum", "--from-trace", str(findings)])
+    assert opened.returncode == 0, opened.stderr
+    shown = json.loads(run(["case", "show", opened.stdout.splitlines()[-1], "--json"]).stdout)
+    assert shown["seeds"] == [THIEF]
+    assert shown["holdings"] == [{"address": holder, "asset": "ETH", "amount_base_units": "5000000000000000000"}]
+    findings.write_text(json.dumps({"seeds": [{"chain": "ethereum", "address": THIEF}], "holdings": [
+        {"chain": "ethereum", "address": holder, "asset": "NOPE", "amount_base_units": "1"}]}))
+    assert_one_clear_line(run(["case", "open", "--name", "x", "--chain", "ethereum", "--from-trace", str(findings)]),
+                          "holdings[0]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -20,8 +21,10 @@ def _store():  # type: ignore[no-untyped-def]
 @case_app.command("open")
 def case_open(name: str = typer.Option(..., "--name", help="Case name, e.g. the incident's."),
               chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum, bitcoin, ..."),
-              seeds: str = typer.Option(..., "--from", help="Seeds: addresses (all they send is stolen) and/or "
-                                                            "transaction hashes, comma-separated."),
+              seeds: str = typer.Option(None, "--from", help="Seeds: addresses (all they send is stolen) and/or "
+                                                             "transaction hashes, comma-separated."),
+              from_trace: Path = typer.Option(None, "--from-trace", help="Findings JSON of a finished trace: its "
+                                              "seeds, and its holdings as the starting taint state."),
               incident: str = typer.Option(None, "--incident", help="Incident id (e.g. a STIX incident)."),
               policy: str = typer.Option("haircut", "--policy", help="Taint policy: haircut, poison or fifo."),
               as_json: bool = typer.Option(False, "--json", help="JSON on stdout.")) -> None:
@@ -32,16 +35,23 @@ def case_open(name: str = typer.Option(..., "--name", help="Case name, e.g. the 
 
     if policy not in POLICIES:
         raise InputError(f"unknown policy {policy!r}: use one of {', '.join(POLICIES)}")
+    holdings: list[tuple[str, str, int, float]] = []
+    if from_trace is not None:
+        from trilateral.watch.cases import trace_seeds_and_holdings
+
+        seeds, holdings = trace_seeds_and_holdings(from_trace, chain, seeds)
+    if not seeds:
+        raise InputError("give --from SEEDS and/or --from-trace FINDINGS.json")
     addresses, txs = parse_seeds(chain, seeds.split(","))
     hub, store = _store()
     with hub:
-        case_id = store.open_case(name, chain, policy, addresses, txs, incident)
+        case_id = store.open_case(name, chain, policy, addresses, txs, incident, holdings)
         row = store.case(case_id)
     if as_json:
         typer.echo(json.dumps(row.as_dict(), indent=2))
         return
     typer.echo(f"opened case {case_id} ({name}, {chain}, {len(addresses)} address and {len(txs)} transaction "
-               "seed(s)); `trilateral watch` follows it")
+               f"seed(s), {len(holdings)} holding(s)); `trilateral watch` follows it")
     typer.echo(str(case_id))
 
 

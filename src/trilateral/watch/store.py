@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from trilateral.core.errors import InputError
 from trilateral.hub.database import reading, writing
+from trilateral.trace.taint import Taint, ledger_factory
 from trilateral.watch import schema as t
 from trilateral.watch.core import CaseSpec, Outcome, WatchCore
 from trilateral.watch.signing import new_secret
@@ -61,11 +62,25 @@ class WatchStore:
 
     # -- cases -----------------------------------------------------------------------------------
     def open_case(self, name: str, chain: str, policy: str, seeds: list[str], seed_txs: list[str],
-                  incident: str | None) -> int:
+                  incident: str | None, holdings: list[tuple[str, str, int, float]] = ()) -> int:
+        """A new open case; `holdings` (address, asset key, base units, confidence) is stolen value
+        a finished trace left sitting at addresses: the watch follows it from there."""
         with writing(self.engine) as conn:
-            return int(conn.execute(t.cases.insert().values(
+            case_id = int(conn.execute(t.cases.insert().values(
                 name=name, chain=chain, policy=policy, seeds=json.dumps(seeds), seed_txs=json.dumps(seed_txs),
                 incident=incident, status="open", opened_us=now_us())).inserted_primary_key[0])
+            kv = KV(f"case:{case_id}")
+            ledger = ledger_factory(policy)
+            for address, asset, amount, confidence in holdings:
+                book = ledger()
+                book.receive(amount, Taint(amount, 0, amount * confidence, 0))
+                kv.maps["ledgers"][(address, asset)] = book
+                kv.maps["touched"][address] = 1
+            rows = [{"owner": kv.owner, "map": n, "key": encode_key(k), "value": encode_value(n, v)}
+                    for n, m in kv.maps.items() for k, v in m.items()]
+            if rows:
+                conn.execute(t.state.insert(), rows)
+        return case_id
 
     def cases(self, status: str | None = None) -> list[CaseRow]:
         query = sa.select(t.cases).order_by(t.cases.c.id)
