@@ -104,10 +104,13 @@ def test_reorg_by_evm_revert_retracts_the_alert_and_restores_the_taint(settings:
         snapshot = node.rpc("evm_snapshot")
         w.send("deposit", "hot", 4 * ETH)
         lines: list[str] = []
+        receiver = Receiver()
         with Hub.open(settings) as hub:
+            receiver.secrets = {"us": WatchStore(hub.engine).add_webhook("US", receiver.url("us"))}
             watcher = Watcher(hub, [EvmAdapter("ethereum", node.url)], from_block=start, emit=lines.append)
             watcher.poll()
             assert [ln.split()[0] for ln in lines] == ["exchange_deposit"]
+            watcher.lanes[0].run_once()  # the webhook lane
             holding = watcher.core.cases[case_id].holdings()
             assert (w.a["deposit"], "ETH") not in holding
             assert node.rpc("evm_revert", snapshot) is True
@@ -119,6 +122,9 @@ def test_reorg_by_evm_revert_retracts_the_alert_and_restores_the_taint(settings:
             store = WatchStore(hub.engine)
             [alert] = store.alerts_of(case_id)
             assert alert["retracted"]
+            watcher.lanes[0].run_once()
+            assert [(a["event"], a["id"]) for a in receiver.accepted] == \
+                [("alert.raised", alert["id"]), ("alert.retracted", alert["id"])]
             # a fresh process reads the same state back from the database
             again = Watcher(hub, [EvmAdapter("ethereum", node.url)], from_block=start, emit=lines.append)
             again.sync_cases()
@@ -126,3 +132,25 @@ def test_reorg_by_evm_revert_retracts_the_alert_and_restores_the_taint(settings:
             w.send("deposit", "hot", 4 * ETH)  # the sweep happens again on the new branch: a new alert
             again.poll()
             assert lines[-1].startswith("exchange_deposit") and len(lines) == 3
+    receiver.close()
+
+
+def test_confirmations_hold_a_block_back_until_buried(settings: Settings, tmp_path: Path) -> None:
+    with ganache() as node:
+        w = setup_world(node)
+        open_case(settings, w, tmp_path)
+        start = int(node.rpc("eth_blockNumber"), 16) + 1
+        w.send("thief", "hop1", 10 * ETH)
+        w.send("hop1", "hot", ETH)
+        lines: list[str] = []
+        with Hub.open(settings) as hub:
+            watcher = Watcher(hub, [EvmAdapter("ethereum", node.url)], confirmations=2, from_block=start,
+                              emit=lines.append)
+            watcher.poll()
+            assert lines == [] and WatchStore(hub.engine).cursor("ethereum") is None  # head - 2 < start
+            w.send("trader", "deployer", ETH)
+            watcher.poll()
+            assert lines == []  # one block on top of the payment: not yet
+            w.send("trader", "deployer", ETH)
+            watcher.poll()
+            assert [ln.split()[0] for ln in lines] == ["exchange_deposit"]  # hop1 paid only Upbit so far
