@@ -31,7 +31,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Taxii
 
 
 @pytest.fixture
-def settings(home: Path) -> Settings:
+def settings(database_url: str) -> Settings:
+    """A fresh hub on SQLite, and on PostgreSQL when TRILATERAL_TEST_DATABASE_URL is set."""
     with Hub.open(Settings.from_env()) as hub:
         hub.init()
     return Settings.from_env()

@@ -18,9 +18,9 @@ from trilateral.trace.mixers import MixerBook, MixerWithdrawal, _Deposit
 from trilateral.trace.model import Role
 from trilateral.trace.roles import infer_deposit_addresses
 from trilateral.trace.taint import NO_TAINT, Taint, fresh_taint, ledger_factory, sum_taints
-from trilateral.trace.utxo import UTXO_POLICIES
-from trilateral.watch.model import STABLECOINS, Alert, Block, Transfer, UtxoTx, Withdrawal
+from trilateral.watch.model import STABLECOINS, Alert, Block, Transfer, Withdrawal
 from trilateral.watch.state import KV, MISSING, Journal, UndoEntry
+from trilateral.watch.utxo import utxo_tx
 
 ISSUERS = {"USDT": "Tether", "USDC": "Circle"}
 NOT_DEPOSIT = ((0, "", 0),)  # `sends` of an address that paid something other than an exchange: never a deposit address
@@ -172,7 +172,7 @@ class _BlockRun:
                 chain_kv.put("pool_roles", pool, 1)
         if block.utxo_txs:
             for tx in block.utxo_txs:
-                self.utxo_tx(tx)
+                utxo_tx(self, tx)
         else:
             withdrawals: dict[str, list[Withdrawal]] = {}
             for w in block.withdrawals:
@@ -363,66 +363,6 @@ class _BlockRun:
             paid_from = waiting[len(waiting) - len(left) - 1][3]
             amount = w.amount or max(paid_from - w.fee, taint.amount)
             self.deliver(case, w.tx_hash, w.pool, w.to, self.native, amount, taint, "mixer")
-
-    # -- UTXO model ------------------------------------------------------------------------------
-    def utxo_tx(self, tx: UtxoTx) -> None:
-        idx = self.idx
-        ids: set[int] = set()
-        for outpoint in tx.inputs:
-            ids |= idx.get(outpoint, set())
-        for addr, _ in tx.outputs:
-            ids |= idx.get(addr, set())
-        ids |= self.seeds.get(tx.tx_hash, set())
-        for case_id in sorted(ids):
-            case = self.core.cases.get(case_id)
-            if case is not None:
-                self.utxo_case(case, tx)
-
-    def utxo_case(self, case: Case, tx: UtxoTx) -> None:
-        kv, values = case.kv, [v for _, v in tx.outputs]
-        senders = sorted({kv.get("utxos", o, ("",))[0] for o in tx.inputs} - {""})
-        spent: list[tuple[int, Taint] | None] = []
-        for outpoint in tx.inputs:
-            held = kv.get("utxos", outpoint)
-            if held is None:
-                spent.append(None)
-                continue
-            kv.delete("utxos", outpoint)
-            spent.append((held[1], held[2]))
-        if tx.tx_hash in case.spec.seed_txs:
-            outs = [fresh_taint(v, hops=1) for v in values]
-        elif any(s for s in spent):
-            known = sum(s[0] for s in spent if s)
-            clean = max(sum(values) + (tx.fee or 0) - known, 0)
-            ins: list[tuple[int, Taint]] = []
-            for s in spent:
-                if s:
-                    ins.append(s)
-                elif clean:
-                    ins.append((clean, NO_TAINT))
-                    clean = 0
-            fee = max(sum(v for v, _ in ins) - sum(values), 0)
-            outs, _fee_taint = UTXO_POLICIES[case.spec.policy](ins, values, fee)
-        else:
-            outs = [NO_TAINT] * len(values)
-        src = senders[0] if senders else tx.tx_hash
-        for n, ((addr, value), out) in enumerate(zip(tx.outputs, outs, strict=True)):
-            if addr in case.spec.seeds:
-                out = fresh_taint(value, hops=0)
-            if not out:
-                continue
-            role = self.core.role(case, addr)
-            if role is None:
-                kv.put("utxos", (tx.tx_hash, n), (addr, value, out))
-                self.idx.setdefault((tx.tx_hash, n), set()).add(case.spec.id)
-                self.edge(case, tx.tx_hash, src, addr, self.native, value, out, "transfer")
-                continue
-            self.edge(case, tx.tx_hash, src, addr, self.native, value, out, role.kind)
-            if role.is_offramp:
-                self.alert(case, "exchange_deposit" if role.kind == "deposit" else "exchange", tx.tx_hash, addr,
-                           self.native, out, role, source=src, hot=role.hot_wallet)
-            elif role.kind in ("mixer", "bridge"):
-                self.alert(case, role.kind, tx.tx_hash, addr, self.native, out, role, source=src)
 
     # -- alerts ----------------------------------------------------------------------------------
     def edge(self, case: Case, tx: str, src: str, dst: str, asset: str, amount: int, taint: Taint, kind: str) -> None:
