@@ -27,6 +27,7 @@ def utxo_tx(run: _BlockRun, tx: UtxoTx) -> None:
         if case is not None:
             _utxo_case(run, case, tx)
 
+
 def _utxo_case(run: _BlockRun, case: Case, tx: UtxoTx) -> None:
     kv, values = case.kv, [v for _, v in tx.outputs]
     senders = sorted({kv.get("utxos", o, ("",))[0] for o in tx.inputs} - {""})
