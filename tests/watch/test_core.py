@@ -126,3 +126,14 @@ def test_state_values_survive_their_json_codec() -> None:
     assert {k: v.tainted for k, v in copy.maps["ledgers"].items()} == \
         {k: v.tainted for k, v in kv.maps["ledgers"].items()}
     assert isinstance(Block("ethereum", 1, "h", "p", 0).transfers, list)
+
+
+def test_evm_seed_transaction_taints_what_it_moved() -> None:
+    c, ch = core(), Chain()
+    theft = "0x" + "7e" * 32
+    c.add_case(CaseSpec(3, "ethereum", "haircut", frozenset(), frozenset({theft})))
+    victim, thief2 = addr(50), addr(51)
+    c.apply(ch.block((theft, victim, thief2, USDT, 5_000_000), assets={USDT: ("USDT", 6)}))
+    assert c.cases[3].holdings() == {(thief2, USDT): 5_000_000}
+    out = c.apply(ch.block((thief2, HOT, USDT, 2_000_000), (thief2, addr(52), USDT, 1_000_000)))
+    assert [(a.case_id, a.kind, a.amount, a.asset) for a in out.alerts] == [(3, "exchange_deposit", 2_000_000, "USDT")]
