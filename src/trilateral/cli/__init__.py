@@ -31,6 +31,7 @@ def _register_all() -> None:
     from trilateral.cli import (
         attribution_commands,
         authority_commands,
+        case_commands,
         chain_commands,
         demo_command,
         hub_commands,
@@ -39,10 +40,13 @@ def _register_all() -> None:
         serve_command,
         sim_commands,
         trace_commands,
+        watch_commands,
+        webhook_commands,
     )
 
     for module in (hub_commands, serve_command, chain_commands, sim_commands, trace_commands,
-                   attribution_commands, report_commands, demo_command, prices_commands):
+                   attribution_commands, report_commands, demo_command, prices_commands, case_commands,
+                   watch_commands, webhook_commands):
         module.register(app)
     authority_commands.register(app)  # after hub_commands: it adds `member profile`
 

@@ -23,8 +23,14 @@ def demo_command(
     serve: bool = typer.Option(False, "--serve", help="Then serve the demo hub over TAXII 2.1."),
     host: str = typer.Option("127.0.0.1", "--host", help="With --serve: address to listen on."),
     port: int = typer.Option(8000, "--port", help="With --serve: port to listen on."),
+    live: bool = typer.Option(False, "--live", help="Instead: launder a theft on a local ganache and watch it live."),
 ) -> None:
     """Generate, ingest, attribute, trace, freeze, share and report a Lazarus-style theft, end to end."""
+    if live:
+        from trilateral.demo.live import run_live
+
+        run_live(home, lambda text: typer.echo(text))
+        return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 

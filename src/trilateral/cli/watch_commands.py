@@ -1,0 +1,52 @@
+"""`trilateral watch`: follow chain tips for every open case; one line per alert on stdout."""
+
+from __future__ import annotations
+
+import typer
+
+
+def watch_command(
+    rpc: list[str] = typer.Option(..., "--rpc", help="CHAIN=URL of a node (EVM JSON-RPC, or Bitcoin Core for "
+                                                     "bitcoin); repeat for more chains."),
+    confirmations: int = typer.Option(0, "--confirmations", help="Process a block once this many are on top."),
+    from_block: int = typer.Option(None, "--from-block", help="First block on a chain never watched before "
+                                                              "(default: the current head)."),
+    submit_as: str = typer.Option(None, "--as", help="Member that submits alerts to the hub (default: the first)."),
+    poll: float = typer.Option(0.5, "--poll", help="Seconds between polls of the nodes."),
+    once: bool = typer.Option(False, "--once", help="Process what is there, deliver, and exit."),
+) -> None:
+    """Follow every open case live: each block updates the taint state; alerts go to stdout, the hub
+    (STIX, TLP:AMBER) and registered webhooks."""
+    import sys
+
+    from trilateral.core.errors import InputError
+    from trilateral.hub import Hub
+    from trilateral.watch.bitcoin import BitcoinAdapter
+    from trilateral.watch.evm import EvmAdapter
+    from trilateral.watch.runner import Watcher
+
+    if confirmations < 0:
+        raise InputError("--confirmations must be 0 or more")
+    adapters = []
+    for spec in rpc:
+        chain, sep, url = spec.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            raise InputError(f"--rpc {spec!r}: use CHAIN=URL, e.g. ethereum=http://127.0.0.1:8545")
+        adapters.append(BitcoinAdapter(chain, url) if chain == "bitcoin" else EvmAdapter(chain, url))
+
+    def emit(text: str) -> None:
+        print(text, flush=True)
+
+    with Hub.open(create=False) as hub:
+        watcher = Watcher(hub, adapters, confirmations=confirmations, from_block=from_block, emit=emit,
+                          submit_as=submit_as)
+        for adapter in adapters:
+            adapter.head()  # an unreachable node: one clear error now, not after the status line
+        watcher.warm()
+        print(f"watching {', '.join(a.chain for a in adapters)} for {len(watcher.store.cases('open'))} open case(s)",
+              file=sys.stderr, flush=True)
+        watcher.run(poll_seconds=poll, once=once)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("watch")(watch_command)
