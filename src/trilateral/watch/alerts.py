@@ -13,7 +13,7 @@ from trilateral.core.amount import format_units
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp, tlp2_marking_definition
 from trilateral.hub.recipients import with_recipients
 from trilateral.trace.findings import iso
-from trilateral.trace.freeze import DEFAULT_MEMBERS, freeze_requests
+from trilateral.trace.freeze import DEFAULT_MEMBERS, freeze_plan
 from trilateral.trace.model import Edge, TraceResult
 from trilateral.watch.model import Alert
 
@@ -58,8 +58,18 @@ def freeze_request(alert: Alert, seeds: list[dict[str, str]], policy: str, edges
                "jurisdiction": alert.jurisdiction, "asset": alert.asset,
                "amount": format_units(alert.amount, alert.decimals), "amount_base_units": str(alert.amount),
                "first_seen": iso(alert.timestamp), "hops": 0, "confidence": alert.confidence}
-    findings = {"policy": policy, "seeds": seeds, "offramps": [offramp]}
-    [request] = freeze_requests(result, findings, members, datetime.fromtimestamp(alert.timestamp, UTC))
+    seed_addresses = {s["address"] for s in seeds if "address" in s}
+    seed_txs = {s["tx_hash"] for s in seeds if "tx_hash" in s}
+    stolen: dict[str, int] = {}
+    for e in result.edges:  # what left the seeds is the case's stolen value: the minimum is a share of it
+        if e.source in seed_addresses or e.tx_hash in seed_txs:
+            stolen[e.asset] = stolen.get(e.asset, 0) + e.tainted
+    totals = [{"chain": alert.chain, "asset": a, "stolen_base_units": str(v), "presumed_base_units": "0"}
+              for a, v in stolen.items()]
+    findings = {"policy": policy, "seeds": seeds, "offramps": [offramp], "totals": totals}
+    requests, below = freeze_plan(result, findings, members, datetime.fromtimestamp(alert.timestamp, UTC))
+    [request] = requests or below
+    request["below_minimum"] = not requests  # the alert still says where the money went; no letter is due
     return request
 
 
