@@ -18,12 +18,13 @@ from typing import Any
 
 import orjson
 
+from trilateral.core.amount import format_units
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
 from trilateral.core.tlp import Tlp
 from trilateral.hub.policy import ObjectMeta, may_read
 from trilateral.trace.freeze import STATUSES, update_status
-from trilateral.web.services.graph import Flow, build_graph, decimals_from_offramps, path_to
+from trilateral.web.services.graph import Flow, build_graph, decimals_from_offramps, decimals_of, path_to
 
 FREEZE_TYPE = "x-trilateral-freeze-request"
 _CACHE: dict[Path, tuple[float, Case]] = {}
@@ -49,6 +50,13 @@ class Case:
     @property
     def seeds(self) -> set[str]:
         return {s.get("address") or s.get("tx_hash") or "" for s in self.findings.get("seeds", [])} - {""}
+
+    @property
+    def holdings(self) -> list[dict[str, Any]]:
+        """The findings' holdings with their amount in whole units beside the base units."""
+        decimals = decimals_from_offramps(self.findings.get("offramps") or [])
+        return [{**h, "amount": format_units(int(h.get("amount_base_units", 0)), decimals_of(h.get("asset", ""), decimals))}
+                for h in self.findings.get("holdings") or ()]
 
     @property
     def unanswered(self) -> list[dict[str, Any]]:

@@ -141,7 +141,7 @@ def _nodes(group: dict[str, str], depth: dict[str, int], roles: dict[str, str], 
                 count, role = 1, roles.get(g, "address")
                 label = labels.get(g) or (g[:10] + "…" if len(g) > 12 else g)
                 amount = inflow[g]
-                size = 3 + (2 if role in PINNED_ROLES else 0) + math.log10(amount + 1) / 6
+                size = (7 if role in PINNED_ROLES else 3) + math.log10(amount + 1) / 6
             out.append({"key": g, "label": label, "x": d * 10.0, "y": (i - len(keys) / 2) * 1.0,
                         "size": round(size, 2), "color": ROLE_COLOURS[role], "role": role, "depth": d,
                         "count": count, "chain": chain_of.get(g) or (g.split(":")[1] if g in members else "")})
