@@ -48,13 +48,15 @@ async function main() {
   if (!el) return;
   const status = document.getElementById("graph-status");
   const aside = document.getElementById("explain");
-  const t0 = performance.now();
+  const marks = { start: performance.now() };
+  const t0 = marks.start;
   const res = await fetch(el.dataset.graphUrl, { credentials: "same-origin" });
   if (!res.ok) {
     status.textContent = "The graph could not be loaded.";
     return;
   }
   const data = await res.json();
+  marks.fetched = performance.now();
   const graph = new Graph({ multi: true, type: "directed" });
   for (const n of data.nodes) {
     graph.addNode(n.key, { x: n.x, y: n.y, size: n.size, color: n.color, label: n.label, role: n.role, count: n.count });
@@ -62,10 +64,12 @@ async function main() {
   for (const e of data.edges) {
     graph.addDirectedEdgeWithKey(e.key, e.source, e.target, { size: e.size, label: e.label, color: "#8e9ba6", type: "arrow" });
   }
+  marks.built = performance.now();
   const renderer = new Sigma(graph, el, {
     renderEdgeLabels: data.edges.length <= 400, defaultEdgeType: "arrow", labelRenderedSizeThreshold: 6,
     labelDensity: 0.5, zIndex: true,
   });
+  marks.sigma = performance.now();
   renderer.on("clickNode", ({ node }) => explain(el, aside, node, graph.getNodeAttributes(node)));
   document.querySelectorAll("[data-explain]").forEach((b) =>
     b.addEventListener("click", () => {
@@ -78,7 +82,8 @@ async function main() {
     status.textContent = `${s.nodes.toLocaleString()} nodes and ${s.edges.toLocaleString()} edges drawn in ${ms} ms` +
       (data.aggregated ? ` (aggregated from ${s.addresses.toLocaleString()} addresses and ${s.flows.toLocaleString()} flows into ${s.clusters} clusters)` : "");
     el.dataset.rendered = String(ms);
-    window.trilateralGraph = { ms, nodes: graph.order, edges: graph.size, aggregated: data.aggregated, renderer };
+    marks.drawn = performance.now();
+    window.trilateralGraph = { ms, nodes: graph.order, edges: graph.size, aggregated: data.aggregated, marks, renderer };
   });
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from trilateral.trace.freeze import STATUSES, update_status
 from trilateral.web.services.graph import Flow, build_graph, decimals_from_offramps, decimals_of, path_to
 
 FREEZE_TYPE = "x-trilateral-freeze-request"
+FREEZE_WINDOW_DAYS = 90
 _CACHE: dict[Path, tuple[float, Case]] = {}
 
 
@@ -199,5 +201,6 @@ def parse_frozen(text: str) -> list[tuple[str, str, int]]:
 
 def shared_freeze_requests(hub: Any, principal: Principal, limit: int = 200) -> list[dict[str, Any]]:
     """Freeze requests the hub lets this principal read (a client exchange reads those addressed to it)."""
-    page = hub.query(principal, collection=None, types=[FREEZE_TYPE], limit=limit)
+    since = datetime.now(UTC) - timedelta(days=FREEZE_WINDOW_DAYS)  # an index seek, not a scan of the store
+    page = hub.query(principal, collection=None, added_after=since, types=[FREEZE_TYPE], limit=limit)
     return [{**r.object, "_tlp": r.tlp, "_submitter": r.submitted_by} for r in page.records]

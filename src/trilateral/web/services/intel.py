@@ -4,6 +4,7 @@ policy's twin), an object's versions, provenance and sightings, and sharing new 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from trilateral.hub.recipients import with_recipients
 PAGE = 50
 SCAN_BATCH = 500
 SCAN_BATCHES = 10  # a filtered feed reads at most 5,000 visible objects per screen, then offers "more"
+SCAN_SECONDS = 0.08  # ... or stops after this long: a screen stays fast, "next page" continues the scan
 DEFAULT_WINDOW = timedelta(days=7)
 INDICATOR_KINDS = {
     "wallet": "[cryptocurrency-wallet:address = '{v}']",
@@ -121,7 +123,7 @@ def matches(it: FeedItem, q: FeedQuery) -> bool:
 def feed(hub: Any, principal: Principal, q: FeedQuery) -> FeedPage:
     """One screen of the feed, oldest first from `since`; the next cursor continues where it stopped."""
     out: list[FeedItem] = []
-    cursor, scanned = q.cursor, 0
+    cursor, scanned, started = q.cursor, 0, time.perf_counter()
     batches = SCAN_BATCHES if q.filters_in_python else 1
     for _ in range(batches):
         page = hub.query(principal, collection=q.collection, added_after=q.since, types=q.types or None,
@@ -129,7 +131,7 @@ def feed(hub: Any, principal: Principal, q: FeedQuery) -> FeedPage:
         scanned += len(page.records)
         out.extend(it for it in map(item, page.records) if matches(it, q))
         cursor = page.next_cursor if page.more else None
-        if cursor is None or len(out) >= PAGE:
+        if cursor is None or len(out) >= PAGE or time.perf_counter() - started > SCAN_SECONDS:
             break
     return FeedPage(out, cursor, scanned)
 

@@ -13,6 +13,8 @@ from trilateral.core.principal import Principal
 from trilateral.web.services import cases as case_service
 from trilateral.web.services.intel import FeedItem, FeedQuery, feed
 
+ACTION_WINDOW_DAYS = 365
+
 
 @dataclass
 class TodaySummary:
@@ -43,7 +45,11 @@ def summary(hub: Any, principal: Principal, home: Path, now: datetime | None = N
 
 def overdue_actions(hub: Any, principal: Principal, today: date) -> list[dict[str, Any]]:
     """Open or in-progress actions of the group's meetings whose due date has passed."""
-    from trilateral.report.actions import OPEN_STATUSES, list_actions
+    from trilateral.report.actions import ACTION_TYPE, OPEN_STATUSES
+    from trilateral.report.stix import query_all
 
-    return [a for a in list_actions(hub, principal)
-            if a.get("status") in OPEN_STATUSES and str(a.get("due", "9999")) < today.isoformat()]
+    # actions revised within the window: the hub seeks its date index instead of scanning every object
+    since = datetime.combine(today - timedelta(days=ACTION_WINDOW_DAYS), datetime.min.time(), UTC)
+    found = [r.object for r in query_all(hub, principal, types=[ACTION_TYPE], added_after=since)]
+    return sorted((a for a in found if a.get("status") in OPEN_STATUSES and str(a.get("due", "9999")) < today.isoformat()),
+                  key=lambda a: (a.get("due", ""), a.get("title", "")))
