@@ -44,6 +44,7 @@ class Case:
     owner: str = ""
     owner_member: str = ""
     recipients: frozenset[str] = frozenset()
+    graphs: dict[None, dict[str, Any]] = field(default_factory=dict)  # built once (default budget)
 
     @property
     def meta(self) -> ObjectMeta:
@@ -153,10 +154,16 @@ def roles_and_labels(case: Case) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def case_graph(case: Case, node_budget: int | None = None) -> dict[str, Any]:
+    """The case's graph for the browser; kept with the cached case until its files change."""
+    if node_budget is None and None in case.graphs:
+        return case.graphs[None]
     roles, labels = roles_and_labels(case)
     kwargs = {"node_budget": node_budget} if node_budget else {}
-    return build_graph(flows_of(case), roles, labels,
-                       decimals=decimals_from_offramps(case.findings.get("offramps") or []), **kwargs)
+    graph = build_graph(flows_of(case), roles, labels,
+                        decimals=decimals_from_offramps(case.findings.get("offramps") or []), **kwargs)
+    if node_budget is None:
+        case.graphs[None] = graph
+    return graph
 
 
 def explain_address(case: Case, address: str) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from trilateral.core.amount import format_units
 
@@ -21,8 +20,7 @@ ROLE_COLOURS = {"seed": "#c0392b", "offramp": "#d35400", "holding": "#7d3c98", "
 PINNED_ROLES = ("seed", "offramp", "holding")
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(NamedTuple):
     """One tainted transfer (or a merge of several) between two addresses."""
 
     source: str
