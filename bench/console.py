@@ -151,17 +151,22 @@ def measure_graph(base: str, token: str, case_ids: dict[int, str]) -> dict:
         page.click("button[type=submit]")
         for edges, case_id in case_ids.items():
             runs = []
-            for _ in range(3):
-                page.goto(f"/cases/{case_id}")
-                page.wait_for_selector("#graph[data-rendered]", timeout=60_000)
-                runs.append(page.evaluate("() => ({total: performance.now(), ...(({ms, nodes, edges, aggregated}) =>"
+            for _ in range(3):  # a fresh tab each time: first render, not a re-render
+                tab = context.new_page()
+                tab.goto(f"/cases/{case_id}")
+                tab.wait_for_selector("#graph[data-rendered]", timeout=60_000)
+                runs.append(tab.evaluate("() => ({total: performance.now(), ...(({ms, nodes, edges, aggregated}) =>"
                                           " ({ms, nodes, edges, aggregated}))(window.trilateralGraph), marks: window.trilateralGraph.marks})"))
+                if len(runs) < 3:
+                    tab.close()
             first = runs[0]
-            out[edges] = {"first_render_ms": round(min(r["total"] for r in runs)),
-                          "median_render_ms": round(sorted(r["total"] for r in runs)[1]),
+            drawn = sorted(r["marks"]["drawn"] for r in runs)  # navigation start to the first frame drawn
+            out[edges] = {"first_render_ms": round(drawn[0]), "median_render_ms": round(drawn[1]),
+                          "worst_render_ms": round(drawn[-1]),
                           "fetch_to_draw_ms": round(sorted(r["ms"] for r in runs)[1]),
                           "marks": {k: round(v) for k, v in runs[-1]["marks"].items()}, "nodes": first["nodes"], "edges": first["edges"], "aggregated": first["aggregated"]}
-            page.screenshot(path=str(Path(tempfile.gettempdir()) / f"console-graph-{edges}.png"))
+            tab.screenshot(path=str(Path(tempfile.gettempdir()) / f"console-graph-{edges}.png"))
+            tab.close()
         browser.close()
     return out
 
@@ -231,7 +236,8 @@ def main() -> None:
     print(f"worst p95: {worst:.1f} ms (goal < 150 ms)")
     print("\ncase graph in headless Chromium (navigation start to first frame drawn)")
     for n, g in big["graph"].items():
-        print(f"  {n:>6,} edges: first render {g['first_render_ms']} ms (median of 3: {g['median_render_ms']} ms; "
+        print(f"  {n:>6,} edges: first render {g['first_render_ms']} ms best, {g['median_render_ms']} ms median, "
+              f"{g['worst_render_ms']} ms worst of 3 fresh tabs ("
               f"fetch to draw {g['fetch_to_draw_ms']} ms), drawn {g['nodes']:,} nodes / {g['edges']:,} edges, "
               f"aggregated={g['aggregated']}; last run's marks (ms since navigation): {g['marks']}")
     print(f"load at the end: {os.getloadavg()[0]:.1f}")

@@ -20,8 +20,8 @@ REVOKED = "KR-GONE"
 
 
 @pytest.fixture
-def console_hub(home: Path) -> Iterator[tuple[Hub, dict[str, str]]]:
-    """An initialised SQLite hub and every principal's token (REVOKED's token no longer works)."""
+def console_hub(home: Path, database_url: str) -> Iterator[tuple[Hub, dict[str, str]]]:
+    """An initialised hub (SQLite, and PostgreSQL when configured) and every principal's token."""
     hub = Hub.open(Settings.from_env())
     tokens = {p.code: t for p, t in hub.init()}
     for member, client in CLIENTS:

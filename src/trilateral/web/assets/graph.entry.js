@@ -2,6 +2,7 @@
 // Bundled by assets/build.mjs into static/graph.bundle.js; no CDN at run time.
 import Graph from "graphology";
 import Sigma from "sigma";
+import { EdgeArrowProgram, NodeCircleProgram } from "sigma/rendering";
 
 function text(tag, value, cls) {
   const el = document.createElement(tag);
@@ -68,6 +69,8 @@ async function main() {
   const renderer = new Sigma(graph, el, {
     renderEdgeLabels: data.edges.length <= 400, defaultEdgeType: "arrow", labelRenderedSizeThreshold: 6,
     labelDensity: 0.5, zIndex: true,
+    // only the programs drawn here: each registered WebGL program is compiled when sigma starts
+    nodeProgramClasses: { circle: NodeCircleProgram }, edgeProgramClasses: { arrow: EdgeArrowProgram },
   });
   marks.sigma = performance.now();
   renderer.on("clickNode", ({ node }) => explain(el, aside, node, graph.getNodeAttributes(node)));

@@ -152,10 +152,12 @@ class ObjectView:
 def object_view(hub: Any, principal: Principal, object_id: str) -> ObjectView | None:
     """Every version the principal may read, newest last; None when it may read none (so a hidden
     object and a missing one look the same)."""
-    page = hub.query(principal, collection=None, ids=[object_id], versions=("all",), limit=1000)
-    if not page.records:
+    records = []
+    for c in hub.collections(principal):  # one index probe per collection: (collection, stix_id) leads it
+        records.extend(hub.query(principal, collection=c.id, ids=[object_id], versions=("all",), limit=1000).records)
+    if not records:
         return None
-    recs = sorted(page.records, key=lambda r: (r.modified, r.date_added))
+    recs = sorted(records, key=lambda r: (r.modified, r.date_added))
     latest = recs[-1]
     ext = (latest.object.get("extensions") or {})
     recipients = sorted({c for e in ext.values() if isinstance(e, dict)

@@ -24,6 +24,7 @@ class TodaySummary:
     partners_more: bool = False
     watch_available: bool = False
     since: datetime | None = None
+    own: list[str] = field(default_factory=list)
 
 
 def watch_available() -> bool:
@@ -37,10 +38,17 @@ def summary(hub: Any, principal: Principal, home: Path, now: datetime | None = N
     since = now - timedelta(days=1)
     cases = case_service.visible_cases(home, principal)
     page = feed(hub, principal, FeedQuery(collection="shared", since=since))
-    partners = [i for i in page.items if i.submitter not in (principal.code, principal.member_code)]
+    own = own_agency(hub, principal)
+    partners = [i for i in page.items if i.submitter not in own]
     return TodaySummary(cases=cases, unanswered=[(c, r) for c in cases for r in c.unanswered],
                         partners=partners, partners_more=page.next_cursor is not None,
-                        watch_available=watch_available(), since=since)
+                        watch_available=watch_available(), since=since, own=sorted(own))
+
+
+def own_agency(hub: Any, principal: Principal) -> set[str]:
+    """Codes of the principal's member agency: the member and every client it sponsors."""
+    member = principal.member_code
+    return {member} | {p.code for p in hub.list_principals() if p.sponsor == member}
 
 
 def overdue_actions(hub: Any, principal: Principal, today: date) -> list[dict[str, Any]]:
