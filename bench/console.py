@@ -39,7 +39,8 @@ from trilateral.hub import Hub  # noqa: E402
 
 PAGES = ["/", "/today/actions", "/today/freeze", "/intel", "/intel?since=2000-01-01",
          "/intel?since=2000-01-01&type=indicator&tlp=green", "/intel?q=10.0.1.2&since=2000-01-01",
-         "/intel/object/{object_id}", "/api/console/feed?since=2000-01-01", "/api/console/object/{object_id}",
+         "/intel/object/{object_id}", "/intel/object/{object_id}/sightings",
+         "/api/console/feed?since=2000-01-01", "/api/console/object/{object_id}",
          "/intel/share", "/cases", "/cases/{case_id}", "/api/console/cases", "/screening", "/reports", "/admin"]
 
 

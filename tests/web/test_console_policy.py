@@ -58,3 +58,4 @@ def test_every_console_read_matches_may_read(app_client, console_hub, objects) -
             else:  # hidden and missing look the same
                 assert page.status_code == 404 and data.status_code == 404
                 assert value not in page.text
+                assert app_client.get(f"/api/console/object/{stix_id}/sightings").json() == {}

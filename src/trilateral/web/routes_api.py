@@ -54,7 +54,12 @@ def object_json(object_id: str, request: Request, viewer: Viewer = Depends(curre
     return _json({"id": view.id, "tlp": view.tlp.label, "submitter": view.submitter, "collection": view.collection,
                   "versions": [{"version": v["version"], "date_added": v["date_added"], "tlp": v["tlp"].label,
                                 "submitter": v["submitter"]} for v in view.versions],
-                  "object": view.latest, "sightings": view.sightings})
+                  "object": view.latest})
+
+
+@router.get("/object/{object_id}/sightings")
+def sightings_json(object_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    return _json(intel.sightings(request.app.state.hub, viewer.principal, object_id))
 
 
 @router.get("/cases")

@@ -78,6 +78,12 @@ def object_page(object_id: str, request: Request, viewer: Viewer = Depends(curre
     return render(request, "object.html", viewer, o=view)
 
 
+@router.get("/intel/object/{object_id}/sightings")
+def object_sightings(object_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    return render(request, "_sightings.html", viewer,
+                  counts=intel.sightings(request.app.state.hub, viewer.principal, object_id))
+
+
 @router.get("/intel/share")
 def share_form(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
     return _share_page(request, viewer)

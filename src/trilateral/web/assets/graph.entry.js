@@ -67,7 +67,7 @@ async function main() {
   }
   marks.built = performance.now();
   const renderer = new Sigma(graph, el, {
-    renderEdgeLabels: data.edges.length <= 400, defaultEdgeType: "arrow", labelRenderedSizeThreshold: 6,
+    renderEdgeLabels: data.edges.length <= 60, defaultEdgeType: "arrow", labelRenderedSizeThreshold: 6,
     labelDensity: 0.5, zIndex: true,
     // only the programs drawn here: each registered WebGL program is compiled when sigma starts
     nodeProgramClasses: { circle: NodeCircleProgram }, edgeProgramClasses: { arrow: EdgeArrowProgram },

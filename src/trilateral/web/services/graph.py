@@ -18,6 +18,7 @@ DEFAULT_DECIMALS = {"BTC": 8, "USDT": 6, "USDC": 6, "RUNE": 8}
 ROLE_COLOURS = {"seed": "#c0392b", "offramp": "#d35400", "holding": "#7d3c98", "address": "#34495e",
                 "cluster": "#117a65"}
 PINNED_ROLES = ("seed", "offramp", "holding")
+HEIGHT = 100.0  # layout units; sigma scales the picture to its container
 
 
 class Flow(NamedTuple):
@@ -126,8 +127,13 @@ def _nodes(group: dict[str, str], depth: dict[str, int], roles: dict[str, str], 
             gdepth[g] = depth[n]
             layers[depth[n]].append(g)
     rank = {"seed": 0, "offramp": 1, "holding": 2}
+    # The tallest layer spans the height, the layers share a 16:10 width: uniform spacing in every layer.
+    tallest = max((len(k) for k in layers.values()), default=1)
+    step_x = HEIGHT * 1.6 / max(1, len(layers) - 1)
+    step_y = HEIGHT / max(1, tallest - 1)
+    small = 2.0 if len(group) > 1000 else 3.0
     out = []
-    for d, keys in sorted(layers.items()):
+    for col, (d, keys) in enumerate(sorted(layers.items())):
         keys.sort(key=lambda g: (rank.get(roles.get(g, ""), 3), g))
         for i, g in enumerate(keys):
             if g in members:
@@ -139,8 +145,9 @@ def _nodes(group: dict[str, str], depth: dict[str, int], roles: dict[str, str], 
                 count, role = 1, roles.get(g, "address")
                 label = labels.get(g) or (g[:10] + "…" if len(g) > 12 else g)
                 amount = inflow[g]
-                size = (7 if role in PINNED_ROLES else 3) + math.log10(amount + 1) / 6
-            out.append({"key": g, "label": label, "x": d * 10.0, "y": (i - len(keys) / 2) * 1.0,
+                size = (7 if role in PINNED_ROLES else small) + math.log10(amount + 1) / 6
+            out.append({"key": g, "label": label, "x": round(col * step_x, 3),
+                        "y": round((i - (len(keys) - 1) / 2) * step_y, 3),
                         "size": round(size, 2), "color": ROLE_COLOURS[role], "role": role, "depth": d,
                         "count": count, "chain": chain_of.get(g) or (g.split(":")[1] if g in members else "")})
     return out
