@@ -151,3 +151,36 @@ def test_administration_is_for_members_and_only_over_their_own_clients(app_clien
     verdict = app_client.post("/admin/verify", data={"csrf": csrf})
     assert "Intact" in verdict.text
     assert page_csrf(app_client) == csrf
+
+
+def test_screening_counts_hub_intel_only_as_far_as_the_principal_may_read(app_client, console_hub) -> None:
+    hub, tokens = console_hub
+    seen, hidden = "0x" + "1" * 40, "0x" + "2" * 40
+    for address, tlp in ((seen, Tlp.GREEN), (hidden, Tlp.RED)):
+        hub.submit(hub.principal("US"), bundle(indicator(address, tlp, name=f"wallet {address[:6]}",
+                                                         pattern=f"[cryptocurrency-wallet:address = '{address}']")))
+    csrf = sign_in(app_client, "KR-UPBIT", tokens["KR-UPBIT"])
+    res = app_client.post("/screening", data={"csrf": csrf, "addresses": f"{seen}\n{hidden}", "hops": "0"})
+    assert res.status_code == 200, res.text[-500:]
+    rows = re.findall(r"<tr class=\"(hit)?\"><td><code>(0x[0-9a-f]+)</code>", res.text)
+    assert {address: bool(hit) for hit, address in rows} == {seen: True, hidden: False}
+    data = app_client.post("/api/console/screen", json={"addresses": [seen, hidden], "hops": 0},
+                           headers={"X-CSRF-Token": csrf}).json()
+    assert [bool(r["hits"]) for r in data] == [True, False]
+
+
+def test_reports_are_generated_for_the_principal_and_served_only_to_it(app_client, console_hub) -> None:
+    from datetime import UTC, datetime
+
+    from trilateral.web.services.reports import current_quarter
+
+    _, tokens = console_hub
+    quarter = current_quarter(datetime.now(UTC).date())
+    csrf = sign_in(app_client, "KR-UPBIT", tokens["KR-UPBIT"])
+    listing = app_client.post("/reports", data={"csrf": csrf, "quarter": quarter})
+    assert listing.status_code == 200 and f"/reports/{quarter}/report.html" in listing.text
+    report = app_client.get(f"/reports/{quarter}/report.html")
+    assert report.status_code == 200 and "KR-UPBIT" in report.text
+    assert app_client.get(f"/reports/{quarter}/../../US/{quarter}/report.html").status_code == 404
+    sign_in(app_client, "US", tokens["US"])
+    assert app_client.get(f"/reports/{quarter}/report.html").status_code == 404  # US has generated none
