@@ -79,6 +79,15 @@ def _freeze_file(case_dir: Path) -> Path | None:
     return None
 
 
+def _default_name(path: Path, findings: dict[str, Any]) -> str:
+    """The case directory's name; for the demo's out/, the theft's first seed."""
+    if path.parent.name != "out":
+        return path.parent.name
+    seed = next(iter(findings.get("seeds") or []), {})
+    ident = seed.get("address") or seed.get("tx_hash") or "?"
+    return f"Theft from {ident[:12]}… ({seed.get('chain', '?')}, demo)"
+
+
 def load_case(path: Path) -> Case:
     """A case from its findings file (cached until the file or its freeze requests change)."""
     freeze = _freeze_file(path.parent)
@@ -97,7 +106,7 @@ def load_case(path: Path) -> Case:
     except ValueError as exc:
         raise InputError(f"{path}: {exc}") from None
     case = Case(id=hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12],
-                name=str(findings.get("name") or path.parent.name), path=path, findings=findings,
+                name=str(findings.get("name") or _default_name(path, findings)), path=path, findings=findings,
                 freeze_path=freeze, freeze_requests=requests, tlp=tlp, owner=owner,
                 owner_member=str(findings.get("owner_member") or owner).upper(),
                 recipients=frozenset(str(c).upper() for c in findings.get("recipients") or ()))
@@ -131,7 +140,7 @@ def flows_of(case: Case) -> list[Flow]:
                                         s.get("kind", "transfer")))
         out = list({(f.source, f.target, f.asset, f.amount): f for f in out}.values())
     reached = {f.target for f in out}
-    seed = next(iter(sorted(case.seeds)), None)
+    seed = next(iter(sorted(seed_nodes(case, out))), None)
     for kind in ("offramps", "holdings"):
         for o in case.findings.get(kind) or ():
             if seed and o["address"] not in reached:
@@ -141,9 +150,19 @@ def flows_of(case: Case) -> list[Flow]:
     return out
 
 
-def roles_and_labels(case: Case) -> tuple[dict[str, str], dict[str, str]]:
-    roles = {s: "seed" for s in case.seeds}
-    labels = {s: f"seed {s[:10]}…" for s in case.seeds}
+def seed_nodes(case: Case, flows: list[Flow]) -> set[str]:
+    """Where the graph starts: the seed addresses; for seeds given as transactions, the addresses the
+    flows start from (senders that receive nothing in the case)."""
+    addresses = {s["address"] for s in case.findings.get("seeds", []) if s.get("address")}
+    if addresses:
+        return addresses
+    return {f.source for f in flows} - {f.target for f in flows} or set(case.seeds)
+
+
+def roles_and_labels(case: Case, flows: list[Flow]) -> tuple[dict[str, str], dict[str, str]]:
+    seeds = seed_nodes(case, flows)
+    roles = {s: "seed" for s in seeds}
+    labels = {s: f"seed {s[:10]}…" for s in seeds}
     for h in case.findings.get("holdings") or ():
         roles.setdefault(h["address"], "holding")
     for o in case.findings.get("offramps") or ():
@@ -157,9 +176,10 @@ def case_graph(case: Case, node_budget: int | None = None) -> dict[str, Any]:
     """The case's graph for the browser; kept with the cached case until its files change."""
     if node_budget is None and None in case.graphs:
         return case.graphs[None]
-    roles, labels = roles_and_labels(case)
+    flows = flows_of(case)
+    roles, labels = roles_and_labels(case, flows)
     kwargs = {"node_budget": node_budget} if node_budget else {}
-    graph = build_graph(flows_of(case), roles, labels,
+    graph = build_graph(flows, roles, labels,
                         decimals=decimals_from_offramps(case.findings.get("offramps") or []), **kwargs)
     if node_budget is None:
         case.graphs[None] = graph
@@ -169,12 +189,13 @@ def case_graph(case: Case, node_budget: int | None = None) -> dict[str, Any]:
 def explain_address(case: Case, address: str) -> dict[str, Any]:
     """What the case knows of one address: its role and labels, its evidence paths (freeze requests)
     or else the shortest path of flows from a seed."""
-    roles, labels = roles_and_labels(case)
+    flows = flows_of(case)
+    roles, labels = roles_and_labels(case, flows)
     facts = [o for kind in ("offramps", "holdings") for o in case.findings.get(kind) or () if o["address"] == address]
     evidence = [p for r in case.freeze_requests for d in r.get("deposit_addresses", ())
                 if d.get("address") == address for p in d.get("evidence", ())]
     if not evidence:
-        path = path_to(flows_of(case), case.seeds, address)
+        path = path_to(flows, seed_nodes(case, flows), address)
         if path:
             evidence = [{"hops": len(path), "confidence": min(f.confidence for f in path),
                          "steps": [{"from": f.source, "to": f.target, "asset": f.asset, "chain": f.chain,

@@ -132,6 +132,7 @@ def _nodes(group: dict[str, str], depth: dict[str, int], roles: dict[str, str], 
     step_x = HEIGHT * 1.6 / max(1, len(layers) - 1)
     step_y = HEIGHT / max(1, tallest - 1)
     small = 2.0 if len(group) > 1000 else 3.0
+    big = 7.0 if len(group) <= 200 else 4.0
     out = []
     for col, (d, keys) in enumerate(sorted(layers.items())):
         keys.sort(key=lambda g: (rank.get(roles.get(g, ""), 3), g))
@@ -145,7 +146,7 @@ def _nodes(group: dict[str, str], depth: dict[str, int], roles: dict[str, str], 
                 count, role = 1, roles.get(g, "address")
                 label = labels.get(g) or (g[:10] + "…" if len(g) > 12 else g)
                 amount = inflow[g]
-                size = (7 if role in PINNED_ROLES else small) + math.log10(amount + 1) / 6
+                size = (big if role in PINNED_ROLES else small) + math.log10(amount + 1) / 6
             out.append({"key": g, "label": label, "x": round(col * step_x, 3),
                         "y": round((i - (len(keys) - 1) / 2) * step_y, 3),
                         "size": round(size, 2), "color": ROLE_COLOURS[role], "role": role, "depth": d,
