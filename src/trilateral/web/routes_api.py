@@ -124,7 +124,10 @@ async def live(request: Request, viewer: Viewer = Depends(current_viewer)) -> St
     process or worker appear); the stream ends when the session stops being valid."""
     hub = request.app.state.hub
     last_id = request.headers.get("last-event-id")
-    start = datetime.fromisoformat(last_id) if last_id else datetime.now(UTC)
+    try:  # a reconnecting browser resumes after the last object it was sent
+        start = datetime.fromisoformat(last_id) if last_id else datetime.now(UTC)
+    except ValueError:
+        start = datetime.now(UTC)
 
     async def stream() -> AsyncIterator[bytes]:
         since, quiet = start, 0.0

@@ -22,6 +22,7 @@ SCAN_BATCH = 500
 SCAN_BATCHES = 10  # a filtered feed reads at most 5,000 visible objects per screen, then offers "more"
 SCAN_SECONDS = 0.08  # ... or stops after this long: a screen stays fast, "next page" continues the scan
 DEFAULT_WINDOW = timedelta(days=7)
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 INDICATOR_KINDS = {
     "wallet": "[cryptocurrency-wallet:address = '{v}']",
     "ipv4": "[ipv4-addr:value = '{v}']",
@@ -209,6 +210,9 @@ def indicator_from_form(kind: str, value: str, name: str, description: str) -> d
 
 def objects_from_file(data: bytes, filename: str) -> list[dict[str, Any]]:
     """The objects of an uploaded STIX 2.1 bundle, envelope or single object."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(f"{filename}: {len(data):,} bytes is more than the console takes "
+                         f"({MAX_UPLOAD_BYTES:,}); import large bundles with `trilateral intel import` or TAXII")
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
