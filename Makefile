@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,7 +17,16 @@ node_modules/.bin/ganache: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch node_modules/.bin/ganache
 
-install: $(STAMP) node_modules/.bin/ganache
+# The console's browser parts (sigma.js + graphology, htmx) bundled into the package: no CDN at run time.
+WEB_STATIC = src/trilateral/web/static
+$(WEB_STATIC)/graph.bundle.js: src/trilateral/web/assets/graph.entry.js src/trilateral/web/assets/build.mjs package.json node_modules/.bin/ganache
+	node src/trilateral/web/assets/build.mjs
+
+# Headless Chromium for the console's browser tests (Debian's package; Playwright drives it).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; }
+
+install: $(STAMP) node_modules/.bin/ganache $(WEB_STATIC)/graph.bundle.js chromium
 
 # Reference data beside the repo (ATT&CK for attribution, the DPRK incident register) when present;
 # elsewhere run `trilateral refdata update` (online) or pass the files with DEMO_ARGS.

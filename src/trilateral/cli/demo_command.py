@@ -111,6 +111,10 @@ def _serve(console, summary, host: str, port: int) -> None:  # type: ignore[no-u
         console.print(f'  from taxii2client.v21 import Server; s = Server("{base}", user="{code}", '
                       f'password="{token}"); print([c.title for c in s.api_roots[0].collections])',
                       soft_wrap=True, highlight=False)
+    console.print(f"\n[bold]Analyst console[/bold] at http://{host}:{port}/ — sign in at "
+                  f"http://{host}:{port}/login with a code and its token:")
+    for code, token in summary.tokens.items():
+        console.print(f"  code {code:<14} token {token}", soft_wrap=True, highlight=False)
     console.print("Stop with Ctrl-C.")
     uvicorn.run(create_app(Settings.from_env()), host=host, port=port, log_level="warning")
 

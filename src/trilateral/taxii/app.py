@@ -24,6 +24,15 @@ def _mount_screening(app: FastAPI) -> None:
     app.include_router(screening_router, prefix="/api/v1/screen")
 
 
+def _mount_console(app: FastAPI) -> None:
+    """The analyst console (pages at /, sign-in at /login) joins the same server; TAXII stays at /taxii2/."""
+    try:
+        from trilateral.web import install_console
+    except ImportError:
+        return
+    install_console(app)
+
+
 def create_served_app(settings: Settings | None = None) -> FastAPI:
     """The app as `trilateral serve` runs it (in each worker with --workers N): STIX validation loaded
     before the first request, which must not pay seconds of library loading; then the heap frozen."""
@@ -77,6 +86,7 @@ def create_app(settings: Settings | None = None, hub: object | None = None) -> F
     app.include_router(root_router)
     app.include_router(objects_router)
     _mount_screening(app)
+    _mount_console(app)
     if not logging.getLogger("trilateral.taxii.access").handlers:
         configure_access_log()
     app.add_middleware(AccessLogMiddleware)

@@ -1,0 +1,152 @@
+"""JSON calls the console's pages make, and the live stream (Server-Sent Events) of new intel.
+
+Every call resolves the signed-in principal first and reads through the same services as the pages,
+so HTML and JSON show the same objects; a post needs the X-CSRF-Token header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from trilateral.core.errors import TrilateralError
+from trilateral.web.deps import Viewer, active_principal, check_csrf, current_viewer
+from trilateral.web.routes_pages import feed_query
+from trilateral.web.services import cases as case_service
+from trilateral.web.services import intel
+
+router = APIRouter(prefix="/api/console", include_in_schema=False)
+LIVE_POLL_SECONDS = 1.0
+LIVE_HEARTBEAT_SECONDS = 15.0
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data, default=str), status_code=status, media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+def _error(message: str, status: int) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+@router.get("/feed")
+def feed(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    try:
+        page = intel.feed(request.app.state.hub, viewer.principal, feed_query(request))
+    except TrilateralError as exc:
+        return _error(str(exc), 400)
+    return _json({"items": [i.as_json() for i in page.items], "next": page.next_cursor, "scanned": page.scanned})
+
+
+@router.get("/object/{object_id}")
+def object_json(object_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    view = intel.object_view(request.app.state.hub, viewer.principal, object_id)
+    if view is None:
+        return _error("no such object that you may read", 404)
+    return _json({"id": view.id, "tlp": view.tlp.label, "submitter": view.submitter, "collection": view.collection,
+                  "versions": [{"version": v["version"], "date_added": v["date_added"], "tlp": v["tlp"].label,
+                                "submitter": v["submitter"]} for v in view.versions],
+                  "object": view.latest})
+
+
+@router.get("/object/{object_id}/sightings")
+def sightings_json(object_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    return _json(intel.sightings(request.app.state.hub, viewer.principal, object_id))
+
+
+@router.get("/cases")
+def cases_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    found = case_service.visible_cases(request.app.state.hub.settings.home, viewer.principal)
+    return _json([{"id": c.id, "name": c.name, "tlp": c.tlp.label, "offramps": len(c.findings.get("offramps") or []),
+                   "unanswered_freeze_requests": len(c.unanswered)} for c in found])
+
+
+@router.get("/freeze-requests")
+def freeze_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    rows = case_service.shared_freeze_requests(request.app.state.hub, viewer.principal)
+    return _json([{"id": r["id"], "exchange": r.get("exchange"), "tlp": r["_tlp"].label,
+                   "submitter": r["_submitter"]} for r in rows])
+
+
+def _case(request: Request, viewer: Viewer, case_id: str) -> case_service.Case | None:
+    return case_service.get_case(request.app.state.hub.settings.home, viewer.principal, case_id)
+
+
+@router.get("/cases/{case_id}/graph")
+async def case_graph(case_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    case = _case(request, viewer, case_id)
+    if case is None:
+        return _error("no such case that you may read", 404)
+    budget = request.query_params.get("budget")
+    graph = await run_in_threadpool(case_service.case_graph, case, int(budget) if budget and budget.isdigit() else None)
+    return _json(graph)
+
+
+@router.get("/cases/{case_id}/explain")
+def case_explain(case_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    case = _case(request, viewer, case_id)
+    if case is None:
+        return _error("no such case that you may read", 404)
+    return _json(case_service.explain_address(case, request.query_params.get("address", "")))
+
+
+@router.post("/screen")
+async def screen_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    from trilateral.web.services.screening import screen_form
+
+    check_csrf(request, viewer)
+    try:
+        body = orjson.loads(await request.body())
+        results = await run_in_threadpool(screen_form, request.app, viewer.principal,
+                                          "\n".join(body.get("addresses") or []), b"", body.get("chain") or "",
+                                          int(body.get("hops", 3)))
+    except (TrilateralError, ValueError, AttributeError) as exc:
+        return _error(str(exc), 400)
+    return _json(results)
+
+
+def _event(kind: str, data: Any, ident: str | None = None) -> bytes:
+    head = f"id: {ident}\n" if ident else ""
+    return (head + f"event: {kind}\ndata: ").encode() + orjson.dumps(data, default=str) + b"\n\n"
+
+
+@router.get("/live")
+async def live(request: Request, viewer: Viewer = Depends(current_viewer)) -> StreamingResponse:
+    """New intel the principal may read, as it arrives (polls the hub, so objects submitted by any
+    process or worker appear); the stream ends when the session stops being valid."""
+    hub = request.app.state.hub
+    last_id = request.headers.get("last-event-id")
+    try:  # a reconnecting browser resumes after the last object it was sent
+        start = datetime.fromisoformat(last_id) if last_id else datetime.now(UTC)
+    except ValueError:
+        start = datetime.now(UTC)
+
+    async def stream() -> AsyncIterator[bytes]:
+        since, quiet = start, 0.0
+        yield b"retry: 3000\n\n"
+        while not await request.is_disconnected():
+            if await run_in_threadpool(active_principal, hub, viewer.session) is None:
+                yield _event("signed-out", {})
+                return
+            page = await run_in_threadpool(partial(hub.query, viewer.principal, collection="shared",
+                                                   added_after=since, limit=50))
+            for rec in page.records:
+                it = intel.item(rec)
+                since = max(since, rec.date_added)
+                yield _event("intel", it.as_json(), since.isoformat())
+            quiet = 0.0 if page.records else quiet + LIVE_POLL_SECONDS
+            if quiet >= LIVE_HEARTBEAT_SECONDS:
+                quiet = 0.0
+                yield b": keep-alive\n\n"
+            await asyncio.sleep(LIVE_POLL_SECONDS)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

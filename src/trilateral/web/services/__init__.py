@@ -1,0 +1,1 @@
+"""Console services: the logic behind each screen, calling only hub, trace, screening and report APIs."""

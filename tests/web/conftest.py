@@ -1,0 +1,86 @@
+"""Console fixtures: a hub with members, clients (one revoked) and their tokens; an in-process app;
+sign-in helpers; and a small case (findings + freeze requests) in the data directory."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from trilateral.core.settings import Settings
+from trilateral.hub import Hub
+
+CLIENTS = (("US", "US-BANK"), ("KR", "KR-UPBIT"), ("JP", "JP-BITFLYER"))
+REVOKED = "KR-GONE"
+
+
+@pytest.fixture
+def console_hub(home: Path, database_url: str) -> Iterator[tuple[Hub, dict[str, str]]]:
+    """An initialised hub (SQLite, and PostgreSQL when configured) and every principal's token."""
+    hub = Hub.open(Settings.from_env())
+    tokens = {p.code: t for p, t in hub.init()}
+    for member, client in CLIENTS:
+        tokens[client] = hub.add_principal(client, client.title(), client_of=member)[1]
+    tokens[REVOKED] = hub.add_principal(REVOKED, "Gone exchange", client_of="KR")[1]
+    yield hub, tokens
+    hub.close()
+
+
+@pytest.fixture
+def app_client(console_hub: tuple[Hub, dict[str, str]]) -> Iterator[TestClient]:
+    from trilateral.taxii.app import create_app
+
+    hub, _ = console_hub
+    with TestClient(create_app(hub.settings, hub=hub), base_url="http://testserver") as client:
+        yield client
+
+
+def login_csrf(client: TestClient) -> str:
+    page = client.get("/login")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(client: TestClient, code: str, token: str) -> str:
+    """Sign in through the form; returns the session's CSRF token (from the page)."""
+    res = client.post("/login", data={"code": code, "token": token, "csrf": login_csrf(client)},
+                      follow_redirects=False)
+    assert res.status_code == 303, res.text
+    return page_csrf(client)
+
+
+def page_csrf(client: TestClient) -> str:
+    return re.search(r'data-csrf="([^"]+)"', client.get("/intel").text).group(1)
+
+
+def write_case(home: Path, name: str = "lazarus-2026", **extra: Any) -> Path:
+    """A case directory: findings.json (DESIGN.md §4 shape) and freeze/freeze_requests.json."""
+    case = home / "cases" / name
+    (case / "freeze").mkdir(parents=True)
+    seed, hop, dep = "0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40
+    findings = {"policy": "haircut", "seeds": [{"chain": "ethereum", "address": seed}],
+                "offramps": [{"chain": "ethereum", "address": dep, "entity": "Upbit", "category": "exchange",
+                              "jurisdiction": "KR", "asset": "ETH", "amount": "1.5",
+                              "amount_base_units": "1500000000000000000", "first_seen": "2026-03-01T00:00:00Z",
+                              "hops": 2, "confidence": 0.9}],
+                "holdings": [{"chain": "ethereum", "address": "0x" + "d" * 40, "asset": "ETH",
+                              "amount_base_units": "500000000000000000", "confidence": 0.8,
+                              "since": "2026-03-01T00:00:00Z"}],
+                "warnings": [], "stats": {"transfers_scanned": 10, "seconds": 0.1}, **extra}
+    step = {"chain": "ethereum", "time": "2026-03-01T00:00:00Z", "tx_hash": "0x" + "1" * 64, "asset": "ETH",
+            "kind": "transfer", "confidence": 0.9, "amount": "1.5", "amount_base_units": "1500000000000000000"}
+    request = {"id": "freeze-upbit-1", "exchange": "Upbit", "jurisdiction": "KR", "routed_to": "KR", "routing": "KR",
+               "policy": "haircut", "seeds": findings["seeds"], "requested_at": "2026-03-02T00:00:00Z",
+               "status": "requested", "frozen": [],
+               "deposit_addresses": [{"chain": "ethereum", "address": dep, "asset": "ETH", "amount": "1.5",
+                                      "amount_base_units": "1500000000000000000",
+                                      "first_seen": "2026-03-01T00:00:00Z", "confidence": 0.9,
+                                      "evidence": [{"hops": 2, "confidence": 0.9, "steps": [
+                                          {**step, "from": seed, "to": hop}, {**step, "from": hop, "to": dep}]}]}]}
+    (case / "findings.json").write_text(json.dumps(findings))
+    (case / "freeze" / "freeze_requests.json").write_text(json.dumps({"requests": [request]}))
+    return case
