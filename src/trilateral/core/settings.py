@@ -46,5 +46,4 @@ class Settings:
             database_url=url,
             max_bundle_bytes=int(env.get("TRILATERAL_MAX_BUNDLE_BYTES", 64 * 1024 * 1024)),
             max_bundle_objects=int(env.get("TRILATERAL_MAX_BUNDLE_OBJECTS", 100_000)),
-            extra={k: env[k] for k in ("TRILATERAL_AUDIT_KEY",) if env.get(k)},
         )

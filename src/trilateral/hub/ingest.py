@@ -160,13 +160,10 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
                        "'created' must say spec_version '2.1')", tlp, recipients)
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     content_hash = hashlib.sha256(body).hexdigest()
-    # the object a sighting or relationship points at, indexed for sighting counts and screening
-    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else \
-        obj.get("target_ref") if stix_type == "relationship" else None
-    ref = ref if isinstance(ref, str) and len(ref) <= 128 else None
+    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else None
     prepared = Prepared(position=position, stix_id=stix_id, stix_type=stix_type, version=version,
                         modified_us=0, tlp=tlp, recipients=recipients, content_hash=content_hash,
-                        body=body.decode(), ref_id=ref)
+                        body=body.decode(), ref_id=ref if isinstance(ref, str) else None)
     if known:
         modified_us = _version_micros(version)
         if modified_us is not None and (stix_id, modified_us, content_hash) in known:
@@ -180,6 +177,9 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
         reason = f"version timestamp {version!r} is not RFC 3339"
     if reason is not None:
         return Failure(position, stix_id, version, f"{stix_id}: {reason}", tlp, recipients)
+    if stix_type == "relationship":  # its target, indexed (ref_id) for screening's DPRK links: hub.lookups
+        target = obj.get("target_ref")
+        prepared.ref_id = target.lower() if isinstance(target, str) and len(target) <= 128 else None
     prepared.observed = observables.observables_of(obj, plain.pattern if plain is not None else None)
     return prepared
 

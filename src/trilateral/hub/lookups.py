@@ -94,7 +94,8 @@ def indicators_naming(hub, principal: Principal, kind: str, values: Iterable[str
 
 def relationships_to(hub, principal: Principal, targets: set[str], relationship_type: str) -> list[dict]:
     """Readable relationships of `relationship_type` whose target_ref is one of `targets`."""
-    refs = sorted(t for t in targets if isinstance(t, str) and len(t) <= MAX_REF_LENGTH)
+    targets = {t.lower() for t in targets if isinstance(t, str)}  # ids compare lower-case
+    refs = sorted(t for t in targets if len(t) <= MAX_REF_LENGTH)
     if not refs:
         return []
     o = objects
@@ -109,7 +110,7 @@ def relationships_to(hub, principal: Principal, targets: set[str], relationship_
     out = []
     for record in read_by_ids(hub, principal, found, ["relationship"]):
         obj = record.object
-        if obj.get("relationship_type") == relationship_type and obj.get("target_ref") in targets:
+        if obj.get("relationship_type") == relationship_type and str(obj.get("target_ref", "")).lower() in targets:
             out.append(obj)
     return out
 
