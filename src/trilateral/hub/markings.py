@@ -96,7 +96,8 @@ def builtin_verdict(obj: dict[str, Any], stix_id: str) -> tuple[bool, str] | Non
         same = obj.get("type") == "marking-definition" and obj.get("definition_type") == "tlp" and claimed == level
     else:
         real = tlp2_marking_definition(level)
-        same = obj.get("type") == "marking-definition" and obj.get("name") == real["name"] and claimed == level
+        same = (obj.get("type") == "marking-definition" and obj.get("name") == real["name"]
+                and obj.get("extensions") == real["extensions"] and claimed == level)
     return (True, "standard TLP marking-definition (built in, not stored)") if same else (
         False, f"{stix_id} is the OASIS {level.label} marking-definition: only its exact definition is "
         "accepted (built in, never stored or versioned)")
