@@ -165,7 +165,7 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
     if obj["id"] != stix_id:
         obj = {**obj, "id": stix_id}
     try:
-        markings.normalise_markings(obj, refused or set())
+        obj = markings.normalise_markings(obj, refused or set())
         tlp = markings.stored_tlp(obj)
         recipients = recipients_of(obj)
     except (TypeError, ValueError) as exc:

@@ -136,19 +136,27 @@ def _granular(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return marks
 
 
-def normalise_markings(obj: dict[str, Any], refused: set[str]) -> None:
-    """Lower-case marking refs in place; ValueError if one names a refused (TLP-claiming) definition."""
-    refs = [r.lower() for r in _marking_refs(obj)]
-    if "object_marking_refs" in obj:
-        obj["object_marking_refs"] = refs
-    for mark in _granular(obj):
-        if isinstance(mark.get("marking_ref"), str):
-            mark["marking_ref"] = mark["marking_ref"].lower()
-            refs.append(mark["marking_ref"])
-    bad = sorted(set(refs) & refused)
+def normalise_markings(obj: dict[str, Any], refused: set[str]) -> dict[str, Any]:
+    """`obj` with its marking refs lower-cased (a copy if any changed; the input is never modified);
+    ValueError if one names a refused (TLP-claiming) definition."""
+    refs = _marking_refs(obj)
+    marks = _granular(obj)
+    lowered = [r.lower() for r in refs]
+    new_marks = [{**m, "marking_ref": m["marking_ref"].lower()} if isinstance(m.get("marking_ref"), str) else m
+                 for m in marks]
+    named = set(lowered) | {m["marking_ref"] for m in new_marks if isinstance(m.get("marking_ref"), str)}
+    bad = sorted(named & refused)
     if bad:
         raise ValueError(f"references marking-definition {bad[0]}, which claims a TLP level under a "
                          "non-OASIS id and was refused")
+    if lowered == refs and new_marks == marks:
+        return obj
+    out = dict(obj)
+    if "object_marking_refs" in obj:
+        out["object_marking_refs"] = lowered
+    if "granular_markings" in obj:
+        out["granular_markings"] = new_marks
+    return out
 
 
 def _top(selector: Any) -> str | None:

@@ -47,8 +47,11 @@ def as_micros(value: datetime | str | None) -> int | None:
         return None
     try:
         return to_micros(parse_timestamp(value) if isinstance(value, str) else value)
-    except ValueError:
-        raise InputError(f"{value!r} is not an RFC 3339 timestamp") from None
+    except ValueError as exc:
+        why = str(exc) if "outside the years" in str(exc) else "not an RFC 3339 timestamp"
+        raise InputError(f"{value!r} is {why.removeprefix(repr(value) + ' is ')}") from None
+    except OverflowError:  # a datetime near year 1 or 9999 given directly
+        raise InputError(f"{value!r} is outside the years 1-9999 once converted to UTC") from None
 
 
 def normalise_versions(versions: str | Sequence[str] | None) -> tuple[str, ...]:
