@@ -16,7 +16,7 @@ from trilateral.core.errors import ConfigurationError
 from trilateral.core.principal import DEFAULT_MEMBERS, Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
-from trilateral.hub import audit, ingest, principals, reads
+from trilateral.hub import audit, audit_checkpoint, audit_key, ingest, principals, reads
 from trilateral.hub.correlation import list_correlations, sighting_counts
 from trilateral.hub.database import PlannerStatistics, WalCheckpointer, make_engine, migrate, reading, writing
 from trilateral.hub.errors import CollectionNotFound, NotFound, PermissionDenied, StatusNotFound
@@ -95,6 +95,11 @@ class Hub:
             raise ConfigurationError(f"cannot open the hub database {shown} ({reason}): check "
                                      "TRILATERAL_DATABASE_URL and that the database server is running") from None
         hub = cls(settings, engine)
+        try:
+            audit_key.resolve(settings, engine)
+        except ConfigurationError:
+            engine.dispose()
+            raise
         if not create and not hub.list_principals():
             hub.close()
             raise ConfigurationError(f"the hub at {shown} has no members yet: run `trilateral init` first")
@@ -336,6 +341,15 @@ class Hub:
     def audit_verify(self) -> AuditVerdict:
         with reading(self.engine) as conn:
             return audit.verify(conn)
+
+    def audit_checkpoint(self) -> dict[str, Any]:
+        """A signed head of the (verified) audit chain, for a member to keep (see audit_checkpoint)."""
+        with reading(self.engine) as conn:
+            return audit_checkpoint.make(conn)
+
+    def audit_check_checkpoint(self, checkpoint: dict[str, Any]) -> tuple[bool, str]:
+        with reading(self.engine) as conn:
+            return audit_checkpoint.check(conn, checkpoint)
 
     def _audit_read(self, principal: Principal, action: str, ids: list[str], collection: str | None) -> None:
         if ids:

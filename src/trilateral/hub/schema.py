@@ -51,6 +51,7 @@ objects = sa.Table(
     sa.UniqueConstraint("collection", "stix_id", "modified_us", "submitter_code", name="uq_objects_version"),
     sa.Index("ix_objects_page", "collection", "date_added_us", "seq"),
     sa.Index("ix_objects_ref", "ref_id"),
+    sa.Index("ix_objects_type", "stix_type", "date_added_us", "seq"),
 )
 
 object_owners = sa.Table(
