@@ -228,15 +228,24 @@ class Hub:
     def query(self, principal: Principal, *, collection: str | None = SHARED, added_after: datetime | str | None = None,
               ids: Sequence[str] | None = None, types: Sequence[str] | None = None,
               versions: str | Sequence[str] = ("last",), spec_versions: Sequence[str] | None = None,
-              limit: int | None = None, cursor: str | None = None) -> QueryPage:
-        """One page of the versions the principal may read (TAXII 2.1 filter semantics)."""
+              limit: int | None = None, cursor: str | None = None, audit: bool = True) -> QueryPage:
+        """One page of the versions the principal may read (TAXII 2.1 filter semantics).
+
+        `audit=False`: the caller audits what it actually returns (`audit_returned`), e.g. the TAXII
+        layer, which may fetch more than it sends (built-ins first, page boundaries)."""
         if collection is not None:
             self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
         with reading(self.engine) as conn:
             result = reads.query_page(conn, self.cursor_secret, principal, filters, limit, cursor)
-        self._audit_read(principal, "query", reads.sensitive_ids(result.records), collection)
+        if audit:
+            self.audit_returned(principal, result.records, collection)
         return result
+
+    def audit_returned(self, principal: Principal, records: Sequence[Any], collection: str | None) -> None:
+        """Audit the AMBER+STRICT and RED versions among `records` (exactly what was returned)."""
+        stored = [r for r in records if isinstance(getattr(r, "tlp", None), Tlp)]
+        self._audit_read(principal, "query", reads.sensitive_ids(stored), collection)
 
     def manifest(self, principal: Principal, *, collection: str = SHARED, added_after: datetime | str | None = None,
                  ids: Sequence[str] | None = None, types: Sequence[str] | None = None,
@@ -262,8 +271,10 @@ class Hub:
         levels: set[Tlp] = set()
         uses_recipients = False
         cursor = None
+        active = tuple(c.id for c in self.collections(principal))  # a revoked member's collection is gone
         while True:
             filters = reads.Filters(None, since, None, None, ("last",), None)
+            filters.within = active
             with reading(self.engine) as conn:
                 page = reads.query_page(conn, self.cursor_secret, principal, filters, None, cursor)
             for rec in page.records:
