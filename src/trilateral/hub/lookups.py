@@ -94,7 +94,7 @@ def indicators_naming(hub, principal: Principal, kind: str, values: Iterable[str
 
 def relationships_to(hub, principal: Principal, targets: set[str], relationship_type: str) -> list[dict]:
     """Readable relationships of `relationship_type` whose target_ref is one of `targets`."""
-    refs = sorted(t for t in targets if isinstance(t, str) and len(t) <= MAX_REF_LENGTH)
+    refs = sorted({t.lower() for t in targets if isinstance(t, str) and len(t) <= MAX_REF_LENGTH})
     if not refs:
         return []
     o = objects
