@@ -175,27 +175,24 @@ def test_group_report_holds_only_what_every_member_may_read(hub: Hub, people: di
 @pytest.mark.slow
 def test_pdf_pages_show_every_chart_non_blank(hub: Hub, people: dict[str, Principal], seeded: Seed,
                                               tmp_path: Path) -> None:
-    import subprocess
-
     import numpy as np
     from PIL import Image
 
+    from tests.report.pdfpages import embedded_images, page_texts, render_pages
+
     result = quarterly_report(hub, Quarter.of(seeded.anchor), "US", tmp_path / "pdf")
     assert result.pdf_path is not None and set(result.charts) == {"incidents", "sankey", "freeze", "intel", "heatmap"}
-    listing = subprocess.run(["pdfimages", "-list", str(result.pdf_path)], check=True, capture_output=True,
-                             text=True).stdout.splitlines()[2:]
-    assert len(listing) == len(result.charts)
-    chart_pages = {int(line.split()[0]) for line in listing}
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(result.pdf_path), str(tmp_path / "page")], check=True)
-    pages = sorted(tmp_path.glob("page-*.png"))
-    text = subprocess.run(["pdftotext", str(result.pdf_path), "-"], check=True, capture_output=True, text=True).stdout
-    assert text.count("TLP:RED") >= 2 * len(pages)                  # top and bottom of every page
+    images = embedded_images(result.pdf_path)
+    assert len(images) == len(result.charts)
+    chart_pages = {i.page for i in images}
+    pages = render_pages(result.pdf_path, tmp_path / "pages", dpi=40)
+    texts = page_texts(result.pdf_path)
+    assert len(texts) == len(pages) and all(t.count("TLP:RED") >= 2 for t in texts)   # top and bottom of every page
     for number in chart_pages:
         pixels = np.asarray(Image.open(pages[number - 1]).convert("RGB"), dtype=float)
         body = pixels[int(0.12 * len(pixels)):int(0.88 * len(pixels))]
         saturation = body.max(axis=2) - body.min(axis=2)
         assert body.std() > 20 and (saturation > 60).mean() > 0.01, f"page {number} shows no chart"
-    subprocess.run(["pdfimages", "-png", str(result.pdf_path), str(tmp_path / "img")], check=True)
-    for image in sorted(tmp_path.glob("img-*.png")):
-        pixels = np.asarray(Image.open(image).convert("L"), dtype=float)
-        assert pixels.std() > 20, f"{image.name} is blank"
+    for n, image in enumerate(images):
+        pixels = np.asarray(image.image.convert("L"), dtype=float)
+        assert pixels.std() > 20, f"image {n} on page {image.page} is blank"
