@@ -20,9 +20,10 @@ from trilateral.core.tlp import Tlp
 from trilateral.hub import Hub
 from trilateral.report import quarterly_report
 from trilateral.report.amounts import format_usd
+from trilateral.report.figures_intel import about_time
 from trilateral.report.incidents import import_incidents_csv
 from trilateral.report.quarter import Quarter
-from trilateral.report.records import parse_time
+from trilateral.report.records import Record, parse_time
 from trilateral.report.stix import query_all
 
 
@@ -107,8 +108,8 @@ def test_member_report_figures_match_their_sources(hub: Hub, people: dict[str, P
 
     # intel shared: per submitter, objects received this quarter by TLP; sightings; multi-member indicators
     stored = {r.id: r for r in query_all(hub, people["US"], collection=None)}
-    in_quarter = [r for r in stored.values() if quarter.contains(r.date_added) and r.object["type"] not in
-                  ("marking-definition", "x-trilateral-action", "extension-definition")]
+    in_quarter = [r for r in stored.values() if quarter.contains(about_time(Record.of(r.object, date_added=r.date_added)))
+                  and r.object["type"] not in ("marking-definition", "x-trilateral-action", "extension-definition")]
     intel = cells(doc, "intel-submitters")
     for code, n in Counter(r.submitted_by for r in in_quarter).items():
         row = row_of(intel, code)

@@ -48,9 +48,27 @@ def _sighting_time(obj: dict[str, Any]) -> datetime | None:
     return parse_time(obj.get("first_seen")) or parse_time(obj.get("created"))
 
 
+# The property that says when an object's content happened, per type; `created` for the rest.
+ABOUT_KEYS = {"sighting": ("first_seen",), "indicator": ("valid_from",), "observed-data": ("first_observed",),
+              "incident": ("x_trilateral_date", "first_seen"), "campaign": ("first_seen",),
+              "intrusion-set": ("first_seen",), "x-trilateral-trace": ("theft_time",),
+              "x-trilateral-freeze-request": ("requested_at",)}
+
+
+def about_time(record: Record) -> datetime:
+    """When the object is about (first_seen, valid_from, ..., else created), not when the hub stored it:
+    a look-back report of an earlier quarter counts the intel of that quarter."""
+    obj = record.object
+    for key in (*ABOUT_KEYS.get(record.type, ()), "created"):
+        moment = parse_time(obj.get(key))
+        if moment is not None:
+            return moment
+    return record.date_added
+
+
 def intel_figures(records: list[Record], quarter: Quarter,
                   correlations: list[dict[str, Any]] | None = None) -> IntelFigures:
-    """Counts over objects the hub received in `quarter` (date_added), as the audience may read them."""
+    """Counts over the objects about `quarter` (`about_time`), as the audience may read them."""
     shares: dict[str, SubmitterShare] = {}
     sources = Sources()
     types: Counter = Counter()
@@ -60,7 +78,7 @@ def intel_figures(records: list[Record], quarter: Quarter,
         if isinstance(ref, str) and ref.startswith("indicator--"):
             sightings_by_indicator[ref].append(rec)
     start, end = quarter.start, quarter.end
-    received = [r for r in records if start <= r.date_added < end and r.type not in NOT_INTEL]
+    received = [r for r in records if r.type not in NOT_INTEL and start <= about_time(r) < end]
     keys = Counter((r.submitted_by, r.member, r.type, r.tlp) for r in received)
     for (code, member, kind, tlp), n in keys.items():
         share = shares.get(code)
