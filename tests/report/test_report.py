@@ -89,7 +89,7 @@ def test_member_report_figures_match_their_sources(hub: Hub, people: dict[str, P
         assert flow[column] == f"{format_units(amount, 18)} ETH ({share} %)"
     usd_line = " ".join(doc.xpath('//p[@id="flow-usd"]')[0].text_content().split())
     mixer_share = (Decimal(int(trace["flows"]["mixer"][0]["amount_base_units"])) * 100 / stolen).quantize(Decimal("0.1"))
-    assert f"{format_usd(Decimal(stolen) / ETH * 3000)} stolen" in usd_line and f"Mixers {mixer_share} %" in usd_line
+    assert f"{format_usd(Decimal(stolen) / ETH * 3000)} followed" in usd_line and f"Mixers {mixer_share} %" in usd_line
     offramps = {(r[0], r[3]) for r in cells(doc, "offramp-table")}
     assert offramps == {(o["category"], f"{format_units(int(o['amount_base_units']), 18)} ETH")
                         for o in trace["offramps"]}

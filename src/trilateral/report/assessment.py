@@ -130,14 +130,16 @@ def _judge_laundering(fig: dict[str, Any]) -> Judgement | None:
         return None
     stolen = Decimal(str(sankey["stolen"]))
     unit = sankey["unit"]
-    kinds = sorted(sankey["kinds"].items(), key=lambda kv: -kv[1])
+    kinds = sorted(((k, v) for k, v in sankey["kinds"].items() if k != "unresolved"), key=lambda kv: -kv[1])
     ends = sankey["destinations"]
     parts = [f"{_pct(Decimal(str(v)), stolen)} passed {STEP_PHRASES.get(k, k)}" for k, v in kinds[:3]]
     off = sum((Decimal(str(v)) for k, v in ends.items() if k.startswith("off-ramp")), Decimal(0))
     held = Decimal(str(ends.get("held by the thief", 0)))
+    lost = Decimal(str(ends.get("not followed to an end", 0)))
     text = (f"Of the value traced in {flows.traces} theft(s) (measured in {unit}), " + (", ".join(parts) or
-            "none passed a laundering service") + f"; {_pct(off, stolen)} reached off-ramps and "
-            f"{_pct(held, stolen)} is still held at the thieves' addresses.")
+            "none was seen passing a DEX, mixer or bridge") + f"; {_pct(off, stolen)} reached off-ramps, "
+            f"{_pct(held, stolen)} is still held at the thieves' addresses and {_pct(lost, stolen)} was not "
+            "followed to an end.")
     warned = any(w.get("kind") == "end_of_data" for r in flows.per_trace
                  for w in r["record"].object.get("warnings") or ())
     return Judgement(text, "low" if warned else "high",

@@ -110,7 +110,8 @@ def sankey(stolen: float, kinds: dict[str, float], destinations: dict[str, float
                    linewidth=0.5, hatch="//")
     bar_values = [f"{v:.1f} %" for v in shares]
     for bar, text in zip(bars, bar_values, strict=True):
-        bx.text(min(bar.get_width() + 2, 70), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=7)
+        bx.text(min(bar.get_width() + 2, 70), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=7,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#333333", "lw": 0.5})
     bx.set_yticks(pos, labels)
     bx.set_xlim(0, 100)
     bx.invert_yaxis()

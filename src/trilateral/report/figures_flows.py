@@ -31,7 +31,7 @@ def percent(part: Decimal | int, whole: Decimal | int) -> str:
 class FlowFigures:
     quarter: Quarter
     traces: int
-    stolen: AssetTotals
+    stolen: AssetTotals                       # stolen plus presumed stolen (the value the traces followed)
     by_kind: dict[str, AssetTotals]
     offramps: dict[str, AssetTotals]          # off-ramp category -> totals
     rows: list[dict[str, Any]]                # per (chain, asset): stolen, each kind, shares
@@ -46,6 +46,7 @@ class FlowFigures:
     usd_held: Decimal = Decimal(0)
     usd_frozen_held: Decimal = Decimal(0)
     per_trace: list[dict[str, Any]] = field(default_factory=list)     # laundering route of each traced theft
+    priced_assets: set[AssetKey] = field(default_factory=set)          # assets the prices could value
 
     def usd_share(self, kind: str) -> str:
         return percent(self.usd_by_kind.get(kind, Decimal(0)), self.usd_stolen or 0)
@@ -66,7 +67,8 @@ class FlowFigures:
             def laundered(k: AssetKey) -> Decimal:
                 return sum((Decimal(t.get(k)) / self.stolen.get(k) for t in self.by_kind.values()), Decimal(0))
 
-            key = max(self.stolen.assets(), key=lambda k: (self.trace_counts.get(k, 0), laundered(k), k))
+            key = max(self.stolen.assets(), key=lambda k: (self.trace_counts.get(k, 0), k in self.priced_assets,
+                                                           laundered(k), k))
             scale = Decimal(10) ** (decimals_of(key[1]) or 0)
             unit, chain, stolen = key[1], key[0], Decimal(self.stolen.get(key)) / scale
             kinds = {k: Decimal(t.get(key)) / scale for k, t in self.by_kind.items() if t.get(key)}
@@ -88,6 +90,18 @@ class FlowFigures:
                 "destinations": {k: float(v) for k, v in ends.items()}}
 
 
+def presumed_entries(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    """Value the trace presumed stolen (`--gaps taint`: addresses that sent more than the data shows them
+    receiving), from its `totals`; it passes steps like stolen value, so shares are of stolen + presumed."""
+    return [{"chain": t.get("chain"), "asset": t.get("asset"), "amount_base_units": t.get("presumed_base_units")}
+            for t in trace.get("totals") or () if str(t.get("presumed_base_units") or "0").strip() not in ("", "0")]
+
+
+def basis_entries(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    """The value a trace followed: stolen plus presumed stolen, per chain and asset."""
+    return list(trace.get("stolen") or ()) + presumed_entries(trace)
+
+
 def _trace_time(trace: dict[str, Any], incidents: dict[str, Record]) -> datetime | None:
     moment = parse_time(trace.get("theft_time"))
     if moment is None and trace.get("incident_ref") in incidents:
@@ -104,11 +118,12 @@ def flow_figures(records: list[Record], quarter: Quarter, prices: Prices | None 
         key = trace.object.get("incident_ref") or trace.id
         if key not in latest or trace.object.get("modified", "") > latest[key].object.get("modified", ""):
             latest[key] = trace
-    stolen, by_kind = AssetTotals(), {k: AssetTotals() for k in STEP_KINDS}
+    stolen, presumed, by_kind = AssetTotals(), AssetTotals(), {k: AssetTotals() for k in STEP_KINDS}
     offramps: dict[str, AssetTotals] = defaultdict(AssetTotals)
     usd_stolen, usd_kind, usd_off = Decimal(0), defaultdict(Decimal), defaultdict(Decimal)
     held, frozen_held, usd_held, usd_frozen = AssetTotals(), AssetTotals(), Decimal(0), Decimal(0)
     per_trace: list[dict[str, Any]] = []
+    priced_assets: set[AssetKey] = set()
     unpriced, sources, count = 0, Sources(), 0
     trace_counts: dict[AssetKey, int] = defaultdict(int)
 
@@ -126,12 +141,15 @@ def flow_figures(records: list[Record], quarter: Quarter, prices: Prices | None 
         count += 1
         sources.add(trace)
         sources.add(incidents.get(obj.get("incident_ref", "")))
-        stolen.add_entries(obj.get("stolen"))
+        stolen.add_entries(basis_entries(obj))
+        presumed.add_entries(presumed_entries(obj))
         for key in {(str(e.get("chain", "")), str(e.get("asset", ""))) for e in obj.get("stolen") or ()}:
             trace_counts[key] += 1
-        for entry in obj.get("stolen") or ():
+        for entry in basis_entries(obj):
             usd = value(entry, when)
             unpriced += usd is None
+            if usd is not None:
+                priced_assets.add((str(entry.get("chain", "")), str(entry.get("asset", ""))))
             usd_stolen += usd or 0
         for kind, entries in (obj.get("flows") or {}).items():
             by_kind.setdefault(kind, AssetTotals()).add_entries(entries)
@@ -158,6 +176,8 @@ def flow_figures(records: list[Record], quarter: Quarter, prices: Prices | None 
     for chain, asset in keys:
         whole = stolen.get((chain, asset))
         row: dict[str, Any] = {"chain": chain, "asset": asset, "stolen": format_amount(whole, asset) if whole else "—"}
+        if presumed.get((chain, asset)):
+            row["stolen"] += f" (of which {format_amount(presumed.get((chain, asset)), asset)} presumed)"
         for kind in by_kind:
             part = by_kind[kind].get((chain, asset))
             row[kind] = format_amount(part, asset) if part else "—"
@@ -166,7 +186,7 @@ def flow_figures(records: list[Record], quarter: Quarter, prices: Prices | None 
     return FlowFigures(quarter, count, stolen, by_kind, dict(offramps), rows,
                        usd_stolen if prices and usd_stolen else None, dict(usd_kind), dict(usd_off),
                        unpriced if prices else 0, sources, dict(trace_counts), held, frozen_held, usd_held,
-                       usd_frozen, per_trace)
+                       usd_frozen, per_trace, priced_assets)
 
 
 def route_of(trace: Record, incident: Record | None, when: datetime) -> dict[str, Any]:
@@ -176,7 +196,7 @@ def route_of(trace: Record, incident: Record | None, when: datetime) -> dict[str
     name = str(incident.object.get("name")) if incident is not None else str(obj.get("incident") or trace.id)
     assets = []
     stolen = AssetTotals()
-    stolen.add_entries(obj.get("stolen"))
+    stolen.add_entries(basis_entries(obj))
     for key in stolen.assets():
         whole = stolen.get(key)
         steps = []
