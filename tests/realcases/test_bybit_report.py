@@ -87,10 +87,12 @@ def report(tmp_path_factory):
         from trilateral.core.settings import Settings
         from trilateral.hub import Hub
         from trilateral.report import quarterly_report
+        from trilateral.report.stix import query_all
 
         with Hub.open(Settings.from_env(), create=False) as hub:  # the same report, with its figures to check
             result = quarterly_report(hub, "2025Q1", "group", tmp / "again", pdf=False)
-        yield {"out": out, "result": result, "tmp": tmp,
+            (stored_trace,) = query_all(hub, hub.principal("US"), types=["x-trilateral-trace"])
+        yield {"out": out, "result": result, "tmp": tmp, "trace": stored_trace.object,
                "findings": json.loads((tmp / "findings.json").read_text())}
     finally:
         mp.undo()
@@ -110,6 +112,13 @@ def test_one_bybit_linked_to_its_trace_and_the_member_incident(report):
     assert rows[0][5] == "$1,500,000,000" and rows[0][6] == "source"
     routes = cells(doc, "routes-table")
     assert {r[0] for r in routes} == {"Bybit"}
+    # `trace --incident Bybit` tied the trace to the register's row: no incident of its own to merge
+    from trilateral.report.incidents import incident_id
+
+    bybit_id = incident_id("2025-02-21", "Bybit")
+    dedup = report["result"].figures["dedup"]
+    assert dedup.linked_names(bybit_id) == ["Bybit cold wallet hack"]
+    assert report["trace"]["incident_ref"] == bybit_id              # as stored in the hub, before any dedup
 
 
 def test_actors_are_named_canonically_with_aliases(report):
