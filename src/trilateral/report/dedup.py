@@ -16,6 +16,7 @@ carries the most restrictive TLP of what was merged into it, since it now shows 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from trilateral.report.quarter import Quarter
 from trilateral.report.records import Record, RecordSet, by_type, parse_time
 
 DAY_WINDOW = 2  # days between two dates of the same theft (time zones, "reported the next day")
+SPAN_DAYS = 92  # a register date of quarter precision stands for any day of its quarter
 # Words that do not identify a theft: kinds of event, months, filler, the trace's own defaults.
 GENERIC = frozenset(["the", "a", "an", "of", "and", "in", "on", "at", "by", "for", "to", "from", "with", "via", "theft", "thefts", "hack", "hacked", "hacks", "exploit", "exploited", "incident", "incidents", "stolen", "funds", "fund", "drain", "drained", "attack", "breach", "compromise", "compromised", "traced", "trilateral", "unknown", "misc", "individual", "victim", "wallet", "wallets", "cold", "hot", "founder", "ceo", "user", "users", "exchange", "address", "addresses", "reuse", "token", "tokens", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december", "q1", "q2", "q3", "q4"])
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:t[\d:.]+z?)?")
@@ -106,23 +108,38 @@ def _thefts(records: RecordSet) -> list[_Theft]:
 
 
 def _pick_groups(thefts: list[_Theft]) -> list[list[_Theft]]:
-    """Each non-register incident joins the nearest matching register row, else other non-register ones."""
+    """Each non-register incident joins the nearest matching register row, else other non-register ones.
+
+    Candidates come from a day index (a quarter either side, the coarsest precision a date has), so a
+    quarter of thousands of incidents is not compared pairwise."""
     registers = [t for t in thefts if t.register]
     groups: dict[str, list[_Theft]] = {t.record.id: [t] for t in registers}
+    by_day: dict[int, list[_Theft]] = defaultdict(list)
+    for r in registers:
+        if r.when is not None:
+            by_day[r.when.toordinal()].append(r)
     loose: list[list[_Theft]] = []
+    loose_by_day: dict[int, list[list[_Theft]]] = defaultdict(list)
     for t in sorted((t for t in thefts if not t.register), key=lambda t: t.record.id):
-        matches = [r for r in registers if _same_theft(t, r)]
+        if t.when is None:
+            loose.append([t])
+            continue
+        day = t.when.toordinal()
+        near = [r for d in range(day - SPAN_DAYS, day + SPAN_DAYS + 1) for r in by_day.get(d, ())]
+        matches = [r for r in near if _same_theft(t, r)]
         if matches:
-            best = min(matches, key=lambda r: (abs((r.when - t.when).total_seconds()) if r.when and t.when else 0,
+            best = min(matches, key=lambda r: (abs((r.when - t.when).total_seconds()) if r.when else 0,
                                                -len(r.words & (t.words | t.victims)), r.record.id))
             groups[best.record.id].append(t)
             continue
-        for group in loose:
-            if any(_same_theft(t, other) for other in group):
-                group.append(t)
-                break
+        near_groups = [g for d in range(day - DAY_WINDOW, day + DAY_WINDOW + 1) for g in loose_by_day.get(d, ())]
+        home = next((g for g in near_groups if any(_same_theft(t, other) for other in g)), None)
+        if home is None:
+            home = [t]
+            loose.append(home)
         else:
-            loose.append([t])
+            home.append(t)
+        loose_by_day[day].append(home)
     return list(groups.values()) + loose
 
 
