@@ -22,6 +22,8 @@ from trilateral.report.records import parse_time
 LIKELIHOOD = (("almost no chance", 0.00, 0.05), ("very unlikely", 0.05, 0.20), ("unlikely", 0.20, 0.45),
               ("roughly even chance", 0.45, 0.55), ("likely", 0.55, 0.80), ("very likely", 0.80, 0.95),
               ("almost certain", 0.95, 1.01))
+# As ICD 203 prints them (1-5 % ... 95-99 %): no judgement is ever certain either way.
+LIKELIHOOD_SHOWN = tuple((word, f"{max(1, round(low * 100))}–{min(99, round(high * 100))} %") for word, low, high in LIKELIHOOD)
 CONFIDENCE = (("high", "figures from records the members produced themselves (traces, freeze answers, the "
                        "action register) or agreeing independent sources"),
               ("moderate", "figures as published by one source (the incident register), not verified here"),
@@ -57,7 +59,7 @@ class Assessment:
     freeze_issuers: list[dict[str, Any]]
     decisions: list[str]
     outlook: list[str]
-    likelihood_terms: tuple = LIKELIHOOD
+    likelihood_terms: tuple = LIKELIHOOD_SHOWN
     confidence_terms: tuple = CONFIDENCE
     base_rate: dict[str, Any] = field(default_factory=dict)
 
