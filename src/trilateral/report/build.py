@@ -67,7 +67,7 @@ def compute_figures(records: list[Record], quarter: Quarter, prices: Prices | No
     figures["summary"] = summary_sentences(figures)
     before = quarter.previous()
     previous = {"flows": flow_figures(records, before, prices), "freeze": freeze_figures(records, before),
-                "intel": intel_figures(records, before, [])}
+                "intel": intel_figures(records, before, [], counts_only=True)}
     figures["assessment"] = assess(figures, previous)
     return figures
 
