@@ -58,7 +58,7 @@ def default_list_name(fmt: str, path: Path, doc: dict[str, Any] | None, sources:
         return "OFAC SDN"
     if doc and doc.get("title"):
         return str(doc["title"])
-    if len(sources) == 1 and fmt != "address-csv":
+    if len(sources) == 1:
         return next(iter(sources))
     return path.stem
 

@@ -11,7 +11,8 @@ import pyarrow as pa
 CURRENCY_CHAINS = {"ETH": "ethereum", "BTC": "bitcoin", "XBT": "bitcoin", "LTC": "litecoin", "BCH": "bitcoin-cash",
                    "TRX": "tron", "XMR": "monero", "ZEC": "zcash", "DASH": "dash", "ETC": "ethereum-classic",
                    "BSC": "bsc", "BEP20": "bsc", "ARB": "arbitrum", "BTG": "bitcoin-gold", "XVG": "verge",
-                   "DOGE": "dogecoin", "EOS": "eos", "BEP2": "binance-chain"}
+                   "DOGE": "dogecoin", "EOS": "eos", "BEP2": "binance-chain", "BNB": "binance-chain", "SOL": "solana",
+                   "BSV": "bitcoin-sv", "XRP": "xrp"}
 CHAIN_CURRENCY = {"ethereum": "ETH", "bitcoin": "BTC", "litecoin": "LTC", "bitcoin-cash": "BCH", "tron": "TRX",
                   "monero": "XMR", "zcash": "ZEC", "dash": "DASH", "ethereum-classic": "ETC", "bsc": "BSC",
                   "arbitrum": "ARB", "dogecoin": "DOGE"}

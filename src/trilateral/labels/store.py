@@ -185,8 +185,10 @@ class LabelStore:
         keys: dict[str, set] = {old: set(), new: set()}
         for v in stored_versions(self.root):
             if v.list_name == list_name and (v.list_date or "") in keys:
-                t = pq.read_table(self.root / v.file, columns=["chain", "address", "entry_id", "label"])
-                keys[v.list_date or ""].update(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True))
+                t = _upgrade(pq.read_table(self.root / v.file))
+                entry = pc.coalesce(t.column("entry_id"), t.column("label"), pa.scalar(""))
+                keys[v.list_date or ""].update(zip(t.column("chain").to_pylist(), t.column("address").to_pylist(),
+                                                   entry.to_pylist(), strict=True))
         return len(keys[old] - keys[new])
 
     def _dataset_path(self, dataset: str, kind: str) -> Path:
