@@ -78,6 +78,9 @@ def test_screening_shows_one_auditable_hit_per_entry_and_the_delisting(home: Pat
     assert (was["entity"], was["status"], was["delisted_on"], was["label"]) == (
         "TORNADO CASH", "delisted", "2025-11-19", "SDN 39796: TORNADO CASH")
     assert legacy.list_date == was["first_listed"] == was["last_listed"]
+    text = CliRunner().invoke(app, ["screen", tornado, RONIN, "--hops", "0"]).stdout.splitlines()
+    assert "DELISTED by 2025-11-19 (listed 2024-05-03..2024-05-03)" in text[0] and "entry 39796" in text[0]
+    assert "DELISTED" not in text[1] and "entry 27307, 2025-11-19" in text[1]
 
 
 def test_importing_an_older_version_after_a_newer_one_is_kept_as_history(tmp_path: Path) -> None:
