@@ -112,6 +112,7 @@ class LabelStore:
         settings = settings or Settings.from_env()
         self.root = root or settings.home / "labels"
         self._index: _Index | None = None
+        self._table: tuple[tuple, pa.Table] | None = None
 
     # ---- import / export ----------------------------------------------------------------------
     def import_file(self, path: Path | str, fmt: str = "auto", *, list_name: str | None = None,
@@ -208,13 +209,22 @@ class LabelStore:
         parts = [_upgrade(pq.read_table(f)) for f in files]
         return pa.concat_tables(parts) if parts else LABELS_SCHEMA.empty_table()
 
+    def _stamp(self) -> tuple:
+        return tuple((f.name, f.stat().st_mtime_ns) for f in sorted(self.root.glob("*.parquet"))) \
+            if self.root.is_dir() else ()
+
     def table(self) -> pa.Table:
-        """One row per list entry (versions collapsed, with status and dates), actor facts filled in."""
+        """One row per list entry (versions collapsed, with status and dates), actor facts filled in;
+        kept until a label file changes (Arrow tables are immutable, so sharing it is safe)."""
+        stamp = self._stamp()
+        if self._table is not None and self._table[0] == stamp:
+            return self._table[1]
         table = collapse(self.stored(), self.list_versions())
         actor_files = sorted(self.root.glob("actors-*.parquet")) if self.root.is_dir() else []
-        if not actor_files or table.num_rows == 0:
-            return table
-        return _fill_actors(table, pa.concat_tables([pq.read_table(f) for f in actor_files]))
+        if actor_files and table.num_rows:
+            table = _fill_actors(table, pa.concat_tables([pq.read_table(f) for f in actor_files]))
+        self._table = (stamp, table)
+        return table
 
     def export_tagpack(self, path: Path | str, source: str | None = None) -> int:
         from trilateral.labels.tagpack import write_tagpack
@@ -226,8 +236,7 @@ class LabelStore:
 
     # ---- look-up ------------------------------------------------------------------------------
     def _build_index(self) -> _Index:
-        files = tuple((f.name, f.stat().st_mtime_ns) for f in sorted(self.root.glob("*.parquet"))) \
-            if self.root.is_dir() else ()
+        files = self._stamp()
         if self._index is None or self._index.files != files:
             self._index = _Index(files, self.table(), self.list_versions())
         return self._index
