@@ -151,6 +151,9 @@ def test_newer_tagpack_version_without_some_tags_delists_them(tmp_path: Path) ->
     # 39 tags, one of them twice in the pack (same address and label): 38 entries
     assert len(rows) == 38 and {r["address"] for r in rows if r["status"] == "delisted"} == {a.lower() for a in half}
     assert all(r["delisted_on"] == "2025-03-21" for r in rows if r["status"] == "delisted")
+    exported = tmp_path / "export.yaml"  # what the pack says now: the delisted tags are not exported
+    assert labels.export_tagpack(exported) == 38 - len(half)
+    assert {t["address"] for t in yaml.safe_load(exported.read_text())["tags"]} & {a.lower() for a in half} == set()
 
 
 @pytest.mark.slow

@@ -227,9 +227,10 @@ class LabelStore:
         return table
 
     def export_tagpack(self, path: Path | str, source: str | None = None) -> int:
+        """What the lists say now: delisted entries are left out (a TagPack cannot say "no longer")."""
         from trilateral.labels.tagpack import write_tagpack
 
-        rows = self.table().to_pylist()
+        rows = [r for r in self.table().to_pylist() if r["status"] != "delisted"]
         if source:
             rows = [r for r in rows if r["source"] == source]
         return write_tagpack(Path(path), rows)
