@@ -45,6 +45,7 @@ class FreezeFigures:
     first_request_delays: list[dict[str, Any]]     # per incident: theft, first request, hours
     median_hours_to_first_request: float | None
     sources: Sources
+    requests: list[Record] = field(default_factory=list)   # the quarter's requests (last versions)
 
 
 def _first_request_delays(requests: list[Record], incidents: dict[str, Record],
@@ -104,7 +105,7 @@ def freeze_figures(records: list[Record], quarter: Quarter) -> FreezeFigures:
     hours = [d["hours"] for d in delays]
     jurisdictions = sorted(per.values(), key=lambda j: (-j.requests, j.jurisdiction))
     return FreezeFigures(quarter, jurisdictions, len(in_quarter), statuses, requested_all, frozen_all, delays,
-                         statistics.median(hours) if hours else None, sources)
+                         statistics.median(hours) if hours else None, sources, in_quarter)
 
 
 def totals_rows(requested: AssetTotals, frozen: AssetTotals) -> list[dict[str, Any]]:

@@ -39,14 +39,33 @@ def normalise_array(chain: str, addresses: pa.Array) -> pa.Array:
 
 
 def label_hit(label) -> dict:
+    """What an analyst needs to audit a hit: the label as the list wrote it, how sure, which list and
+    entry, which version, and whether the newest version still lists it (labels.versions)."""
     return {"source": label.source, "entity": label.entity, "programs": list(label.programs or ()),
-            "category": label.category}
+            "category": label.category, "label": label.label, "confidence": label.confidence,
+            "list": label.list_name, "entry_id": label.entry_id, "list_date": label.list_date,
+            "abuse": label.abuse, "status": label.status, "first_listed": label.first_listed,
+            "last_listed": label.last_listed, "delisted_on": label.delisted_on,
+            "history": label.history_dicts()}
+
+
+def indicator_hit(submitter: str, obj: dict) -> dict:
+    """A hub wallet indicator as a hit of the same shape: the hub is the list, the indicator the entry."""
+    return {"source": f"hub:{submitter}", "entity": obj.get("name") or obj["id"], "programs": [],
+            "category": "indicator", "label": obj.get("name") or obj.get("description"),
+            "confidence": obj.get("confidence") / 100 if isinstance(obj.get("confidence"), int) else None,
+            "list": f"hub:{submitter}", "entry_id": obj["id"], "list_date": str(obj.get("modified") or "")[:10] or None,
+            "abuse": None, "status": "revoked" if obj.get("revoked") else "listed",
+            "first_listed": str(obj.get("created") or "")[:10] or None, "last_listed": None, "delisted_on": None,
+            "history": []}
 
 
 def dedupe(hits: list[dict]) -> list[dict]:
+    """One hit per list entry: the same entry met again (another chain, another path) is dropped."""
     seen, out = set(), []
     for h in hits:
-        key = (h["source"], h["entity"], tuple(h["programs"]), h["category"])
+        key = (h["source"], h.get("list"), h.get("entry_id") or h.get("label"), h["entity"], tuple(h["programs"]),
+               h["category"], h.get("status"))
         if key not in seen:
             seen.add(key)
             out.append(h)
@@ -64,8 +83,10 @@ def label_hits(labels, chain: str, addresses: pa.Array) -> dict[int, list[dict]]
 
 
 def sorted_hits(labels: list) -> list[dict]:
-    """Hit dicts of one address's labels, sanctions first, duplicates dropped."""
-    return dedupe([label_hit(x) for x in sorted(labels, key=lambda x: (x.category != "sanctioned", x.source))])
+    """Hit dicts of one address's labels, listed sanctions first, delisted entries after listed ones,
+    duplicates dropped."""
+    return dedupe([label_hit(x) for x in sorted(labels, key=lambda x: (x.status != "listed",
+                                                                       x.category != "sanctioned", x.source))])
 
 
 class HubIntel:
@@ -91,8 +112,7 @@ class HubIntel:
 
         keys = [normalise("wallet", a) for a in addresses]
         found = indicators_naming(self.hub, self.principal, "wallet", [k for k in keys if k is not None])
-        hits = {value: [{"source": f"hub:{rec.submitted_by}", "entity": rec.object.get("name") or rec.id,
-                         "programs": [], "category": "indicator"} for rec in records]
+        hits = {value: [indicator_hit(rec.submitted_by, rec.object) for rec in records]
                 for value, records in found.items()}
         return {i: hits[k] for i, k in enumerate(keys) if k in hits}
 

@@ -1,7 +1,7 @@
 """Screen addresses: direct hits (sanctions and other labels, hub indicators) and indirect exposure.
 
-Output per address, exactly: {"address", "chain", "hits": [{"source", "entity", "programs", "category"}],
-"exposure": float}. Labels come only from trilateral.labels; hub intel only through Hub.query with the
+Output per address, exactly: {"address", "chain", "hits": [hit], "exposure": float}, a hit being
+screening.direct.label_hit (what the list wrote, its confidence, list, entry, version and status). Labels come only from trilateral.labels; hub intel only through Hub.query with the
 caller's principal (so the TLP policy decides what the caller sees); chain data only from ChainStore.
 """
 
