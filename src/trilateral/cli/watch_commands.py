@@ -14,6 +14,9 @@ def watch_command(
     submit_as: str = typer.Option(None, "--as", help="Member that submits alerts to the hub (default: the first)."),
     poll: float = typer.Option(0.5, "--poll", help="Seconds between polls of the nodes."),
     once: bool = typer.Option(False, "--once", help="Process what is there, deliver, and exit."),
+    traces: bool = typer.Option(False, "--traces", help="EVM: also follow internal value transfers (contract calls "
+                                "moving ETH) with trace_block, debug_traceBlockByNumber or debug_traceTransaction, "
+                                "whichever the node offers."),
 ) -> None:
     """Follow every open case live: each block updates the taint state; alerts go to stdout, the hub
     (STIX, TLP:AMBER) and registered webhooks."""
@@ -32,7 +35,7 @@ def watch_command(
         chain, sep, url = spec.partition("=")
         if not sep or not url.startswith(("http://", "https://")):
             raise InputError(f"--rpc {spec!r}: use CHAIN=URL, e.g. ethereum=http://127.0.0.1:8545")
-        adapters.append(BitcoinAdapter(chain, url) if chain == "bitcoin" else EvmAdapter(chain, url))
+        adapters.append(BitcoinAdapter(chain, url) if chain == "bitcoin" else EvmAdapter(chain, url, traces=traces))
 
     def emit(text: str) -> None:
         print(text, flush=True)
