@@ -12,7 +12,9 @@ def watch_command(
     from_block: int = typer.Option(None, "--from-block", help="First block on a chain never watched before "
                                                               "(default: the current head)."),
     submit_as: str = typer.Option(None, "--as", help="Member that submits alerts to the hub (default: the first)."),
-    poll: float = typer.Option(0.5, "--poll", help="Seconds between polls of the nodes."),
+    poll: float = typer.Option(0.5, "--poll", help="Seconds between polls of the nodes (with --ws: the fallback)."),
+    ws: list[str] = typer.Option([], "--ws", help="CHAIN=ws://URL: new heads by eth_subscribe (read at once); "
+                                 "polling continues underneath and takes over while the socket is down."),
     once: bool = typer.Option(False, "--once", help="Process what is there, deliver, and exit."),
     traces: bool = typer.Option(False, "--traces", help="EVM: also follow internal value transfers (contract calls "
                                 "moving ETH) with trace_block, debug_traceBlockByNumber or debug_traceTransaction, "
@@ -37,12 +39,19 @@ def watch_command(
             raise InputError(f"--rpc {spec!r}: use CHAIN=URL, e.g. ethereum=http://127.0.0.1:8545")
         adapters.append(BitcoinAdapter(chain, url) if chain == "bitcoin" else EvmAdapter(chain, url, traces=traces))
 
+    subscriptions = {}
+    for spec in ws:
+        chain, sep, url = spec.partition("=")
+        if not sep or not url.startswith(("ws://", "wss://")) or chain not in {a.chain for a in adapters}:
+            raise InputError(f"--ws {spec!r}: use CHAIN=ws://HOST:PORT for a chain given with --rpc")
+        subscriptions[chain] = url
+
     def emit(text: str) -> None:
         print(text, flush=True)
 
     with Hub.open(create=False) as hub:
         watcher = Watcher(hub, adapters, confirmations=confirmations, from_block=from_block, emit=emit,
-                          submit_as=submit_as)
+                          submit_as=submit_as, ws=subscriptions)
         for adapter in adapters:
             adapter.head()  # an unreachable node: one clear error now, not after the status line
         watcher.warm()

@@ -4,6 +4,7 @@ database, print one line per alert, and let the outbox deliver."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from trilateral.trace.roles import role_from_labels
 from trilateral.watch.alerts import alert_body, freeze_request, line, retraction_body, route
 from trilateral.watch.core import Outcome, WatchCore
 from trilateral.watch.deliver import Deliverer
+from trilateral.watch.heads import HeadSubscription
 from trilateral.watch.store import CaseRow, WatchStore
 
 BATCH_BLOCKS = 32  # blocks fetched per round trip when behind the tip
@@ -49,8 +51,12 @@ def load_roles(settings: Settings, chains: list[str]) -> dict[str, dict[str, Rol
 
 class Watcher:
     def __init__(self, hub: Any, adapters: list[Any], *, confirmations: int = 0, from_block: int | None = None,
-                 emit: Callable[[str], None] = print, submit_as: str | None = None) -> None:
+                 emit: Callable[[str], None] = print, submit_as: str | None = None,
+                 ws: dict[str, str] | None = None) -> None:
         self.hub = hub
+        self.rounds = 0  # polls done by run()
+        self.new_head = threading.Event()  # set by WebSocket head subscriptions (`ws`: chain -> ws:// URL)
+        self.subscriptions = [HeadSubscription(url, self.new_head) for chain, url in (ws or {}).items()]
         self.store = WatchStore(hub.engine)
         self.adapters = {a.chain: a for a in adapters}
         self.confirmations = confirmations
@@ -175,21 +181,27 @@ class Watcher:
 
     # -- loop ------------------------------------------------------------------------------------
     def run(self, poll_seconds: float = 0.5, once: bool = False, stop: Callable[[], bool] | None = None) -> None:
+        for sub in self.subscriptions:
+            sub.start()
         self.warm()
         for lane in self.lanes:
             lane.start()
         try:
             while True:
+                self.new_head.clear()
                 self.poll()
+                self.rounds += 1
                 if once or (stop and stop()):
                     break
-                time.sleep(poll_seconds)
+                self.new_head.wait(poll_seconds)  # a new head announced over WebSocket, or the next poll
             if once:  # deliver what this round raised before returning
                 deadline = time.monotonic() + 30
                 while self.store.due() and time.monotonic() < deadline:
                     self.wake()
                     time.sleep(0.05)
         finally:
+            for sub in self.subscriptions:
+                sub.stop()
             for lane in self.lanes:
                 lane.stop()
             for adapter in self.adapters.values():
