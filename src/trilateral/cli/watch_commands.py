@@ -16,6 +16,8 @@ def watch_command(
     ws: list[str] = typer.Option([], "--ws", help="CHAIN=ws://URL: new heads by eth_subscribe (read at once); "
                                  "polling continues underneath and takes over while the socket is down."),
     once: bool = typer.Option(False, "--once", help="Process what is there, deliver, and exit."),
+    midgard: str = typer.Option(None, "--midgard", help="Midgard v2 base URL: link stolen value sent to a bridge "
+                                "to its THORChain swap's destination, followed as a linked case on the out chain."),
     traces: bool = typer.Option(False, "--traces", help="EVM: also follow internal value transfers (contract calls "
                                 "moving ETH) with trace_block, debug_traceBlockByNumber or debug_traceTransaction, "
                                 "whichever the node offers."),
@@ -51,7 +53,7 @@ def watch_command(
 
     with Hub.open(create=False) as hub:
         watcher = Watcher(hub, adapters, confirmations=confirmations, from_block=from_block, emit=emit,
-                          submit_as=submit_as, ws=subscriptions)
+                          submit_as=submit_as, ws=subscriptions, midgard=midgard)
         for adapter in adapters:
             adapter.head()  # an unreachable node: one clear error now, not after the status line
         watcher.warm()

@@ -19,6 +19,7 @@ from trilateral.watch.alerts import alert_body, freeze_request, line, retraction
 from trilateral.watch.core import Outcome, WatchCore
 from trilateral.watch.deliver import Deliverer
 from trilateral.watch.heads import HeadSubscription
+from trilateral.watch.links import LiveLinks, Midgard
 from trilateral.watch.store import CaseRow, WatchStore
 
 BATCH_BLOCKS = 32  # blocks fetched per round trip when behind the tip
@@ -52,8 +53,9 @@ def load_roles(settings: Settings, chains: list[str]) -> dict[str, dict[str, Rol
 class Watcher:
     def __init__(self, hub: Any, adapters: list[Any], *, confirmations: int = 0, from_block: int | None = None,
                  emit: Callable[[str], None] = print, submit_as: str | None = None,
-                 ws: dict[str, str] | None = None) -> None:
+                 ws: dict[str, str] | None = None, midgard: str | None = None) -> None:
         self.hub = hub
+        self.links = LiveLinks(hub.engine, Midgard(midgard), emit) if midgard else None
         self.rounds = 0  # polls done by run()
         self.new_head = threading.Event()  # set by WebSocket head subscriptions (`ws`: chain -> ws:// URL)
         self.subscriptions = [HeadSubscription(url, self.new_head) for chain, url in (ws or {}).items()]
@@ -82,7 +84,13 @@ class Watcher:
             self.core.remove_case(case_id)
             del self.cases[case_id]
         for case_id, row in open_now.items():
-            if case_id not in self.cases:
+            known = self.cases.get(case_id)
+            if known is not None and known.spec() != row.spec():  # seeds added (a live THORChain link)
+                kv = self.core.cases[case_id].kv
+                self.core.remove_case(case_id)
+                self.core.add_case(row.spec(), kv)
+                self.cases[case_id] = row
+            elif known is None:
                 self.core.add_case(row.spec(), self.store.load_kv(f"case:{case_id}"))
                 self.cases[case_id] = row
 
@@ -190,6 +198,8 @@ class Watcher:
             while True:
                 self.new_head.clear()
                 self.poll()
+                if self.links is not None and self.links.run_once():
+                    self.poll()  # follow the linked cases from now on
                 self.rounds += 1
                 if once or (stop and stop()):
                     break
