@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from trilateral.chain.common import IngestReport, progress_bar
 from trilateral.chain.ethereum_etl import (
@@ -59,7 +60,7 @@ class RpcClient:
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise InputError(f"JSON-RPC node {self.url} failed: {exc}") from exc
-        answers = response.json()
+        answers = orjson.loads(response.content)  # blocks with full transactions: several MB a batch
         if isinstance(answers, dict):
             answers = [answers]
         by_id = {a.get("id"): a for a in answers}

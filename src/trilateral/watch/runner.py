@@ -110,23 +110,35 @@ class Watcher:
         number = cursor[0] + 1 if cursor else (self.from_block if self.from_block is not None else max(head, 0))
         done = 0
         while number <= head:
+            batch: list[tuple[Outcome, list[dict[str, Any]], list[tuple[str, str, str]]]] = []
             for block in adapter.blocks(number, min(head, number + BATCH_BLOCKS - 1)):
                 if cursor and cursor[0] == block.number - 1 and block.parent_hash != cursor[1]:
+                    self._commit(batch)
+                    batch = []
                     self._revert_top(chain)  # the branch changed under us: step back and fetch again
                     cursor = self.store.cursor(chain)
                     number = cursor[0] + 1 if cursor else block.number - 1
                     break
                 outcome = self.core.apply(block)
                 bodies, deliveries = self._prepare(outcome)
-                self.store.commit_block(self.core, outcome, bodies, deliveries)
-                for body in bodies:
-                    self.emit(line(body))
-                if deliveries:
-                    self.wake()
+                batch.append((outcome, bodies, deliveries))
                 cursor = (block.number, block.hash)
                 number = block.number + 1
                 done += 1
+            self._commit(batch)
         return done
+
+    def _commit(self, batch: list[tuple[Outcome, list[dict[str, Any]], list[tuple[str, str, str]]]]) -> None:
+        """The blocks fetched together (one when following the tip) in one transaction; their alert
+        lines are printed and delivery woken only once it is committed."""
+        if not batch:
+            return
+        self.store.commit_blocks(self.core, batch)
+        for _, bodies, _ in batch:
+            for body in bodies:
+                self.emit(line(body))
+        if any(deliveries for _, _, deliveries in batch):
+            self.wake()
 
     def _unwind(self, chain: str) -> None:
         """Blocks we processed that the node no longer has (a reorg): retract them, newest first."""
