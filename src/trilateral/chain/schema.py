@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-ACCOUNT_CHAINS = {"ethereum"}
-UTXO_CHAINS = {"bitcoin"}
-NATIVE_ASSET = {"ethereum": ("ETH", 18), "bitcoin": ("BTC", 8)}
+from trilateral.core.chains import CHAINS
+
+NATIVE_ASSET = {c.name: (c.native, c.decimals) for c in CHAINS.values()}
 
 ADDRESSES = pa.schema([("address_id", pa.int64()), ("address", pa.string())])
 BLOCKS = pa.schema([("block_number", pa.int64()), ("timestamp", pa.int64()), ("block_hash", pa.string())])
@@ -61,11 +61,9 @@ DUCKDB_TYPES = {
 
 def model_of(chain: str) -> str:
     """'account' or 'utxo' for a supported chain name."""
-    if chain in ACCOUNT_CHAINS:
-        return "account"
-    if chain in UTXO_CHAINS:
-        return "utxo"
-    raise ValueError(f"unknown chain {chain!r} (use ethereum or bitcoin)")
+    from trilateral.core.chains import chain as chain_named
+
+    return chain_named(chain).model
 
 
 def tables_of(model: str) -> dict[str, pa.Schema]:

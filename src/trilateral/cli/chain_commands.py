@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from trilateral.core.chains import names as chain_names
 from trilateral.core.errors import InputError, TrilateralError
 from trilateral.core.settings import Settings
 from trilateral.core.times import unix_time
@@ -57,14 +58,15 @@ def chain_ingest(
     source: str = typer.Argument(..., help="ethereum-etl dir, bitcoin-etl transactions.json, getblock JSON, "
                                            "Midgard actions JSON, an EVM JSON-RPC URL, or Etherscan/Blockscout "
                                            "API responses / CSV exports (file or directory)"),
-    chain: str = typer.Option(None, "--chain", help="ethereum | bitcoin (not needed for midgard)"),
-    fmt: str = typer.Option(..., "--format", help="etl | rpc | core-json | midgard | etherscan"),
+    chain: str = typer.Option(None, "--chain", help=f"{chain_names()} (not needed for midgard)"),
+    fmt: str = typer.Option(..., "--format", help="etl | rpc | etherscan (EVM chains) | core-json (bitcoin) | "
+                                                  "trongrid | tron-node (tron) | midgard"),
     strict: bool = typer.Option(False, "--strict", help="Fail the batch on the first bad row."),
     from_block: int = typer.Option(None, "--from-block", help="rpc: first block (default 0)."),
     to_block: int = typer.Option(None, "--to-block", help="rpc: last block (default: latest)."),
     follow: bool = typer.Option(False, "--follow", help="rpc: keep polling for new blocks."),
     batch_blocks: int = typer.Option(100, "--batch-blocks", help="rpc: blocks per committed batch."),
-    address: str = typer.Option(None, "--address", help="etherscan: the queried address of the file(s)."),
+    address: str = typer.Option(None, "--address", help="etherscan, trongrid: the queried address of the file(s)."),
     complete_from: str = typer.Option(None, "--complete-from",
                                       help="etherscan: the files hold the address's whole list from this time "
                                            "(ISO or unix seconds; default: the first row's time)."),
@@ -84,6 +86,8 @@ def chain_ingest(
         options = {"address": address, "complete_from": _when(complete_from, "--complete-from"),
                    "complete_to": _when(complete_to, "--complete-to"),
                    "token_decimals": _decimals(token_decimals or [])}
+    if fmt == "trongrid":
+        options = {"address": address}
     try:
         report = ingest(Settings.from_env().chain_dir, fmt=fmt, source=source, chain=chain, strict=strict,
                         **options)
