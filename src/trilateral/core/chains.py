@@ -83,9 +83,15 @@ def names() -> str:
 
 
 def issuers() -> dict[tuple[str, str], tuple[str, str]]:
-    """(chain, token contract as stored/shown) -> (issuer, ticker): who can freeze a stablecoin where."""
-    return {(c.name, contract if c.address_format == "tron" else contract.lower()): (issuer, ticker)
-            for c in CHAINS.values() for contract, (issuer, ticker, _) in c.tokens.items()}
+    """(chain, token contract) -> (issuer, ticker): who can freeze a stablecoin where. Tron contracts
+    appear both as users write them (`T…`) and as the store keeps them (`0x` + 40 hex)."""
+    out = {}
+    for c in CHAINS.values():
+        for contract, (issuer, ticker, _) in c.tokens.items():
+            out[(c.name, contract.lower() if c.evm else contract)] = (issuer, ticker)
+            if c.address_format == "tron":
+                out[(c.name, tron_to_hex(contract))] = (issuer, ticker)
+    return out
 
 
 # ---- Tron addresses: base58check `T…` (what users write) and hex `41…` (what nodes return) ---------------
