@@ -46,6 +46,7 @@ LINKS = pa.schema([
     ("memo_action", pa.string()), ("memo_asset", pa.string()), ("memo_destination", pa.string()),
     ("memo_limit", pa.string()), ("memo_affiliate", pa.string()), ("memo_fee_bps", pa.string()),
     ("status", pa.string()), ("height", pa.int64()),
+    ("confidence", pa.float64()),  # matched links (bridges); null = stated by the protocol (THORChain)
 ])
 
 ACCOUNT_TABLES = {"addresses": ADDRESSES, "blocks": BLOCKS, "transfers": TRANSFERS, "events": EVENTS}
@@ -55,7 +56,7 @@ CROSSCHAIN_TABLES = {"links": LINKS}
 
 DUCKDB_TYPES = {
     pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.uint64(): "UBIGINT",
-    pa.bool_(): "BOOLEAN",
+    pa.bool_(): "BOOLEAN", pa.float64(): "DOUBLE",
 }
 
 

@@ -101,7 +101,8 @@ class ChainStore:
         if not files:
             return schema.empty_table()
         select = ", ".join(schema.names)
-        sql = f"SELECT {select} FROM read_parquet({sql_list(files)}) {where}" + (f" ORDER BY {order}" if order else "")
+        union = ", union_by_name=true" if name == CROSSCHAIN else ""  # parts written before a column was added
+        sql = f"SELECT {select} FROM read_parquet({sql_list(files)}{union}) {where}" + (f" ORDER BY {order}" if order else "")
         return self._query(sql).cast(schema)
 
     # ---- address dictionary -------------------------------------------------------------------
@@ -206,7 +207,7 @@ class ChainStore:
                 if assets.exists() else empty_select(ASSETS)))
         links = self.files(CROSSCHAIN, "links")
         con.execute("CREATE VIEW crosschain_links AS " + (
-            f"SELECT * FROM read_parquet({sql_list(links)})" if links else empty_select(tables_of("crosschain")["links"])))
+            f"SELECT * FROM read_parquet({sql_list(links)}, union_by_name=true)" if links else empty_select(tables_of("crosschain")["links"])))
         return con
 
     # ---- coverage -----------------------------------------------------------------------------

@@ -97,6 +97,26 @@ def chain_ingest(
     _summary(report.as_dict(), as_json)
 
 
+@chain_app.command("bridges")
+def chain_bridges(
+    window: int = typer.Option(6 * 3600, "--window", help="Seconds after a deposit within which its release comes."),
+    max_fee_bps: int = typer.Option(100, "--max-fee-bps", help="Largest bridge fee, in basis points of the deposit."),
+    min_confidence: float = typer.Option(0.3, "--min-confidence", help="Drop matches below this confidence."),
+    as_json: bool = typer.Option(False, "--json", help="The matched links as JSON on stdout."),
+) -> None:
+    """Match bridge deposits to releases across the ingested chains (bridge contracts from the labels)."""
+    from trilateral.chain.bridges import find_bridge_links
+    from trilateral.labels import LabelStore
+
+    settings = Settings.from_env()
+    report, rows = find_bridge_links(settings.chain_dir, LabelStore(settings), window=window,
+                                     max_fee_bps=max_fee_bps, min_confidence=min_confidence)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    _summary(report.as_dict(), False)
+
+
 @chain_app.command("stats")
 def chain_stats(as_json: bool = typer.Option(False, "--json", help="JSON on stdout.")) -> None:
     """Per chain: blocks, transactions, transfers, addresses, first/last time."""

@@ -405,7 +405,8 @@ def _anonymity_allows(pool: int, deposits_by_pool: dict[int, list[int]], ev: dic
 def _bridge_link(lk: dict) -> BridgeLink:
     return BridgeLink(lk["in_tx"], (lk["in_address"] or "").lower() if (lk["in_address"] or "").startswith("0x")
                       else lk["in_address"], _int(lk["in_amount"]), lk["out_chain"], lk["out_tx"] or "",
-                      lk["out_address"] or "", lk["out_asset"] or "", _int(lk["out_amount"]), int(lk["timestamp"]))
+                      lk["out_address"] or "", lk["out_asset"] or "", _int(lk["out_amount"]), int(lk["timestamp"]),
+                      1.0 if lk.get("confidence") is None else float(lk["confidence"]))
 
 
 def _int(text: str | None) -> int:
