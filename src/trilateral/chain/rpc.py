@@ -213,10 +213,10 @@ def ingest_rpc(chain_dir: Path, url: str, *, from_block: int | None = None, to_b
     The node's `eth_chainId` must be `chain`'s id (core.chains), so a BSC node's blocks never land
     in the Ethereum store; local development ids (1337, 31337) are accepted with a note."""
     client = RpcClient(url)
-    writer = TableWriter(chain_dir, chain, "account")
     report = IngestReport(chain, url)
     node_id = _int(client.call("eth_chainId"))
-    check_chain_id(chain, node_id, url, report)
+    check_chain_id(chain, node_id, url, report)  # before the store is touched
+    writer = TableWriter(chain_dir, chain, "account")
     if writer.manifest.get("rpc_chain_id") is None:
         writer.manifest["rpc_chain_id"] = node_id
     known_tokens = {a["contract"] for a in writer.read_assets() if a["contract"]}
