@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import shutil
 from pathlib import Path
+
+import orjson
 
 from trilateral.chain.common import IngestReport, fail_strict, file_fingerprint, progress_bar
 from trilateral.chain.ethereum_etl import STEPS_PER_BATCH, EtlBatch, EtlIngest
@@ -33,8 +34,8 @@ def tron_files(path: Path) -> list[Path]:
 
 def _read(path: Path, fmt: str) -> TronRows:
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
         raise InputError(f"{path}: not JSON ({exc})") from exc
     return read_trongrid(doc, str(path)) if fmt == "trongrid" else read_node_dump(doc, str(path))
 
@@ -57,7 +58,8 @@ def _merge(parts: list[TronRows]) -> TronRows:
                 mine.add(key)
                 out.token_transfers.append(t)
         seen_tt |= mine
-        out.logs.extend(g for g in p.logs if g not in out.logs)
+        seen_logs = {(g["transaction_hash"], g["log_index"]) for g in out.logs}
+        out.logs.extend(g for g in p.logs if (g["transaction_hash"], g["log_index"]) not in seen_logs)
         for c, v in p.tokens.items():
             out.tokens.setdefault(c, v)
         for b, v in p.blocks.items():

@@ -17,6 +17,7 @@ account chains' common form; the store shows `T…` again); transaction ids beco
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from trilateral.chain.explorer import SYNTH_LOG_INDEX, SYNTH_TX_INDEX
 from trilateral.core.chains import CHAINS, tron_to_hex
 from trilateral.core.errors import InputError
 
+_TX_ID = re.compile(r"[0-9a-f]{64}")
 TRON_GENESIS_MS = 1529891469000  # block 1 of Tron mainnet; one block per 3-second slot
 SLOT_MS = 3000
 TRANSFER_SELECTOR = "a9059cbb"  # transfer(address,uint256)
@@ -47,6 +49,8 @@ class TronRows:
     times: list[int] = field(default_factory=list)
     estimated_blocks: int = 0
     logged: set[str] = field(default_factory=set)  # transactions whose logs (transaction infos) were read
+    logs_in_block: dict[int, int] = field(default_factory=dict)  # next log index per block
+    seen: dict[tuple, int] = field(default_factory=dict)  # occurrences of identical TRC-20 rows
     traces: list[dict[str, Any]] = field(default_factory=list)  # none on Tron; write_etl_batch reads it
 
     def rows(self) -> int:
@@ -55,7 +59,7 @@ class TronRows:
 
 def tx_hash(tx_id: str) -> str:
     h = str(tx_id).strip().lower().removeprefix("0x")
-    if len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
+    if not _TX_ID.fullmatch(h):
         raise ValueError(f"transaction id {tx_id!r} is not 32 bytes of hex")
     return "0x" + h
 
@@ -175,8 +179,9 @@ def _trc20_row(out: TronRows, row: dict[str, Any]) -> None:
     frm, to, value = tron_to_hex(row["from"]), tron_to_hex(row["to"]), int(str(row["value"]))
     out.tokens.setdefault(contract, (info.get("symbol"), int(info["decimals"]) if info.get("decimals") is not None
                                      else None))
-    occurrence = sum(1 for t in out.token_transfers if (t["transaction_hash"], t["token_address"], t["from_address"],
-                                                         t["to_address"], t["value"]) == (h, contract, frm, to, value))
+    key = (h, contract, frm, to, value)
+    occurrence = out.seen.get(key, 0)
+    out.seen[key] = occurrence + 1
     out.token_transfers.append({
         "token_address": contract, "from_address": frm, "to_address": to, "value": value, "transaction_hash": h,
         "log_index": _synth_index(h, contract, frm, to, value, occurrence, base=SYNTH_LOG_INDEX, bits=28),
@@ -262,9 +267,10 @@ def _tx_info(out: TronRows, info: dict[str, Any]) -> set[str]:
     failed = (info.get("receipt") or {}).get("result") not in (None, "SUCCESS")
     if failed:
         return {h}
-    base = sum(1 for t in out.token_transfers if t["block_number"] == block) + \
-        sum(1 for g in out.logs if g["block_number"] == block)  # log indexes run through the block
-    for k, log in enumerate(info.get("log") or []):
+    logs = info.get("log") or []
+    base = out.logs_in_block.get(block, 0)  # log indexes run through the block
+    out.logs_in_block[block] = base + len(logs)
+    for k, log in enumerate(logs):
         n = base + k
         topics = ["0x" + str(t).lower().removeprefix("0x") for t in log.get("topics") or []]
         contract = tron_to_hex(str(log["address"]) if str(log["address"]).startswith(("41", "T", "0x"))

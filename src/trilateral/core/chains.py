@@ -98,6 +98,7 @@ def issuers() -> dict[tuple[str, str], tuple[str, str]]:
 TRON_BASE58 = re.compile(r"^T[1-9A-HJ-NP-Za-km-z]{33}$")
 TRON_HEX = re.compile(r"^(?:0x)?41[0-9a-fA-F]{40}$")
 EVM_HEX = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_HEX40 = re.compile(r"[0-9a-fA-F]{40}")
 
 
 def _checksum(payload: bytes) -> bytes:
@@ -119,6 +120,8 @@ def tron_to_hex(address: str) -> str:
     The store keeps Tron addresses as 20 bytes of hex, like every account chain, so the set-based
     ingest, the address dictionary and the trace need no Tron path; users see `T…` on the way out."""
     a = address.strip()
+    if len(a) == 42 and a[:2] == "41" and _HEX40.fullmatch(a, 2):  # the node's own form: the common case first
+        return "0x" + a[2:].lower()
     if TRON_BASE58.match(a):
         raw = base58.b58decode(a)
         payload, check = raw[:-4], raw[-4:]
