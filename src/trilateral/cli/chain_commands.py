@@ -149,7 +149,9 @@ def chain_coverage(
         return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     cov = ChainStore(Settings.from_env().chain_dir).coverage(chain)
-    out = [{"address": a.lower(), "complete": [[iso(lo), iso(hi)] for lo, hi in cov.known_span(a)],
+    from trilateral.core.chains import normalise_address
+
+    out = [{"address": normalise_address(chain, a), "complete": [[iso(lo), iso(hi)] for lo, hi in cov.known_span(a)],
             "lists": {k: [[iso(lo), iso(hi)] for lo, hi in cov.address_spans(a, k)] for k in LIST_KINDS}}
            for a in addresses]
     if as_json:
