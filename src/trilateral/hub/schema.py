@@ -48,7 +48,12 @@ objects = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.UniqueConstraint("collection", "stix_id", "modified_us", name="uq_objects_version"),
     sa.Index("ix_objects_page", "collection", "date_added_us", "seq"),
-    sa.Index("ix_objects_ref", "ref_id"),
+    # migration 0006 (console reads): id look-ups without a collection, type reads in date order;
+    # only sightings carry a ref, so that index is partial
+    sa.Index("ix_objects_ref", "ref_id", sqlite_where=sa.text("ref_id IS NOT NULL"),
+             postgresql_where=sa.text("ref_id IS NOT NULL")),
+    sa.Index("ix_objects_stix_id", "stix_id"),
+    sa.Index("ix_objects_type_added", "stix_type", "date_added_us", "seq"),
 )
 
 object_recipients = sa.Table(
