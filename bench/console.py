@@ -193,8 +193,22 @@ def build(workdir: Path, stored: int, edges: list[int]) -> tuple[Path, str, dict
     return home, db, tokens, {"object_id": object_id, "case_id": case_ids[edges[0]]}, case_ids
 
 
-def run(workdir: Path, stored: int, n: int, edges: list[int], graphs: bool) -> dict:
+def build_or_reuse(workdir: Path, stored: int, edges: list[int]) -> tuple:
+    """The built store of an earlier run with the same size when `workdir` keeps one (`--keep`)."""
+    manifest = workdir / "built.json"
+    if manifest.is_file():
+        m = json.loads(manifest.read_text())
+        if m["stored"] == stored and m["edges"] == edges:
+            print(f"  reusing the {stored:,}-object store in {workdir}", flush=True)
+            return (Path(m["home"]), m["db"], m["tokens"], m["fills"], {int(k): v for k, v in m["case_ids"].items()})
     home, db, tokens, fills, case_ids = build(workdir, stored, edges)
+    manifest.write_text(json.dumps({"stored": stored, "edges": edges, "home": str(home), "db": db, "tokens": tokens,
+                                    "fills": fills, "case_ids": case_ids}))
+    return home, db, tokens, fills, case_ids
+
+
+def run(workdir: Path, stored: int, n: int, edges: list[int], graphs: bool) -> dict:
+    home, db, tokens, fills, case_ids = build_or_reuse(workdir, stored, edges)
     log = workdir / "access.jsonl"
     from tests.taxii.conftest import free_port
 
@@ -216,15 +230,26 @@ def main() -> None:
     ap.add_argument("--baseline", type=int, default=10_000)
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--edges", default="10000,50000")
+    ap.add_argument("--keep", type=Path, help="build the stores in this directory and reuse them on the next run")
+    ap.add_argument("--build-only", action="store_true", help="with --keep: build the stores, measure nothing")
     args = ap.parse_args()
     edges = [int(x) for x in args.edges.split(",")]
     print(f"$ {' '.join(sys.argv)}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        base = run(Path(tmp) / "baseline", args.baseline, args.requests, edges[:1], graphs=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        big = run(Path(tmp) / "large", args.stored, args.requests, edges, graphs=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        if args.build_only:
+            build_or_reuse(args.keep / "baseline", args.baseline, edges[:1])
+            build_or_reuse(args.keep / "large", args.stored, edges)
+            return
+        base = run(args.keep / "baseline", args.baseline, args.requests, edges[:1], graphs=False)
+        big = run(args.keep / "large", args.stored, args.requests, edges, graphs=True)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            base = run(Path(tmp) / "baseline", args.baseline, args.requests, edges[:1], graphs=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            big = run(Path(tmp) / "large", args.stored, args.requests, edges, graphs=True)
     print(f"\nserver time per page (ms, access log), {args.requests} requests each; "
           f"baseline {args.baseline:,} vs {args.stored:,} stored")
     print(f"{'principal page':<70} {'p50':>7} {'p95':>7} {'base p95':>9} {'ratio':>6} status")
