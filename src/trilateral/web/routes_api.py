@@ -118,6 +118,18 @@ def _event(kind: str, data: Any, ident: str | None = None) -> bytes:
     return (head + f"event: {kind}\ndata: ").encode() + orjson.dumps(data, default=str) + b"\n\n"
 
 
+@router.get("/audit")
+def audit_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    """The agency's audit entries, newest first (members only, as the Administration screen)."""
+    if not viewer.is_member:
+        return _error("administration is for member agencies", 403)
+    before = request.query_params.get("before", "")
+    log = request.app.state.hub.audit_entries(viewer.principal, before=int(before) if before.isdigit() else None)
+    return _json({"entries": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                               "detail": e.detail, "hidden_ids": e.hidden_ids} for e in log.entries],
+                  "older": log.older})
+
+
 @router.get("/alerts")
 def alerts_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
     """The chain watch's alerts of the last week the principal may read, newest first (Today's list)."""
