@@ -90,6 +90,16 @@ async def case_graph(case_id: str, request: Request, viewer: Viewer = Depends(cu
     return _json(graph)
 
 
+@router.get("/cases/{case_id}/context")
+def case_context_json(case_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    from trilateral.web.services.case_context import context
+
+    case = _case(request, viewer, case_id)
+    if case is None:
+        return _error("no such case that you may read", 404)
+    return _json(context(request.app.state.hub, viewer.principal, case).as_json())
+
+
 @router.get("/cases/{case_id}/explain")
 def case_explain(case_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
     case = _case(request, viewer, case_id)
