@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.hub.conftest import T0
 from trilateral.core.settings import Settings
+from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub import Hub
 
 CLIENTS = (("US", "US-BANK"), ("KR", "KR-UPBIT"), ("JP", "JP-BITFLYER"))
@@ -84,3 +89,29 @@ def write_case(home: Path, name: str = "lazarus-2026", **extra: Any) -> Path:
     (case / "findings.json").write_text(json.dumps(findings))
     (case / "freeze" / "freeze_requests.json").write_text(json.dumps({"requests": [request]}))
     return case
+
+
+def watch_alert(name: str = "Bybit", amount: int = 3 * 10**18) -> dict:
+    """The webhook body the watch builds for an exchange deposit at Upbit (KR), addressed to KR and KR-UPBIT."""
+    from trilateral.watch.alerts import alert_body
+    from trilateral.watch.model import Alert
+
+    a = Alert(case_id=1, kind="exchange_deposit", chain="ethereum", block_number=23, block_hash="0x" + "ab" * 32,
+              timestamp=int(time.time()), tx_hash="0x" + uuid.uuid4().hex * 2, address="0x" + "4d" * 20,
+              asset="ETH", asset_key="ETH", decimals=18, amount=amount, confidence=0.9, seq=0, entity="Upbit",
+              category="exchange", jurisdiction="KR", hot_wallet="0x" + "a1" * 20)
+    raised = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return alert_body(a, {"id": 1, "name": name}, ["KR", "KR-UPBIT"], raised, None)
+
+
+def incident_and_attribution(tlp: Tlp) -> list[dict]:
+    """An incident, the actor and the attributed-to relationship `trilateral attribute` shares."""
+    marks = {"object_marking_refs": [TLP2_MARKING_IDS[tlp]]}
+    base = {"spec_version": "2.1", "created": T0, "modified": T0, **marks}
+    incident = {"type": "incident", "id": f"incident--{uuid.uuid4()}", "name": "Exchange hot wallet drained",
+                "description": "Victim report of the March theft", **base}
+    actor = {"type": "intrusion-set", "id": f"intrusion-set--{uuid.uuid4()}", "name": "Lazarus Group", **base}
+    rel = {"type": "relationship", "id": f"relationship--{uuid.uuid4()}", "relationship_type": "attributed-to",
+           "source_ref": incident["id"], "target_ref": actor["id"], "confidence": 82, "x_trilateral_score": 0.82,
+           "description": "Trilateral attribution: Lazarus Group (G0032)", **base}
+    return [incident, actor, rel]

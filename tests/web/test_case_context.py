@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
 
-from tests.hub.conftest import T0, bundle
-from tests.web.conftest import sign_in, write_case
-from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
+from tests.hub.conftest import bundle
+from tests.web.conftest import incident_and_attribution, sign_in, write_case
+from trilateral.core.tlp import Tlp
 from trilateral.web.services.cases import load_case
-
-
-def incident_and_attribution(tlp: Tlp) -> list[dict]:
-    """An incident, the actor and the attributed-to relationship `trilateral attribute` shares."""
-    marks = {"object_marking_refs": [TLP2_MARKING_IDS[tlp]]}
-    base = {"spec_version": "2.1", "created": T0, "modified": T0, **marks}
-    incident = {"type": "incident", "id": f"incident--{uuid.uuid4()}", "name": "Exchange hot wallet drained",
-                "description": "Victim report of the March theft", **base}
-    actor = {"type": "intrusion-set", "id": f"intrusion-set--{uuid.uuid4()}", "name": "Lazarus Group", **base}
-    rel = {"type": "relationship", "id": f"relationship--{uuid.uuid4()}", "relationship_type": "attributed-to",
-           "source_ref": incident["id"], "target_ref": actor["id"], "confidence": 82, "x_trilateral_score": 0.82,
-           "description": "Trilateral attribution: Lazarus Group (G0032)", **base}
-    return [incident, actor, rel]
 
 
 def test_members_see_the_incident_and_attribution_a_client_does_not(app_client, console_hub, home) -> None:

@@ -3,28 +3,15 @@ yesterday in every collection, and the live stream's batches, each cut to what `
 
 from __future__ import annotations
 
-import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from tests.hub.conftest import bundle, indicator
-from tests.web.conftest import sign_in
+from tests.web.conftest import sign_in, watch_alert
 from trilateral.core.tlp import Tlp
-from trilateral.watch.alerts import alert_body, retraction_body, stix_bundle
-from trilateral.watch.model import Alert
+from trilateral.watch.alerts import retraction_body, stix_bundle
 from trilateral.web.services.recent import live_batch
 
 READERS = ("US", "KR", "JP", "US-BANK", "KR-UPBIT", "JP-BITFLYER")
-
-
-def watch_alert(name: str = "Bybit", amount: int = 3 * 10**18) -> dict:
-    """The webhook body the watch builds for an exchange deposit at Upbit (KR)."""
-    a = Alert(case_id=1, kind="exchange_deposit", chain="ethereum", block_number=23, block_hash="0x" + "ab" * 32,
-              timestamp=int(time.time()), tx_hash="0x" + uuid.uuid4().hex * 2, address="0x" + "4d" * 20,
-              asset="ETH", asset_key="ETH", decimals=18, amount=amount, confidence=0.9, seq=0, entity="Upbit",
-              category="exchange", jurisdiction="KR", hot_wallet="0x" + "a1" * 20)
-    raised = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return alert_body(a, {"id": 1, "name": name}, ["KR", "KR-UPBIT"], raised, None)
 
 
 def test_alerts_reach_today_and_json_for_exactly_their_readers(app_client, console_hub) -> None:

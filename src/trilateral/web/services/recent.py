@@ -15,6 +15,8 @@ from trilateral.web.services.intel import FeedItem, item
 ALERT_TYPE = "x-trilateral-watch-alert"
 PAGE = 50
 LIVE_BATCH = 50
+MANIFEST_PAGE = 5000
+MANIFEST_PAGES = 4  # a day of up to 20,000 objects per collection is ordered exactly; beyond, its oldest part
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,27 @@ def new_alerts(hub: Any, principal: Principal, since: datetime, limit: int = PAG
 
 def partner_items(hub: Any, principal: Principal, since: datetime, own: set[str],
                   limit: int = PAGE) -> tuple[list[FeedItem], bool]:
-    """What other agencies shared since `since` in every collection, newest first; whether more exist.
+    """The newest objects other agencies shared since `since`, in every collection, newest first; and
+    whether there were more. Alerts are left to their own list.
 
-    Alerts are left to their own list. One index seek per collection (collection, date added)."""
+    The hub reads oldest first, so each collection's window is walked as a manifest (keys only, an
+    index seek on (collection, date added)) and only the newest few are read whole."""
     found: list[FeedItem] = []
     more = False
     for c in hub.collections(principal):
-        page = hub.query(principal, collection=c.id, added_after=since, limit=limit)
-        found.extend(i for i in map(item, page.records) if i.submitter not in own and i.type != ALERT_TYPE)
-        more = more or page.more
+        keys: list[Any] = []
+        cursor = None
+        for _ in range(MANIFEST_PAGES):
+            page = hub.manifest(principal, collection=c.id, added_after=since, limit=MANIFEST_PAGE, cursor=cursor)
+            keys.extend(r for r in page.records if not r.id.startswith(ALERT_TYPE + "--"))
+            cursor = page.next_cursor if page.more else None
+            if cursor is None:
+                break
+        more = more or cursor is not None
+        newest = sorted(keys, key=lambda r: r.date_added, reverse=True)[:limit * 4]  # room for the own agency's
+        if newest:
+            page = hub.query(principal, collection=c.id, ids=[r.id for r in newest], limit=len(newest))
+            found.extend(i for i in map(item, page.records) if i.submitter not in own)
     found.sort(key=lambda i: i.date_added, reverse=True)
     return found[:limit], more or len(found) > limit
 
