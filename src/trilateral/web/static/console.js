@@ -39,6 +39,8 @@
     if (alert.entity) li.append(" — " + alert.entity);
     if (alert.case) li.append(" (case " + alert.case + ")");
     if (alert.status === "retracted") { const s = document.createElement("strong"); s.textContent = " retracted"; li.append(s); }
+    const when = document.createElement("span");
+    when.className = "muted"; when.textContent = " " + alert.date_added.replace("T", " ").slice(0, 16) + " UTC"; li.append(when);
     list.prepend(li);
     const empty = document.getElementById("no-alerts");
     if (empty) empty.remove();
