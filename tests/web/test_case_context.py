@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from tests.hub.conftest import bundle
-from tests.web.conftest import incident_and_attribution, sign_in, write_case
+from tests.web.conftest import incident_and_attribution, sign_in, watch_alert, write_case
 from trilateral.core.tlp import Tlp
+from trilateral.watch.alerts import stix_bundle
 from trilateral.web.services.cases import load_case
 
 
@@ -26,7 +27,7 @@ def test_members_see_the_incident_and_attribution_a_client_does_not(app_client, 
     assert app_client.get(f"/cases/{case.id}").status_code == 200
     ctx = app_client.get(f"/api/console/cases/{case.id}/context").json()
     assert ctx == {"incident_id": objs[0]["id"], "incident": None, "readable": False, "attributions": [],
-                   "complete": True}
+                   "complete": True, "alerts": []}
     html = app_client.get(f"/cases/{case.id}/context").text
     assert "not one you may read" in html and "Lazarus" not in html and "drained" not in html
     sign_in(app_client, "KR-UPBIT", tokens["KR-UPBIT"])  # may not read the case at all
@@ -53,3 +54,16 @@ def test_a_case_without_incident_says_so(app_client, console_hub, home) -> None:
     case = load_case(write_case(home) / "findings.json")
     sign_in(app_client, "US", tokens["US"])
     assert "No incident is linked" in app_client.get(f"/cases/{case.id}/context").text
+
+
+def test_the_watchs_alerts_on_a_case_of_that_name_are_listed_for_their_readers(app_client, console_hub, home) -> None:
+    hub, tokens = console_hub
+    hub.submit(hub.principal("US"), stix_bundle(watch_alert("lazarus-2026")))  # AMBER to KR and KR-UPBIT
+    hub.submit(hub.principal("US"), stix_bundle(watch_alert("another case")))
+    case = load_case(write_case(home, tlp="amber", owner="US") / "findings.json")
+    for code, count in (("JP", 1), ("US-BANK", 1)):  # members read AMBER; US-BANK is the submitter's client
+        sign_in(app_client, code, tokens[code])
+        alerts = app_client.get(f"/api/console/cases/{case.id}/context").json()["alerts"]
+        assert [a["case"] for a in alerts] == ["lazarus-2026"] * count, code
+    html = app_client.get(f"/cases/{case.id}/context").text
+    assert "exchange_deposit" in html and "Upbit" in html

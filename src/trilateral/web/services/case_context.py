@@ -1,16 +1,20 @@
-"""A case's linked incident and its attribution, read from the hub through its policy.
+"""A case's linked incident, its attribution and the chain watch's alerts on it, read from the hub
+through its policy.
 
 The incident is the case's `incident` key in findings.json (an incident's STIX id), or the incident
 of an `incident.json` bundle beside it (the demo writes the victim report there). The attribution is
 what `trilateral attribute` shared: `attributed-to` relationships from that incident to an actor.
-Both are hub objects, so the principal sees only the ones `may_read` allows; a case a principal may
-read can still point at an incident it may not, which then shows as not readable, never its content.
+The alerts are the watch's `x-trilateral-watch-alert` objects whose case has the case's name (the
+watch names its cases as `trilateral case open --name` was told). All are hub objects, so the
+principal sees only the ones `may_read` allows; a case a principal may read can still point at an
+incident it may not, which then shows as not readable, never its content.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -18,10 +22,12 @@ import orjson
 from trilateral.core.principal import Principal
 from trilateral.core.tlp import Tlp
 from trilateral.web.services.cases import Case
+from trilateral.web.services.recent import Alert, new_alerts
 
 SCAN_BATCH = 500
 SCAN_BATCHES = 20  # relationships looked at per view at most (10,000) ...
 SCAN_SECONDS = 0.1  # ... or for this long: the hub has no index on source_ref
+ALERT_WINDOW_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class CaseContext:
     incident_submitter: str = ""
     attributions: list[Attribution] = field(default_factory=list)
     complete: bool = True  # False when the relationship scan stopped at its bound
+    alerts: list[Alert] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         inc = None
@@ -57,7 +64,8 @@ class CaseContext:
                    "description": self.incident.get("description"), "tlp": self.incident_tlp.label
                    if self.incident_tlp else None, "submitter": self.incident_submitter}
         return {"incident_id": self.incident_id, "incident": inc, "readable": self.incident is not None,
-                "attributions": [a.as_json() for a in self.attributions], "complete": self.complete}
+                "attributions": [a.as_json() for a in self.attributions], "complete": self.complete,
+                "alerts": [a.as_json() for a in self.alerts]}
 
 
 def incident_id(case: Case) -> str | None:
@@ -92,9 +100,12 @@ def _latest(hub: Any, principal: Principal, ids: list[str]) -> dict[str, Any]:
 
 
 def context(hub: Any, principal: Principal, case: Case) -> CaseContext:
-    """The linked incident and the attributions of it that the principal may read."""
+    """The linked incident, the attributions of it and the case's alerts that the principal may read."""
     ident = incident_id(case)
     out = CaseContext(ident)
+    since = datetime.now(UTC) - timedelta(days=ALERT_WINDOW_DAYS)
+    out.alerts = [a for a in new_alerts(hub, principal, since, limit=2000)[0]
+                  if a.case_name.casefold() == case.name.casefold()][:50]
     if ident is None:
         return out
     rec = _latest(hub, principal, [ident]).get(ident)
