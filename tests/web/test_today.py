@@ -68,3 +68,14 @@ def test_live_batches_carry_new_alerts_and_intel_of_every_collection(console_hub
     assert not any(d["name"] == "jp amber" for _, d, _ in events)  # AMBER of another member's agency
     assert all(k != "intel" or d["type"] != "x-trilateral-watch-alert" for k, d, _ in events)
     assert live_batch(hub, hub.principal("KR-UPBIT"), since) == []  # nothing is sent twice
+
+
+def test_today_shows_the_newest_partner_objects_of_a_busy_day(app_client, console_hub) -> None:
+    hub, tokens = console_hub
+    burst = [indicator(f"198.51.100.{n % 250}", Tlp.GREEN, name=f"burst {n}") for n in range(230)]
+    hub.submit(hub.principal("JP"), bundle(*burst))
+    hub.submit(hub.principal("JP"), bundle(indicator("198.51.100.251", Tlp.GREEN, name="newest of all")))
+    sign_in(app_client, "KR", tokens["KR"])
+    page = app_client.get("/").text
+    assert "newest of all" in page and "burst 229" in page  # newest first, not the day's oldest
+    assert "burst 0<" not in page and "More in Intel" in page

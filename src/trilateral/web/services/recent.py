@@ -5,7 +5,7 @@ policy's twin, one collection (or one type) at a time so each read is an index s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from trilateral.core.principal import Principal
@@ -15,8 +15,9 @@ from trilateral.web.services.intel import FeedItem, item
 ALERT_TYPE = "x-trilateral-watch-alert"
 PAGE = 50
 LIVE_BATCH = 50
-MANIFEST_PAGE = 5000
-MANIFEST_PAGES = 4  # a day of up to 20,000 objects per collection is ordered exactly; beyond, its oldest part
+MIN_WINDOW = timedelta(minutes=1)  # Today's partners: windows shrink to this, then a burst is walked by keys
+BURST_PAGE = 10_000
+BURST_PAGES = 2  # a minute of more than 20,000 objects in one collection shows the newest of its first 20,000
 
 
 @dataclass(frozen=True)
@@ -73,26 +74,43 @@ def partner_items(hub: Any, principal: Principal, since: datetime, own: set[str]
     """The newest objects other agencies shared since `since`, in every collection, newest first; and
     whether there were more. Alerts are left to their own list.
 
-    The hub reads oldest first, so each collection's window is walked as a manifest (keys only, an
-    index seek on (collection, date added)) and only the newest few are read whole."""
+    The hub reads oldest first, so per collection the window shrinks towards now (a quarter each
+    time) until it holds no more than a page, which is then the newest objects: one index seek on
+    (collection, date added) per try, a few tries at most. A burst (more than a page in the last
+    minute) is walked as a manifest, keys only, and its newest objects read by id."""
     found: list[FeedItem] = []
     more = False
+    now = datetime.now(UTC)
     for c in hub.collections(principal):
-        keys: list[Any] = []
-        cursor = None
-        for _ in range(MANIFEST_PAGES):
-            page = hub.manifest(principal, collection=c.id, added_after=since, limit=MANIFEST_PAGE, cursor=cursor)
-            keys.extend(r for r in page.records if not r.id.startswith(ALERT_TYPE + "--"))
-            cursor = page.next_cursor if page.more else None
-            if cursor is None:
+        window = now - since
+        while True:
+            page = hub.query(principal, collection=c.id, added_after=now - window, limit=limit * 2)
+            if not page.more:
+                records = page.records
                 break
-        more = more or cursor is not None
-        newest = sorted(keys, key=lambda r: r.date_added, reverse=True)[:limit * 4]  # room for the own agency's
-        if newest:
-            page = hub.query(principal, collection=c.id, ids=[r.id for r in newest], limit=len(newest))
-            found.extend(i for i in map(item, page.records) if i.submitter not in own)
+            more = True
+            if window <= MIN_WINDOW:
+                records = _newest_by_manifest(hub, principal, c.id, now - window, limit * 4)
+                break
+            window = window / 4
+        found.extend(i for i in map(item, records) if i.submitter not in own and i.type != ALERT_TYPE)
     found.sort(key=lambda i: i.date_added, reverse=True)
     return found[:limit], more or len(found) > limit
+
+
+def _newest_by_manifest(hub: Any, principal: Principal, collection: str, after: datetime, n: int) -> list[Any]:
+    keys: list[Any] = []
+    cursor = None
+    for _ in range(BURST_PAGES):
+        page = hub.manifest(principal, collection=collection, added_after=after, limit=BURST_PAGE, cursor=cursor)
+        keys.extend(page.records)
+        cursor = page.next_cursor if page.more else None
+        if cursor is None:
+            break
+    newest = sorted(keys, key=lambda r: r.date_added, reverse=True)[:n]
+    if not newest:
+        return []
+    return hub.query(principal, collection=collection, ids=[r.id for r in newest], limit=len(newest)).records
 
 
 def live_batch(hub: Any, principal: Principal, since: dict[str, datetime]) -> list[tuple[str, dict[str, Any], datetime]]:
