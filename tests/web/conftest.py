@@ -115,3 +115,29 @@ def incident_and_attribution(tlp: Tlp) -> list[dict]:
            "source_ref": incident["id"], "target_ref": actor["id"], "confidence": 82, "x_trilateral_score": 0.82,
            "description": "Trilateral attribution: Lazarus Group (G0032)", **base}
     return [incident, actor, rel]
+
+
+def store_drawn_objects(hub: Hub, codes: list[str] | tuple[str, ...], objects: list, value: str = "203.0.113.7"
+                        ) -> tuple[list[str], dict[str, dict[str, set[str]]]]:
+    """Submit objects drawn from the hub policy tests' `object_st` ((submitter, [(tlp, recipients)...])
+    as versions of fresh indicators; their ids and, per code, the versions `may_read` lets it read."""
+    from tests.hub.conftest import bundle, indicator
+    from trilateral.hub.policy import ObjectMeta, may_read
+
+    people = {c: hub.principal(c) for c in codes}
+    expected: dict[str, dict[str, set[str]]] = {c: {} for c in codes}
+    ids = []
+    for submitter, versions in objects:
+        stix_id = f"indicator--{uuid.uuid4()}"
+        ids.append(stix_id)
+        payload = []
+        for n, (tlp, recipients) in enumerate(versions):
+            modified = f"2026-03-0{n + 1}T00:00:00.000Z"
+            payload.append(indicator(value, tlp, stix_id=stix_id, modified=modified, recipients=recipients))
+            meta = ObjectMeta(Tlp.AMBER_STRICT if tlp is None else tlp, submitter, people[submitter].member_code,
+                              frozenset(recipients))
+            for code in codes:
+                if may_read(people[code], meta):
+                    expected[code].setdefault(stix_id, set()).add(modified)
+        assert not hub.submit(people[submitter], bundle(*payload)).failed
+    return ids, expected

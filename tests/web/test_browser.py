@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -20,7 +19,7 @@ from tests.hub.conftest import bundle, indicator
 from tests.hub.test_policy import object_st
 from tests.taxii.conftest import running_server
 from tests.web.browser import CHROMIUM_ARGS, axe_violations, chromium_path, screenshot_dir
-from tests.web.conftest import REVOKED, incident_and_attribution, watch_alert, write_case
+from tests.web.conftest import REVOKED, incident_and_attribution, store_drawn_objects, watch_alert, write_case
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp
 from trilateral.hub import Hub
@@ -229,22 +228,7 @@ def test_browser_property_every_screen_and_call_matches_may_read(world, contexts
     hub = world["hub"]
     people = {c: hub.principal(c) for c in PROPERTY_CODES}
     since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # no "+" to escape in the URL
-    expected: dict[str, dict[str, set[str]]] = {c: {} for c in PROPERTY_CODES}
-    ids = []
-    for submitter, versions in objects:
-        stix_id = f"indicator--{uuid.uuid4()}"
-        ids.append(stix_id)
-        payload = []
-        for n, (tlp, recipients) in enumerate(versions):
-            modified = f"2026-03-0{n + 1}T00:00:00.000Z"
-            payload.append(indicator(f"203.0.113.{n}", tlp, stix_id=stix_id, modified=modified,
-                                     recipients=recipients, name=f"property {stix_id[-12:]}"))
-            m = ObjectMeta(Tlp.AMBER_STRICT if tlp is None else tlp, submitter, people[submitter].member_code,
-                           frozenset(recipients))
-            for code in PROPERTY_CODES:
-                if may_read(people[code], m):
-                    expected[code].setdefault(stix_id, set()).add(modified)
-        assert not hub.submit(people[submitter], bundle(*payload)).failed
+    ids, expected = store_drawn_objects(hub, PROPERTY_CODES, objects)
     submitter_of = {i: objects[n][0] for n, i in enumerate(ids)}
     for code, page in contexts.items():
         want: dict[str, set[str]] = expected[code]
