@@ -17,6 +17,7 @@ from trilateral.core.principal import DEFAULT_MEMBERS, Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
 from trilateral.hub import audit, audit_checkpoint, audit_key, ingest, principals, reads
+from trilateral.hub.audit_read import AuditPage
 from trilateral.hub.correlation import list_correlations, sighting_counts
 from trilateral.hub.database import PlannerStatistics, WalCheckpointer, make_engine, migrate, reading, writing
 from trilateral.hub.errors import CollectionNotFound, NotFound, PermissionDenied, StatusNotFound
@@ -350,6 +351,15 @@ class Hub:
     def audit_check_checkpoint(self, checkpoint: dict[str, Any]) -> tuple[bool, str]:
         with reading(self.engine) as conn:
             return audit_checkpoint.check(conn, checkpoint)
+
+    def audit_entries(self, principal: Principal, *, before: int | None = None, limit: int = 50) -> AuditPage:
+        """The audit entries of the principal's agency, newest first, with object ids it may not read
+        left out (hub/audit_read.py); `before` continues from a page's `older`."""
+        from trilateral.hub import audit_read
+
+        codes = audit_read.agency_of(principal, [(p.code, p.sponsor) for p in self.list_principals()])
+        with reading(self.engine) as conn:
+            return audit_read.entries(conn, principal, codes, before, max(1, min(limit, 500)))
 
     def _audit_read(self, principal: Principal, action: str, ids: list[str], collection: str | None) -> None:
         if ids:
