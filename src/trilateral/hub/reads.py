@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from trilateral.core.principal import Principal
 from trilateral.core.tlp import Tlp
 from trilateral.hub.errors import InputError, InvalidCursor
-from trilateral.hub.policy import visible_clause
-from trilateral.hub.schema import object_recipients, objects
+from trilateral.hub.policy import node_visible_clause, visible_clause
+from trilateral.hub.schema import object_recipients, objects, principals
 from trilateral.hub.types import (
     ManifestRecord,
     QueryPage,
@@ -76,13 +76,25 @@ class Filters:
         self.types = tuple(sorted(set(types))) if types else None
         self.versions = normalise_versions(versions)
         self.spec_versions = tuple(sorted(set(spec_versions))) if spec_versions else None
+        # set when the caller is a peer node (federation): it reads on behalf of the principals it
+        # hosts, and is never served the versions that came from it (docs/federation.md)
+        self.peer: str | None = None
 
     def digest(self, kind: str) -> str:
         data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions]
+        if self.peer is not None:
+            data.append(["peer", self.peer])
         return hashlib.sha256(orjson.dumps(data)).hexdigest()[:32]
 
     def where(self, principal: Principal, o: Any) -> list[sa.ColumnElement]:
-        conds: list[sa.ColumnElement] = [visible_clause(principal, o, object_recipients)]
+        conds: list[sa.ColumnElement] = [self._visible(principal, o)]
+        if self.peer is not None:
+            from trilateral.federation.schema import objects as received
+
+            conds.append(~sa.exists().where(received.c.collection == o.c.collection,
+                                            received.c.stix_id == o.c.stix_id,
+                                            received.c.modified_us == o.c.modified_us,
+                                            received.c.origin == self.peer))
         if self.collection is not None:
             conds.append(o.c.collection == self.collection)
         if self.added_after is not None:
@@ -101,12 +113,18 @@ class Filters:
                     cmp = other.c.modified_us > o.c.modified_us if newer else other.c.modified_us < o.c.modified_us
                     choices.append(~sa.exists().where(other.c.collection == o.c.collection,
                                                       other.c.stix_id == o.c.stix_id, cmp,
-                                                      visible_clause(principal, other, object_recipients)))
+                                                      self._visible(principal, other)))
             stamps = [int(v) for v in self.versions if v not in ("first", "last")]
             if stamps:
                 choices.append(o.c.modified_us.in_(stamps))
             conds.append(sa.or_(*choices))
         return conds
+
+
+    def _visible(self, principal: Principal, o: Any) -> sa.ColumnElement:
+        if self.peer is not None and principal.code == self.peer and principal.is_member:
+            return node_visible_clause(principal, o, object_recipients, principals)
+        return visible_clause(principal, o, object_recipients)
 
 
 def _b64(data: bytes) -> str:
@@ -152,7 +170,7 @@ def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filt
         # (collection, date_added_us, seq) index to the cursor instead of filtering from the start
         conds.append(sa.tuple_(o.c.date_added_us, o.c.seq) > sa.tuple_(sa.literal(d), sa.literal(s)))
     columns = [o.c.seq, o.c.collection, o.c.stix_id, o.c.version, o.c.modified_us, o.c.date_added_us,
-               o.c.spec_version, o.c.tlp, o.c.submitter_code]
+               o.c.spec_version, o.c.tlp, o.c.submitter_code, o.c.submitter_member]
     if kind == "objects":
         columns.append(o.c.body)
     order: tuple[Any, ...] = (o.c.date_added_us, o.c.seq)
@@ -175,7 +193,8 @@ def version_text(row: sa.Row) -> str:
 def stored_object(row: sa.Row) -> StoredObject:
     return StoredObject(id=row.stix_id, modified=version_text(row), date_added=from_micros(row.date_added_us),
                         spec_version=row.spec_version, tlp=Tlp(row.tlp), submitted_by=row.submitter_code,
-                        raw_json=row.body, collection=row.collection)
+                        raw_json=row.body, collection=row.collection, seq=row.seq,
+                        submitter_member=row.submitter_member)
 
 
 def manifest_record(row: sa.Row) -> ManifestRecord:
