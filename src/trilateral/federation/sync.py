@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from trilateral.core.principal import Principal, PrincipalKind
-from trilateral.federation import schema, store, tombstones
+from trilateral.core.tlp import MARKING_ID_TO_TLP
+from trilateral.federation import directory, schema, store, tombstones
 from trilateral.federation.client import InvalidNext, Page, PeerCollection, PeerError, TaxiiPeer
 from trilateral.federation.core import TOMBSTONE_TYPE, Cursor, Provenance, Verdict, judge
 from trilateral.hub import ingest
@@ -49,6 +50,7 @@ def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE) -> l
         raise PeerError("this hub is not a federation node: run `trilateral init --node CODE` first")
     if only is not None and not peers:
         raise PeerError(f"no peer {only} (see `trilateral peer list`)")
+    directory.publish(hub, node)
     results = []
     for peer in peers:
         result = PeerResult(peer.code)
@@ -108,7 +110,10 @@ def apply_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str,
         dead = store.tombstoned(conn, collection, ids)
         groups: dict[Provenance, list[ingest.Prepared]] = {}
         stones: list[tuple[dict, str]] = []
+        entries: list[tuple[dict, str]] = []
         for obj, prov, prep in zip(items, provs, prepared, strict=True):
+            if obj.get("id") in MARKING_ID_TO_TLP:
+                continue  # the standard TLP definitions: built into every hub
             if isinstance(prep, ingest.Failure):
                 result.refused.append(prep.reason)
                 continue
@@ -124,10 +129,16 @@ def apply_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str,
             groups.setdefault(prov, []).append(prep)
             if prep.stix_type == TOMBSTONE_TYPE:
                 stones.append((obj, prov.origin))
+            elif prep.stix_type == "identity" and directory.CODE_KEY in obj:
+                entries.append((obj, prov.origin))
         for prov, group in groups.items():
             _store_group(conn, peer, collection, prov, group, result)
         for stone, origin in stones:
             result.deleted += tombstones.apply(conn, collection, stone, origin)
+        for entry, origin in entries:
+            refused = directory.learn(conn, entry, origin)
+            if refused:
+                result.refused.append(refused)
         store.save_cursor(conn, peer, cursor_key, after)
 
 
