@@ -73,6 +73,9 @@ def sync(peer: str | None = typer.Option(None, "--peer", help="Only this peer.")
     with _hub() as hub:
         results = sync_all(hub, peer.upper() if peer else None)
     for r in results:
+        if not r.pulled:
+            typer.echo(f"{r.peer}: not pulled (no token: it reads this node, this node does not read it)")
+            continue
         state = "ok" if r.ok else f"FAILED: {r.error}"
         typer.echo(f"{r.peer}: {state}; {r.received} new, {r.duplicates} already here, {r.skipped} skipped, "
                    f"{len(r.refused)} refused, {r.deleted} deleted")

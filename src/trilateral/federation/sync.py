@@ -9,6 +9,7 @@ resumes exactly after the last stored page, and re-reading a page is harmless (i
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 
@@ -20,10 +21,11 @@ from trilateral.federation.core import TOMBSTONE_TYPE, Cursor, Provenance, Verdi
 from trilateral.hub import ingest
 from trilateral.hub.database import bulk_insert, reading, writing
 from trilateral.hub.hub import SHARED, Hub
+from trilateral.hub.reads import SYNCED_FROM
 from trilateral.hub.types import SubmitResult, from_micros
 
 log = logging.getLogger("trilateral.federation")
-PAGE_SIZE = 5000
+PAGE_SIZE = int(os.environ.get("TRILATERAL_SYNC_PAGE_SIZE", "5000"))
 
 
 @dataclass
@@ -35,6 +37,7 @@ class PeerResult:
     skipped: int = 0  # our own objects, or versions a tombstone deleted
     refused: list[str] = field(default_factory=list)
     deleted: int = 0  # versions removed by the peer's tombstones
+    pulled: bool = True  # False: no token for that peer (it reads us; we do not read it)
 
     @property
     def ok(self) -> bool:
@@ -54,9 +57,10 @@ def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE) -> l
     results = []
     for peer in peers:
         result = PeerResult(peer.code)
+        if not peer.token:  # a read-only peer: it pulls from us, we do not pull from it
+            results.append(PeerResult(peer.code, pulled=False))
+            continue
         try:
-            if not peer.token:
-                raise PeerError(f"no token to present to {peer.code}: run `trilateral peer token {peer.code} TOKEN`")
             sync_peer(hub, node, peer, result, page_size)
         except PeerError as exc:
             result.error = str(exc)
@@ -153,7 +157,7 @@ def _store_group(conn, peer: str, collection: str, prov: Provenance, group: list
     stamp = store.now_us()
     ingest.create_status(conn, status_id, submitter, collection, len(group), f'{{"federation": "{peer}"}}')
     outcome = SubmitResult(status_id=status_id, date_added=from_micros(stamp), total=len(group))
-    ingest.store_batch(conn, submitter, collection, status_id, None, group, outcome)
+    ingest.store_batch(conn, submitter, collection, status_id, SYNCED_FROM + prov.origin, group, outcome)
     versions = {(p.stix_id, p.version or ""): p.modified_us for p in group}
     rows = [(collection, sid, versions[(sid, v)], prov.origin, peer, stamp) for sid, v in outcome.stored]
     bulk_insert(conn, schema.objects, ("collection", "stix_id", "modified_us", "origin", "via", "received_us"), rows)
