@@ -116,12 +116,14 @@ def relationships_to(hub, principal: Principal, targets: set[str], relationship_
 
 
 def readable_of_type(hub, principal: Principal, stix_type: str) -> list[StoredObject]:
-    """Every readable object of one type (meant for small types such as intrusion-set)."""
+    """Every readable object of one type (meant for small types such as intrusion-set), from the
+    collections the caller may use (not a revoked member's: the same rule as export)."""
+    active = {c.id for c in hub.collections(principal)}
     out: list[StoredObject] = []
     cursor = None
     while True:
         page = hub.query(principal, collection=None, types=[stix_type], cursor=cursor)
-        out.extend(page.records)
+        out.extend(r for r in page.records if r.collection in active)
         if not page.more:
             return out
         cursor = page.next_cursor
