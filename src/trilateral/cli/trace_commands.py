@@ -57,7 +57,7 @@ def _victim_name(tracer, findings: dict) -> str | None:
 
 
 def trace_command(
-    chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum or bitcoin."),
+    chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum, bsc, polygon, arbitrum, optimism, base, avalanche, tron, bitcoin."),
     seeds: str = typer.Option(..., "--from", help="Seeds: transaction hashes and/or addresses, comma-separated."),
     after: str = typer.Option(None, "--after", help="ISO time: value received by seed addresses from then on is stolen."),
     policy: str = typer.Option("haircut", "--policy", help="Taint policy: haircut, poison or fifo."),

@@ -31,10 +31,12 @@ def guess_chains(addresses: pa.Array) -> np.ndarray:
 
 
 def normalise_array(chain: str, addresses: pa.Array) -> pa.Array:
-    """Trimmed; EVM chains lower-case (as trilateral.labels stores them)."""
-    from trilateral.labels.model import EVM_CHAINS
+    """Trimmed; EVM chains lower-case, Tron `T…` (as trilateral.labels stores them)."""
+    from trilateral.labels.model import EVM_CHAINS, normalise_address
 
     trimmed = pc.utf8_trim_whitespace(addresses)
+    if chain == "tron":
+        return pa.array([normalise_address("tron", a) if a else a for a in trimmed.to_pylist()], type=pa.string())
     return pc.utf8_lower(trimmed) if chain in EVM_CHAINS or chain == "ethereum" else trimmed
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from trilateral.core.chains import CHAINS, EVM_CHAINS
 from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
 from trilateral.screening.direct import (
@@ -171,7 +172,12 @@ class Screener:
         ids = table.column("address_id").to_numpy()
         if not np.array_equal(ids, np.arange(len(ids))):
             raise InputError(f"{self.settings.chain_dir / chain}: address ids are not dense; re-ingest the chain")
-        return table.column("address").combine_chunks()
+        addresses = table.column("address").combine_chunks()
+        if CHAINS.get(chain) is not None and CHAINS[chain].address_format == "tron":  # labels hold `T…`
+            from trilateral.chain.store import shown_tron
+
+            addresses = pa.array([shown_tron(a) for a in addresses.to_pylist()], type=pa.string())
+        return addresses
 
     def exposure(self, chain: str, addresses: list[str], hops: int,
                  extra_sources: set[str] | None = None) -> list[float]:
@@ -243,11 +249,15 @@ class Screener:
             for i, c in enumerate(chains.tolist()):
                 by_chain[c].append(i)
             for c, idx in by_chain.items():
-                # the hub's DPRK-linked wallets are looked up only when a chain is there to trace
-                extra = hub_intel.dprk_addresses if c in self.chain_store.chains() else None
-                exposure = self.exposure(c, [texts[i] for i in idx], hops, extra)
-                for i, e in zip(idx, exposure, strict=True):
-                    results[i]["exposure"] = e
+                # an EVM address written alone may live on any EVM chain: the highest exposure counts
+                family = [c] + ([e for e in EVM_CHAINS if e != c and e in self.chain_store.chains()]
+                                if chain is None and c in EVM_CHAINS else [])
+                for each in family:
+                    # the hub's DPRK-linked wallets are looked up only when a chain is there to trace
+                    extra = hub_intel.dprk_addresses if each in self.chain_store.chains() else None
+                    exposure = self.exposure(each, [texts[i] for i in idx], hops, extra)
+                    for i, e in zip(idx, exposure, strict=True):
+                        results[i]["exposure"] = max(results[i]["exposure"], e)
         return results
 
     def _labelled_addresses(self) -> tuple[pa.Array, pa.Table]:
