@@ -67,7 +67,8 @@ def _issuer_frozen(traces: list[Record], quarter: Quarter, sources: Sources) -> 
         totals[(issuer, chain, asset)][0] += amount
         totals[(issuer, chain, asset)][1] += 1
         sources.add(rec)
-    return [{"issuer": i, "chain": c, "asset": a, "frozen": format_amount(v, a), "addresses": n}
+    return [{"issuer": i, "chain": c, "asset": a, "frozen": format_amount(v, a), "frozen_base_units": v,
+             "addresses": n}
             for (i, c, a), (v, n) in sorted(totals.items())]
 
 
