@@ -109,7 +109,7 @@ def attribute(
 
 def screen(
     addresses: list[str] = typer.Argument(None, help="Addresses to screen"),
-    chain: str | None = typer.Option(None, "--chain", help="ethereum|bitcoin (default: guessed per address)"),
+    chain: str | None = typer.Option(None, "--chain", help="ethereum|bsc|polygon|arbitrum|optimism|base|avalanche|tron|bitcoin (default: guessed per address)"),
     hops: int = typer.Option(3, "--hops", min=0, help="Exposure: how many hops back to look (0 = none)."),
     as_code: str | None = typer.Option(None, "--as", help="Also match hub indicators this member may read."),
     file: Path | None = typer.Option(None, "--file", help="A file of addresses, one a line (batch mode)."),

@@ -7,17 +7,21 @@ from typing import Any
 
 import pyarrow as pa
 
+from trilateral.core.chains import EVM_CHAINS as CORE_EVM_CHAINS
+from trilateral.core.chains import normalise_address as core_normalise
+
 # GraphSense currency codes (and OFAC/OpenSanctions ones) -> our chain names.
 CURRENCY_CHAINS = {"ETH": "ethereum", "BTC": "bitcoin", "XBT": "bitcoin", "LTC": "litecoin", "BCH": "bitcoin-cash",
                    "TRX": "tron", "XMR": "monero", "ZEC": "zcash", "DASH": "dash", "ETC": "ethereum-classic",
                    "BSC": "bsc", "BEP20": "bsc", "ARB": "arbitrum", "BTG": "bitcoin-gold", "XVG": "verge",
                    "DOGE": "dogecoin", "EOS": "eos", "BEP2": "binance-chain", "BNB": "binance-chain", "SOL": "solana",
-                   "BSV": "bitcoin-sv", "XRP": "xrp"}
+                   "BSV": "bitcoin-sv", "XRP": "xrp", "MATIC": "polygon", "POL": "polygon", "AVAX": "avalanche",
+                   "OP": "optimism", "BASE": "base", "TRC20": "tron"}
 CHAIN_CURRENCY = {"ethereum": "ETH", "bitcoin": "BTC", "litecoin": "LTC", "bitcoin-cash": "BCH", "tron": "TRX",
                   "monero": "XMR", "zcash": "ZEC", "dash": "DASH", "ethereum-classic": "ETC", "bsc": "BSC",
                   "arbitrum": "ARB", "dogecoin": "DOGE"}
 EVM_TOKENS = {"USDT", "USDC", "DAI", "WBTC", "WETH", "BUSD", "TUSD", "PAX", "UNI", "LINK", "SHIB"}
-EVM_CHAINS = {"ethereum", "bsc", "arbitrum", "ethereum-classic", "polygon", "avalanche", "base", "optimism"}
+EVM_CHAINS = {*CORE_EVM_CHAINS, "ethereum-classic"}
 
 # Our reading of GraphSense's named confidence levels as 0..1 (documented in docs/labels.md).
 CONFIDENCE_LEVELS = {"ownership": 1.0, "authority_data": 0.95, "ledger_immanent": 0.9, "forensic": 0.8,
@@ -28,14 +32,23 @@ DEFAULT_CONFIDENCE = 0.5
 def chain_of(currency: str | None, address: str) -> str:
     """Chain name of a tag: by currency, with ERC-20 tickers on a 0x address read as Ethereum."""
     code = (currency or "").strip().upper()
-    if code in EVM_TOKENS:
-        return "ethereum" if address.startswith("0x") else ("tron" if address.startswith("T") else code.lower())
+    if code in EVM_TOKENS:  # a token names no chain: the address format does (USDT on Omni is Bitcoin's layer)
+        a = address.strip()
+        if a.startswith("0x"):
+            return "ethereum"
+        if a.startswith("T"):
+            return "tron"
+        if a[:1] in ("1", "3") or a.lower().startswith("bc1"):
+            return "bitcoin"
+        return code.lower()
     return CURRENCY_CHAINS.get(code, code.lower() or "unknown")
 
 
 def normalise_address(chain: str, address: str) -> str:
-    """EVM addresses compare lower-case; others (base58, bech32) are kept as written."""
+    """EVM addresses compare lower-case; Tron as `T…` (hex `41…` converted); others (base58, bech32) as written."""
     address = address.strip()
+    if chain == "tron":
+        return core_normalise("tron", address)
     return address.lower() if chain in EVM_CHAINS or address.startswith("0x") else address
 
 
