@@ -203,6 +203,24 @@ class LabelStore:
         """List name -> its stored version dates, oldest first."""
         return versions_by_list(stored_versions(self.root))
 
+    def lists(self) -> list[dict]:
+        """Per list: its versions (oldest first, with their files) and how many entries are listed or
+        delisted now: what `labels lists` shows an auditor."""
+        table = self.table()
+        counts: dict[tuple[str, str], int] = {}
+        if table.num_rows:
+            grouped = table.group_by(["list_name", "status"]).aggregate([([], "count_all")])
+            for name, status, n in zip(*(grouped.column(c).to_pylist() for c in ("list_name", "status", "count_all")),
+                                       strict=True):
+                counts[(name, status)] = n
+        out: dict[str, dict] = {}
+        for v in sorted(stored_versions(self.root), key=lambda v: (v.list_name, v.list_date or "", v.file)):
+            item = out.setdefault(v.list_name, {"list": v.list_name, "listed": counts.get((v.list_name, "listed"), 0),
+                                                "delisted": counts.get((v.list_name, "delisted"), 0),
+                                                "versions": []})
+            item["versions"].append(v.as_dict())
+        return list(out.values())
+
     def stored(self) -> pa.Table:
         """Every stored label row as imported (all versions), in the current schema."""
         files = sorted(self.root.glob("labels-*.parquet")) if self.root.is_dir() else []
