@@ -191,15 +191,38 @@ def _pending_ranges(lo: int, hi: int, done: list[tuple[int, int]], size: int) ->
     return out
 
 
+DEV_CHAIN_IDS = (1337, 31337)
+
+
+def check_chain_id(chain: str, node_id: int, url: str, report: IngestReport) -> None:
+    """Refuse a node of another chain; a local development node gets a note instead."""
+    from trilateral.core.chains import chain as chain_named
+
+    expected = chain_named(chain).chain_id
+    if node_id == expected:
+        return
+    if node_id in DEV_CHAIN_IDS:
+        report.note(f"{url} answers chain id {node_id} (a local development node), not {chain}'s {expected}: "
+                    f"stored as {chain}")
+        return
+    raise InputError(f"{url} answers eth_chainId {node_id}, but --chain {chain} is chain id {expected}: "
+                     "point at a node of that chain or pick the --chain it serves")
+
+
 def ingest_rpc(chain_dir: Path, url: str, *, from_block: int | None = None, to_block: int | None = None,
                follow: bool = False, batch_blocks: int = 100, confirmations: int = 0, poll_seconds: float = 2.0,
-               strict: bool = False, show_progress: bool = True) -> IngestReport:
-    """Ingest blocks from_block..to_block (default: after the last stored block .. the head)."""
+               strict: bool = False, show_progress: bool = True, chain: str = "ethereum") -> IngestReport:
+    """Ingest blocks from_block..to_block (default: after the last stored block .. the head).
+
+    The node's `eth_chainId` must be `chain`'s id (core.chains), so a BSC node's blocks never land
+    in the Ethereum store; local development ids (1337, 31337) are accepted with a note."""
     client = RpcClient(url)
-    writer = TableWriter(chain_dir, "ethereum", "account")
-    report = IngestReport("ethereum", url)
+    report = IngestReport(chain, url)
+    node_id = _int(client.call("eth_chainId"))
+    check_chain_id(chain, node_id, url, report)  # before the store is touched
+    writer = TableWriter(chain_dir, chain, "account")
     if writer.manifest.get("rpc_chain_id") is None:
-        writer.manifest["rpc_chain_id"] = _int(client.call("eth_chainId"))
+        writer.manifest["rpc_chain_id"] = node_id
     known_tokens = {a["contract"] for a in writer.read_assets() if a["contract"]}
     if follow and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # stop following like Ctrl-C; a batch in flight is not committed

@@ -26,6 +26,7 @@ def watch_command(
     (STIX, TLP:AMBER) and registered webhooks."""
     import sys
 
+    from trilateral.core.chains import chain as chain_named
     from trilateral.core.errors import InputError
     from trilateral.hub import Hub
     from trilateral.watch.bitcoin import BitcoinAdapter
@@ -39,7 +40,12 @@ def watch_command(
         chain, sep, url = spec.partition("=")
         if not sep or not url.startswith(("http://", "https://")):
             raise InputError(f"--rpc {spec!r}: use CHAIN=URL, e.g. ethereum=http://127.0.0.1:8545")
-        adapters.append(BitcoinAdapter(chain, url) if chain == "bitcoin" else EvmAdapter(chain, url, traces=traces))
+        known = chain_named(chain)  # one table of chains: a clear error for a name it does not hold
+        if known.address_format == "tron":
+            raise InputError("--rpc tron=…: live watching of Tron is not built yet; ingest TronGrid or node dumps "
+                             "with `chain ingest --chain tron` and trace them")
+        adapters.append(BitcoinAdapter(known.name, url) if known.name == "bitcoin"
+                        else EvmAdapter(known.name, url, traces=traces))
 
     subscriptions = {}
     for spec in ws:

@@ -45,6 +45,7 @@ class FreezeFigures:
     first_request_delays: list[dict[str, Any]]     # per incident: theft, first request, hours
     median_hours_to_first_request: float | None
     sources: Sources
+    requests: list[Record] = field(default_factory=list)   # the quarter's requests (last versions)
     issuer_frozen: list[dict[str, Any]] = field(default_factory=list)  # per issuer, chain, asset
 
 
@@ -128,7 +129,7 @@ def freeze_figures(records: list[Record], quarter: Quarter) -> FreezeFigures:
     jurisdictions = sorted(per.values(), key=lambda j: (-j.requests, j.jurisdiction))
     issuer_frozen = _issuer_frozen(groups.get("x-trilateral-trace", []), quarter, sources)
     return FreezeFigures(quarter, jurisdictions, len(in_quarter), statuses, requested_all, frozen_all, delays,
-                         statistics.median(hours) if hours else None, sources, issuer_frozen)
+                         statistics.median(hours) if hours else None, sources, in_quarter, issuer_frozen)
 
 
 def totals_rows(requested: AssetTotals, frozen: AssetTotals) -> list[dict[str, Any]]:

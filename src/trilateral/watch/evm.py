@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from trilateral.chain.ethereum_etl import ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL
 from trilateral.chain.rpc import DECIMALS_SELECTOR, SYMBOL_SELECTOR, RpcClient, _abi_string
+from trilateral.core.chains import CHAINS
 from trilateral.core.errors import InputError
 from trilateral.watch.evm_traces import TraceSource
 from trilateral.watch.model import Block, Transfer, Withdrawal
 
-NATIVE = {"ethereum": "ETH", "bsc": "BNB", "polygon": "POL", "avalanche": "AVAX"}
+NATIVE = {c.name: c.native for c in CHAINS.values() if c.evm}
 
 
 class EvmAdapter:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from trilateral.core.chains import CHAINS
 from trilateral.core.principal import Principal
 from trilateral.core.settings import Settings
 from trilateral.trace.freeze import DEFAULT_MEMBERS
@@ -23,8 +24,7 @@ from trilateral.watch.links import LiveLinks, Midgard
 from trilateral.watch.store import CaseRow, WatchStore
 
 BATCH_BLOCKS = 32  # blocks fetched per round trip when behind the tip
-NATIVES = {"ethereum": ("ETH", 18), "bitcoin": ("BTC", 8), "bsc": ("BNB", 18), "polygon": ("POL", 18),
-           "avalanche": ("AVAX", 18), "arbitrum": ("ETH", 18), "optimism": ("ETH", 18), "base": ("ETH", 18)}
+NATIVES = {c.name: (c.native, c.decimals) for c in CHAINS.values()}
 
 
 def stix_time(at: datetime | None = None) -> str:
