@@ -35,6 +35,7 @@ def _register_all() -> None:
         case_commands,
         chain_commands,
         demo_command,
+        federation_commands,
         hub_commands,
         prices_commands,
         report_commands,
@@ -47,7 +48,7 @@ def _register_all() -> None:
 
     for module in (hub_commands, serve_command, chain_commands, sim_commands, trace_commands,
                    attribution_commands, report_commands, demo_command, prices_commands, case_commands,
-                   watch_commands, webhook_commands, audit_commands):
+                   watch_commands, webhook_commands, audit_commands, federation_commands):
         module.register(app)
     authority_commands.register(app)  # after hub_commands: it adds `member profile`
 

@@ -21,9 +21,19 @@ def _hub(create: bool = False):  # type: ignore[no-untyped-def]
     return Hub.open(create=create)
 
 
-def init() -> None:
+def init(node: str | None = typer.Option(None, "--node", help="This hub is member CODE's node in a "
+                                         "federation (the other members are peers: `trilateral peer add`).")) -> None:
     """Create the data directory and database, and the members US, KR and JP (prints new tokens)."""
     with _hub(create=True) as hub:
+        if node:
+            from trilateral.federation.node import init_node
+
+            created = init_node(hub, node)
+            typer.echo(f"node of {node.upper()} ready at {hub.settings.home} "
+                       f"({hub.engine.url.render_as_string(hide_password=True)})")
+            for principal, token in created:
+                typer.echo(f"{principal.code} token: {token}")
+            return
         created = hub.init()
         typer.echo(f"hub ready at {hub.settings.home} ({hub.engine.url.render_as_string(hide_password=True)})")
         if not created:

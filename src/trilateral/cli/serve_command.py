@@ -15,6 +15,8 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes (each opens the hub)."),
     certfile: Path | None = typer.Option(None, "--certfile", help="TLS: PEM certificate (chain) to serve HTTPS."),
     keyfile: Path | None = typer.Option(None, "--keyfile", help="TLS: PEM private key of --certfile."),
+    sync_interval: float = typer.Option(None, "--sync-interval", min=0.1,
+                                        help="Also sync with every peer node in the background, every S seconds."),
 ) -> None:
     """Serve TAXII 2.1 over the hub until interrupted (HTTPS with --certfile/--keyfile)."""
     from trilateral.taxii.server import check_port_free, plain_http_warning, tls_options
@@ -29,6 +31,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"TAXII 2.1 discovery at {scheme}://{shown}:{port}/taxii2/ (OpenAPI document at /openapi.json)",
                err=True)
+    if sync_interval:
+        from trilateral.federation.node import BackgroundSync
+
+        BackgroundSync(None, sync_interval).start()
     run_server(host=host, port=port, access_log=access_log, workers=workers, certfile=certfile, keyfile=keyfile)
 
 

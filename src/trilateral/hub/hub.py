@@ -220,6 +220,12 @@ class Hub:
             rows = conn.execute(sa.select(o.c.seq, o.c.version).where(*filters.where(principal, o), owner)).all()
             if not rows:
                 return 0
+            from trilateral.federation import store as federation_store
+            from trilateral.federation import tombstones
+
+            node = federation_store.node_code(conn)
+            if node is not None:  # a federation node tells its peers (docs/federation.md)
+                tombstones.record_deletion(conn, principal, collection, [r.seq for r in rows], node)
             conn.execute(o.delete().where(o.c.seq.in_([r.seq for r in rows])))
             audit.append(conn, principal.code, "object.delete", {"collection": collection, "id": object_id,
                                                                  "versions": sorted(r.version or "" for r in rows)})
@@ -238,6 +244,7 @@ class Hub:
             self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
         with reading(self.engine) as conn:
+            filters.peer = self._peer_view(conn, principal)
             result = reads.query_page(conn, self.cursor_secret, principal, filters, limit, cursor)
         if audit:
             self.audit_returned(principal, result.records, collection)
@@ -256,6 +263,7 @@ class Hub:
         self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
         with reading(self.engine) as conn:
+            filters.peer = self._peer_view(conn, principal)
             return reads.manifest_page(conn, self.cursor_secret, principal, filters, limit, cursor)
 
     def versions(self, principal: Principal, collection: str, object_id: str, *,
@@ -337,6 +345,45 @@ class Hub:
             cond.append(objects.c.collection == collection)
         with reading(self.engine) as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(objects).where(*cond)).scalar() or 0)
+
+    # --- federation ------------------------------------------------------------------------------
+    @property
+    def node_code(self) -> str | None:
+        """The member this hub is the node of (`trilateral init --node`), or None for a shared hub."""
+        from trilateral.federation import store as federation_store
+
+        with reading(self.engine) as conn:
+            return federation_store.node_code(conn)
+
+    def is_peer(self, principal: Principal) -> bool:
+        with reading(self.engine) as conn:
+            return self._peer_view(conn, principal) is not None
+
+    def provenance(self, records: Sequence[Any]) -> list[dict[str, str]]:
+        """Origin node and original submitter of each record (StoredObject), for a peer's sync."""
+        from trilateral.federation import store as federation_store
+
+        with reading(self.engine) as conn:
+            node = federation_store.node_code(conn) or ""
+            origin = federation_store.origins(conn, [r.seq for r in records if getattr(r, "seq", 0)])
+        out = []
+        for r in records:
+            seq = getattr(r, "seq", 0)
+            if not seq:  # a built-in TLP 2.0 definition served by the TAXII layer
+                out.append({"origin": node, "submitter": node, "submitter_member": node})
+                continue
+            out.append({"origin": origin.get(seq, node), "submitter": r.submitted_by,
+                        "submitter_member": r.submitter_member})
+        return out
+
+    @staticmethod
+    def _peer_view(conn: sa.Connection, principal: Principal) -> str | None:
+        """The peer code when `principal` is a peer node reading us (it reads for all it hosts)."""
+        from trilateral.federation import store as federation_store
+
+        if principal.is_member and principal.code in federation_store.peer_codes(conn):
+            return principal.code
+        return None
 
     # --- audit -----------------------------------------------------------------------------------
     def audit_verify(self) -> AuditVerdict:
