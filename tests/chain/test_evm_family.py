@@ -98,3 +98,10 @@ def test_unknown_chain_and_wrong_format_are_one_clear_line(home: Path, tmp_path:
     assert "tron" in str(result.exception)  # the message lists the chains there are
     result = runner.invoke(app, ["chain", "ingest", "--chain", "bsc", "--format", "tron-node", str(tmp_path)])
     assert result.exit_code != 0 and "use --chain tron" in str(result.exception)
+
+
+def test_watch_knows_the_chains_of_the_table(home: Path) -> None:
+    result = runner.invoke(app, ["watch", "--rpc", "dogechain=http://127.0.0.1:1", "--once"])
+    assert result.exit_code != 0 and "unknown chain 'dogechain'" in str(result.exception)
+    result = runner.invoke(app, ["watch", "--rpc", "tron=http://127.0.0.1:1", "--once"])
+    assert result.exit_code != 0 and "not built yet" in str(result.exception)
