@@ -1,7 +1,8 @@
 """A live EVM node over JSON-RPC into the account-model store, in committed block-range batches.
 
 Each batch fetches its blocks with full transactions, their receipts (status, created contract) and
-the logs of ERC-20 `Transfer` and Tornado Cash `Deposit`/`Withdrawal` (batched JSON-RPC requests),
+the logs of ERC-20 `Transfer`, Tornado Cash `Deposit`/`Withdrawal` and the USDT/USDC issuers' blacklist
+events (batched JSON-RPC requests),
 writes them as an ethereum-etl directory and commits it through the same set-based ingest, so both
 sources mean the same thing. Blocks already in the store are skipped, so re-running over a range
 changes nothing. Internal value transfers need `trace_*` (not served by ganache or most nodes): they
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from trilateral.chain.common import IngestReport, progress_bar
 from trilateral.chain.ethereum_etl import (
+    BLACKLIST_TOPICS,
     ERC20_TRANSFER,
     STEPS_PER_BATCH,
     TORNADO_DEPOSIT,
@@ -57,7 +60,7 @@ class RpcClient:
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise InputError(f"JSON-RPC node {self.url} failed: {exc}") from exc
-        answers = response.json()
+        answers = orjson.loads(response.content)  # blocks with full transactions: several MB a batch
         if isinstance(answers, dict):
             answers = [answers]
         by_id = {a.get("id"): a for a in answers}
@@ -112,7 +115,8 @@ def fetch_range(client: RpcClient, lo: int, hi: int, out: Path, known_tokens: se
     txs = [tx for b in blocks for tx in b["transactions"]]
     receipts = client.batch([("eth_getTransactionReceipt", [tx["hash"]]) for tx in txs])
     logs = client.call("eth_getLogs", {"fromBlock": hex(lo), "toBlock": hex(hi),
-                                       "topics": [[ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL]]})
+                                       "topics": [[ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL,
+                                                   *BLACKLIST_TOPICS]]})
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(out / "blocks.csv", ["number", "hash", "timestamp", "transaction_count"], [
         {"number": _int(b["number"]), "hash": b["hash"], "timestamp": _int(b["timestamp"]),
@@ -141,7 +145,7 @@ def fetch_range(client: RpcClient, lo: int, hi: int, out: Path, known_tokens: se
                               "transaction_hash": log["transactionHash"], "log_index": _int(log["logIndex"]),
                               "block_number": block})
             contracts.add(log["address"].lower())
-        elif topics[0] in (TORNADO_DEPOSIT, TORNADO_WITHDRAWAL):
+        elif topics[0] in (TORNADO_DEPOSIT, TORNADO_WITHDRAWAL) or topics[0] in BLACKLIST_TOPICS:
             log_rows.append({"log_index": _int(log["logIndex"]), "transaction_hash": log["transactionHash"],
                              "transaction_index": _int(log["transactionIndex"]), "block_hash": log["blockHash"],
                              "block_number": block, "address": log["address"], "data": log["data"],

@@ -164,18 +164,33 @@ def chain_coverage(
 
 @labels_app.command("import")
 def labels_import(
-    path: Path = typer.Argument(..., help="TagPack/ActorPack YAML, SDN.CSV, SDN_ADVANCED.XML, FtM JSON lines"),
-    fmt: str = typer.Option("auto", "--format", help="auto | tagpack | actorpack | sdn-csv | sdn-xml | ftm"),
-    as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON on stdout."),
+    paths: list[Path] = typer.Argument(..., help="TagPack/ActorPack YAML, SDN.CSV, SDN_ADVANCED.XML, OFAC asset "
+                                                 "list, address CSV (Etherscan), FtM JSON lines"),
+    fmt: str = typer.Option("auto", "--format",
+                            help="auto | tagpack | actorpack | sdn-csv | sdn-xml | ofac-list | address-csv | ftm"),
+    list_name: str = typer.Option(None, "--list", help="The list these files are versions of (default: OFAC SDN "
+                                                       "for OFAC formats, a TagPack's title, else the file name)."),
+    list_date: str = typer.Option(None, "--list-date", help="The version's date, YYYY-MM-DD (default: from the "
+                                                            "file, a date in its path, else its modification day)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the import reports as JSON on stdout."),
 ) -> None:
-    """Import address labels (idempotent: re-importing a source replaces its labels)."""
+    """Import address labels as versions of their lists (re-importing a version replaces it; a newer
+    version supersedes older ones). Exits 1 when a file gave no label, saying why for each file."""
     from trilateral.labels import LabelStore
 
-    report = LabelStore(Settings.from_env()).import_file(path, fmt=fmt)
+    store = LabelStore(Settings.from_env())
+    reports = [store.import_file(p, fmt=fmt, list_name=list_name, list_date=list_date) for p in paths]
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=1))
-    else:
-        typer.echo(report.summary(), err=True)
+        docs = [r.as_dict() for r in reports]
+        typer.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1))
+    for report in reports:
+        if not as_json or not report.ok:
+            typer.echo(report.summary(), err=True)
+    empty = [r for r in reports if not r.ok]
+    if empty:
+        typer.echo(f"error: {len(empty)} of {len(reports)} file(s) gave no label; the store keeps its previous "
+                   "versions of their lists", err=True)
+        raise typer.Exit(1)
 
 
 @labels_app.command("export")
@@ -196,13 +211,11 @@ def labels_lookup(
     chain: str = typer.Option("ethereum", "--chain"),
 ) -> None:
     """Labels of addresses, as JSON on stdout."""
-    from dataclasses import asdict
-
     from trilateral.labels import LabelStore
 
     hits = LabelStore(Settings.from_env()).lookup(chain, addresses)
-    typer.echo(json.dumps([{"address": a, "labels": [asdict(lab) for lab in h]} for a, h in zip(addresses, hits,
-                                                                                                   strict=True)],
+    typer.echo(json.dumps([{"address": a, "labels": [lab.as_dict() for lab in h]} for a, h in zip(addresses, hits,
+                                                                                                     strict=True)],
                           indent=1))
 
 

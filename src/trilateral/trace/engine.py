@@ -338,7 +338,7 @@ class Tracer:
                            dict(links_by_tx), injections, dict(deposit_times), gaps=options.gaps,
                            contracts=contract_ids(self.con, store, chain, id_list))
         outgoing = self._exact_pass(acc, result, options, since)
-        frozen_by_events(result, chain, events, texts)
+        frozen_by_events(result, chain, lambda: store.events(chain), lambda ids: store.addresses(chain, ids))
         coverage = store.coverage(chain)
         for (c, address, asset), amount in sorted(result.holdings.items()):
             held_since = result.holding_info.get((c, address, asset), (0.0, since))[1]
