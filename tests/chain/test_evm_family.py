@@ -55,7 +55,7 @@ def test_each_chain_ingests_with_its_native_asset_and_stablecoin(chain: str, hom
     stats = json.loads(_invoke("chain", "stats", "--json").stdout)["chains"]
     assert list(stats) == [chain] and stats[chain]["transfers"] == 2
     [event] = store.events(chain).to_pylist()
-    assert event["event"] == "blacklist_added" and store.addresses(chain, [event["to_id"]]) == [addr(3)]
+    assert event["event"] == "AddedBlackList" and store.addresses(chain, [event["to_id"]]) == [addr(3)]
 
 
 def test_trace_on_bsc_reaches_an_exchange_in_bnb(home: Path, tmp_path: Path) -> None:
