@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import yaml
+from tests.chain.tron_data import grid, grid_blacklist, grid_trc20, hex41, taddr, txid
 from typer.testing import CliRunner
 
-from tests.chain.tron_data import grid, grid_blacklist, grid_trc20, hex41, taddr, txid
 from trilateral.chain.ingest import ingest
 from trilateral.cli import app
 from trilateral.core.chains import TETHER_TRON
