@@ -54,6 +54,7 @@ def test_each_chain_ingests_with_its_native_asset_and_stablecoin(chain: str, hom
     assert assets == {CHAINS[chain].native: 18, ticker: decimals}
     stats = json.loads(_invoke("chain", "stats", "--json").stdout)["chains"]
     assert list(stats) == [chain] and stats[chain]["transfers"] == 2
+    assert (stats[chain]["chain_id"], stats[chain]["native"]) == (CHAINS[chain].chain_id, CHAINS[chain].native)
     [event] = store.events(chain).to_pylist()
     assert event["event"] == "AddedBlackList" and store.addresses(chain, [event["to_id"]]) == [addr(3)]
 
