@@ -82,7 +82,8 @@ def main() -> None:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         print(json.dumps(rows[-1]), flush=True)
-    lines = ["## Bridge links and cross-chain trace (bench/bridges_accuracy.py)", "",
+    heading = f"## Bridge links and cross-chain trace (bench/bridges_accuracy.py, {args.transfers:,} transfers)"
+    lines = [heading, "",
              f"Command: `.venv/bin/python bench/bridges_accuracy.py --transfers {args.transfers} --seeds {args.seeds}`",
              f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}. "
              "Scenario lazarus-bridge-tron (Ethereum -> bridge -> BSC -> bridge -> USDT on Tron -> exchanges).",
@@ -94,7 +95,7 @@ def main() -> None:
     lines += ["", "Goal (DESIGN.md section 6, as for Ethereum): recall >= 0.95, precision >= 0.90.", ""]
     text = "\n".join(lines)
     print(text)
-    replace_section(args.results, "## Bridge links and cross-chain trace (bench/bridges_accuracy.py)", text)
+    replace_section(args.results, heading, text)
 
 
 if __name__ == "__main__":
