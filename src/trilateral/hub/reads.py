@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
+import secrets
+import struct
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from Crypto.Cipher import AES
 
 from trilateral.core.principal import Principal
 from trilateral.core.tlp import Tlp
 from trilateral.hub.errors import InputError, InvalidCursor
-from trilateral.hub.policy import visible_clause
-from trilateral.hub.schema import object_recipients, objects
+from trilateral.hub.markings import strip_granular
+from trilateral.hub.policy import ObjectMeta, node_visible_clause, visible_clause
+from trilateral.hub.recipients import recipients_of
+from trilateral.hub.schema import object_recipients, objects, principals
 from trilateral.hub.types import (
     ManifestRecord,
     QueryPage,
@@ -36,6 +40,8 @@ from trilateral.hub.types import (
 )
 
 MAX_PAGE = 10_000
+# objects.source of a version a federation node received: this prefix and its origin node
+SYNCED_FROM = "federation:"
 
 
 def as_micros(value: datetime | str | None) -> int | None:
@@ -43,8 +49,11 @@ def as_micros(value: datetime | str | None) -> int | None:
         return None
     try:
         return to_micros(parse_timestamp(value) if isinstance(value, str) else value)
-    except ValueError:
-        raise InputError(f"{value!r} is not an RFC 3339 timestamp") from None
+    except ValueError as exc:
+        why = str(exc) if "outside the years" in str(exc) else "not an RFC 3339 timestamp"
+        raise InputError(f"{value!r} is {why.removeprefix(repr(value) + ' is ')}") from None
+    except OverflowError:  # a datetime near year 1 or 9999 given directly
+        raise InputError(f"{value!r} is outside the years 1-9999 once converted to UTC") from None
 
 
 def normalise_versions(versions: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -72,19 +81,30 @@ class Filters:
                  spec_versions: Sequence[str] | None) -> None:
         self.collection = collection
         self.added_after = as_micros(added_after)
-        self.ids = tuple(sorted(set(ids))) if ids else None
+        self.ids = tuple(sorted({i.lower() for i in ids})) if ids else None  # ids compare lower-case
         self.types = tuple(sorted(set(types))) if types else None
         self.versions = normalise_versions(versions)
         self.spec_versions = tuple(sorted(set(spec_versions))) if spec_versions else None
+        self.within: tuple[str, ...] | None = None  # collection None: only these collections (export)
+        # set when the caller is a peer node (federation): it reads on behalf of the principals it
+        # hosts, and is never served the versions that came from it (docs/federation.md)
+        self.peer: str | None = None
 
     def digest(self, kind: str) -> str:
-        data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions]
+        data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions,
+                self.within]
+        if self.peer is not None:
+            data.append(["peer", self.peer])
         return hashlib.sha256(orjson.dumps(data)).hexdigest()[:32]
 
     def where(self, principal: Principal, o: Any) -> list[sa.ColumnElement]:
-        conds: list[sa.ColumnElement] = [visible_clause(principal, o, object_recipients)]
+        conds: list[sa.ColumnElement] = [self._visible(principal, o)]
+        if self.peer is not None:  # a plain column test: no join for the planner to get wrong
+            conds.append(sa.or_(o.c.source.is_(None), o.c.source != SYNCED_FROM + self.peer))
         if self.collection is not None:
             conds.append(o.c.collection == self.collection)
+        elif self.within is not None:
+            conds.append(o.c.collection.in_(self.within))
         if self.added_after is not None:
             conds.append(o.c.date_added_us > self.added_after)
         if self.ids:
@@ -101,12 +121,18 @@ class Filters:
                     cmp = other.c.modified_us > o.c.modified_us if newer else other.c.modified_us < o.c.modified_us
                     choices.append(~sa.exists().where(other.c.collection == o.c.collection,
                                                       other.c.stix_id == o.c.stix_id, cmp,
-                                                      visible_clause(principal, other, object_recipients)))
+                                                      self._visible(principal, other)))
             stamps = [int(v) for v in self.versions if v not in ("first", "last")]
             if stamps:
                 choices.append(o.c.modified_us.in_(stamps))
             conds.append(sa.or_(*choices))
         return conds
+
+
+    def _visible(self, principal: Principal, o: Any) -> sa.ColumnElement:
+        if self.peer is not None and principal.code == self.peer and principal.is_member:
+            return node_visible_clause(principal, o, object_recipients, principals)
+        return visible_clause(principal, o, object_recipients)
 
 
 def _b64(data: bytes) -> str:
@@ -117,24 +143,36 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _cursor_key(secret: bytes) -> bytes:
+    return hashlib.sha256(b"trilateral cursor key|" + secret).digest()
+
+
 def make_cursor(secret: bytes, principal: Principal, digest: str, date_added_us: int, seq: int) -> str:
-    body = orjson.dumps({"p": principal.code, "f": digest, "d": date_added_us, "s": seq})
-    return _b64(body) + "." + _b64(hmac.new(secret, body, hashlib.sha256).digest()[:18])
+    """An opaque token: the position (date_added, global seq) encrypted and authenticated (AES-GCM)
+    with the principal and the filters as associated data. The seq is a global row number; in clear
+    text, two cursors would tell how many rows (hidden ones included) lie between them."""
+    nonce = secrets.token_bytes(12)
+    cipher = AES.new(_cursor_key(secret), AES.MODE_GCM, nonce=nonce, mac_len=16)
+    cipher.update(f"{principal.code}|{digest}".encode())
+    body, tag = cipher.encrypt_and_digest(struct.pack(">qq", date_added_us, seq))
+    return _b64(nonce + body + tag)
 
 
 def read_cursor(secret: bytes, principal: Principal, digest: str, cursor: str) -> tuple[int, int]:
     try:
-        body_text, mac_text = cursor.split(".", 1)
-        body, mac = _unb64(body_text), _unb64(mac_text)
+        raw = _unb64(cursor)
     except (ValueError, TypeError):
         raise InvalidCursor("the paging cursor is malformed; start again without 'next'") from None
-    if not hmac.compare_digest(mac, hmac.new(secret, body, hashlib.sha256).digest()[:18]):
-        raise InvalidCursor("the paging cursor was not issued by this hub; start again without 'next'")
-    data = orjson.loads(body)
-    if data.get("p") != principal.code or data.get("f") != digest:
-        raise InvalidCursor("the paging cursor belongs to another principal or another query; "
-                            "start again without 'next'")
-    return int(data["d"]), int(data["s"])
+    if len(raw) != 12 + 16 + 16:
+        raise InvalidCursor("the paging cursor is malformed; start again without 'next'")
+    cipher = AES.new(_cursor_key(secret), AES.MODE_GCM, nonce=raw[:12], mac_len=16)
+    cipher.update(f"{principal.code}|{digest}".encode())
+    try:
+        d, s = struct.unpack(">qq", cipher.decrypt_and_verify(raw[12:28], raw[28:]))
+    except ValueError:
+        raise InvalidCursor("the paging cursor was not issued by this hub for this principal and query; "
+                            "start again without 'next'") from None
+    return d, s
 
 
 def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, *, kind: str,
@@ -152,7 +190,7 @@ def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filt
         # (collection, date_added_us, seq) index to the cursor instead of filtering from the start
         conds.append(sa.tuple_(o.c.date_added_us, o.c.seq) > sa.tuple_(sa.literal(d), sa.literal(s)))
     columns = [o.c.seq, o.c.collection, o.c.stix_id, o.c.version, o.c.modified_us, o.c.date_added_us,
-               o.c.spec_version, o.c.tlp, o.c.submitter_code]
+               o.c.spec_version, o.c.tlp, o.c.submitter_code, o.c.submitter_member]
     if kind == "objects":
         columns.append(o.c.body)
     order: tuple[Any, ...] = (o.c.date_added_us, o.c.seq)
@@ -172,10 +210,23 @@ def version_text(row: sa.Row) -> str:
     return row.version or format_timestamp(from_micros(row.date_added_us))
 
 
-def stored_object(row: sa.Row) -> StoredObject:
+def stored_object(row: sa.Row, principal: Principal | None = None) -> StoredObject:
+    body = row.body if principal is None else body_for(principal, row)
     return StoredObject(id=row.stix_id, modified=version_text(row), date_added=from_micros(row.date_added_us),
                         spec_version=row.spec_version, tlp=Tlp(row.tlp), submitted_by=row.submitter_code,
-                        raw_json=row.body, collection=row.collection)
+                        raw_json=body, collection=row.collection, seq=row.seq,
+                        submitter_member=row.submitter_member)
+
+
+def body_for(principal: Principal, row: Any) -> str:
+    """The stored JSON as `principal` may read it: granular markings it may not read remove the
+    properties they cover (markings.strip_granular). Every read of object content goes through here."""
+    if "granular_markings" not in row.body or row.submitter_code == principal.code:
+        return row.body
+    obj = orjson.loads(row.body)
+    meta = ObjectMeta(Tlp(row.tlp), row.submitter_code, row.submitter_member, recipients_of(obj))
+    out = strip_granular(principal, meta, obj)
+    return row.body if out is obj else orjson.dumps(out, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def manifest_record(row: sa.Row) -> ManifestRecord:
@@ -185,7 +236,7 @@ def manifest_record(row: sa.Row) -> ManifestRecord:
 def query_page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, limit: int | None,
                cursor: str | None) -> QueryPage:
     rows, more, nxt = page(conn, secret, principal, filters, kind="objects", limit=limit, cursor=cursor)
-    return QueryPage([stored_object(r) for r in rows], more, nxt)
+    return QueryPage([stored_object(r, principal) for r in rows], more, nxt)
 
 
 def manifest_page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, limit: int | None,

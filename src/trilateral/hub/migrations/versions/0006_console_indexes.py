@@ -2,10 +2,9 @@
 
 * `ix_objects_stix_id` (stix_id): an id look-up without its collection (an indicator's sightings,
   the console's object page) probes instead of scanning every object.
-* `ix_objects_type_added` (stix_type, date_added_us, seq): a type-filtered read in date order
-  (Today's overdue actions, freeze requests, alerts; any collection) seeks its type instead of
-  walking every object of the time window.
-* `ix_objects_ref` becomes partial (`WHERE ref_id IS NOT NULL`): only sightings carry a ref, so the
+* type-filtered reads in date order (Today's overdue actions, freeze requests, alerts) use
+  0005's `ix_objects_type` (stix_type, date_added_us, seq).
+* `ix_objects_ref` becomes partial (`WHERE ref_id IS NOT NULL`): only sightings and relationships carry a ref, so the
   index shrinks to them; `ref_id = ?` implies the condition, so both SQLite and PostgreSQL still use it.
 
 Revision ID: 0006
@@ -25,7 +24,6 @@ REF_PRESENT = sa.text('ref_id IS NOT NULL')
 
 def upgrade() -> None:
     op.create_index('ix_objects_stix_id', 'objects', ['stix_id'])
-    op.create_index('ix_objects_type_added', 'objects', ['stix_type', 'date_added_us', 'seq'])
     op.drop_index('ix_objects_ref', table_name='objects')
     op.create_index('ix_objects_ref', 'objects', ['ref_id'], sqlite_where=REF_PRESENT, postgresql_where=REF_PRESENT)
 
@@ -33,5 +31,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_objects_ref', table_name='objects')
     op.create_index('ix_objects_ref', 'objects', ['ref_id'])
-    op.drop_index('ix_objects_type_added', table_name='objects')
     op.drop_index('ix_objects_stix_id', table_name='objects')
