@@ -1,4 +1,4 @@
-"""Migration 0006: the console's read indexes exist as hub/schema.py declares them, and the reads they
+"""Migrations 0005-0006: the console's read indexes exist as hub/schema.py declares them, and the reads they
 are for use them (an id look-up without its collection, a type read in date order, a sighting count)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from trilateral.hub import Hub
 from trilateral.hub.schema import objects
 
-CONSOLE_INDEXES = {"ix_objects_stix_id": ["stix_id"], "ix_objects_type_added": ["stix_type", "date_added_us", "seq"],
+CONSOLE_INDEXES = {"ix_objects_stix_id": ["stix_id"], "ix_objects_type": ["stix_type", "date_added_us", "seq"],
                    "ix_objects_ref": ["ref_id"]}
 
 
@@ -31,7 +31,7 @@ def test_sqlite_plans_use_the_console_indexes(tmp_path) -> None:  # type: ignore
                 return " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
 
             assert "ix_objects_stix_id" in plan("SELECT seq FROM objects WHERE stix_id = 'indicator--x'")
-            assert "ix_objects_type_added" in plan(
+            assert "ix_objects_type" in plan(
                 "SELECT seq FROM objects WHERE stix_type = 'x-trilateral-action' AND date_added_us > 5 "
                 "ORDER BY date_added_us, seq LIMIT 10")
             assert "ix_objects_ref" in plan("SELECT count(*) FROM objects WHERE ref_id = 'indicator--x' "
