@@ -220,7 +220,7 @@ def build(workdir: Path, stored: int, edges: list[int]) -> tuple[Path, str, dict
     return home, db, tokens, {"object_id": object_id, "case_id": case_ids[edges[0]]}, case_ids
 
 
-BUILD_VERSION = 2  # bump when build() changes: --keep then builds afresh in a new subdirectory
+BUILD_VERSION = 3  # bump when build() changes: --keep then builds afresh in a new subdirectory
 
 
 def build_or_reuse(workdir: Path, stored: int, edges: list[int]) -> tuple:

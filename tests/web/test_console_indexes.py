@@ -38,3 +38,19 @@ def test_sqlite_plans_use_the_console_indexes(tmp_path) -> None:  # type: ignore
                                             "AND stix_type = 'sighting'")
     finally:
         hub.close()
+
+
+def test_newest_reads_latest_first_within_the_policy(hub: Hub) -> None:
+    from tests.hub.conftest import bundle, indicator
+    from trilateral.core.tlp import Tlp
+
+    hub.init()
+    hub.add_principal("KR-UPBIT", "Upbit", client_of="KR")
+    objs = [indicator(f"192.0.2.{n}", Tlp.RED if n % 3 == 0 else Tlp.GREEN, recipients=["US"] if n % 3 == 0 else None)
+            for n in range(12)]
+    for o in objs:
+        hub.submit(hub.principal("JP"), bundle(o))
+    page = hub.newest(hub.principal("KR-UPBIT"), limit=5)
+    readable = [o["id"] for n, o in enumerate(objs) if n % 3]  # the RED ones are for US only
+    assert [r.id for r in page.records] == readable[::-1][:5] and page.more and page.next_cursor is None
+    assert [r.id for r in hub.newest(hub.principal("US"), limit=20).records] == [o["id"] for o in objs][::-1]
