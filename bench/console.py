@@ -1,6 +1,7 @@
 """Console benchmark: server time per page at 1,000,000 stored objects, and case graphs in Chromium.
 
     .venv/bin/python bench/console.py [--stored 1000000] [--requests 40] [--edges 10000,50000]
+        [--keep DIR [--build-only | --graphs-only]]   # build the stores once in DIR and reuse them
 
 Setup (not measured): a SQLite hub bulk-loaded with `--stored` indicators (bench/correlation.py's
 loader), 2,000 recent objects submitted through the hub, 100 chain-watch alerts, an incident with its
