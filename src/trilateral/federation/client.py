@@ -99,7 +99,7 @@ class TaxiiPeer:
             response = self.http.get(url, params=params)
         except httpx.HTTPError as exc:
             raise PeerError(f"{url}: {type(exc).__name__}: {exc}") from None
-        if response.status_code == 400 and "next" in params:
+        if response.status_code in (400, 404, 410) and "next" in params:  # expired or foreign token
             raise InvalidNext(f"{url}: {_taxii_reason(response)}")
         if response.status_code != 200:
             raise PeerError(f"{url}: HTTP {response.status_code}: {_taxii_reason(response)}")
