@@ -52,7 +52,7 @@ def run_federated(main_home: Path, echo: Callable[[str], None]) -> dict[str, Cou
     """Spread the main job over three nodes under `main_home/nodes`, sync, and say what each holds."""
     members = [code for code, _ in DEFAULT_MEMBERS]
     with Hub.open(Settings.from_env({"TRILATERAL_HOME": str(main_home)}), create=False) as main:
-        principals = {p.code: p for p in main.list_principals()}
+        principals = {i.code: i.principal() for i in main.list_principals()}
         submitted = _submitted(main)
     envs = {m: {**os.environ, "TRILATERAL_HOME": str(main_home / "nodes" / m), "TRILATERAL_ACCESS_LOG": "off"}
             for m in members}
@@ -74,7 +74,7 @@ def run_federated(main_home: Path, echo: Callable[[str], None]) -> dict[str, Cou
             node = principals[code].member_code
             if node not in hubs or not records:
                 continue
-            p = principals[code].principal()
+            p = principals[code]
             by_collection: dict[str, list] = {}
             for r in records:
                 by_collection.setdefault(r.collection, []).append(r.object)
