@@ -92,7 +92,7 @@ def _setup_principals(env: dict[str, str]) -> dict[str, str]:
     return tokens
 
 
-def wait_until_serving(base: str, process: subprocess.Popen, stderr_path: Path, timeout: float = 60) -> None:
+def wait_until_serving(base: str, process: subprocess.Popen, stderr_path: Path, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -98,8 +98,9 @@ def test_post_get_filters_manifest_versions_status_delete(taxii_server: TaxiiSer
     captured: list[requests.Response] = []
     us._conn.session.hooks["response"].append(lambda r, *a, **k: captured.append(r))
     us.get_objects(id=others[-1].id)
-    after_first_post = captured[-1].headers["X-TAXII-Date-Added-Last"]
-    assert captured[-1].headers["X-TAXII-Date-Added-First"] == after_first_post
+    assert captured[-1].headers["X-TAXII-Date-Added-First"] == captured[-1].headers["X-TAXII-Date-Added-Last"]
+    us.get_objects(id=",".join([first.id, *(o.id for o in others)]), version="first")
+    after_first_post = captured[-1].headers["X-TAXII-Date-Added-Last"]  # the first POST's latest
     latest_only = us.get_objects(added_after=after_first_post, version="all")
     assert ids_of(latest_only) == [first.id]
 

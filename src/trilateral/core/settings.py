@@ -17,6 +17,7 @@ class Settings:
     database_url: str
     max_bundle_bytes: int = 64 * 1024 * 1024
     max_bundle_objects: int = 100_000
+    max_recipients: int = 64
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -46,4 +47,6 @@ class Settings:
             database_url=url,
             max_bundle_bytes=int(env.get("TRILATERAL_MAX_BUNDLE_BYTES", 64 * 1024 * 1024)),
             max_bundle_objects=int(env.get("TRILATERAL_MAX_BUNDLE_OBJECTS", 100_000)),
+            max_recipients=int(env.get("TRILATERAL_MAX_RECIPIENTS", 64)),
+            extra={k: env[k] for k in ("TRILATERAL_AUDIT_KEY",) if env.get(k)},
         )

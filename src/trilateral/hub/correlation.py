@@ -58,6 +58,7 @@ def sighting_counts(conn: sa.Connection, principal: Principal, indicator_id: str
     Empty when the principal may read no version of the indicator itself, so counts never confirm
     that a hidden indicator exists.
     """
+    indicator_id = indicator_id.lower()
     ind = objects.alias("i")
     visible_indicator = conn.execute(sa.select(ind.c.seq).where(
         ind.c.stix_id == indicator_id, visible_clause(principal, ind, object_recipients)).limit(1)).first()

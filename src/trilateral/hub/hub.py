@@ -16,7 +16,8 @@ from trilateral.core.errors import ConfigurationError
 from trilateral.core.principal import DEFAULT_MEMBERS, Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
-from trilateral.hub import audit, ingest, principals, reads
+from trilateral.hub import audit, audit_checkpoint, audit_key, ingest, principals, reads
+from trilateral.hub.audit_read import AuditPage
 from trilateral.hub.correlation import list_correlations, sighting_counts
 from trilateral.hub.database import PlannerStatistics, WalCheckpointer, make_engine, migrate, reading, writing
 from trilateral.hub.errors import CollectionNotFound, NotFound, PermissionDenied, StatusNotFound
@@ -95,6 +96,11 @@ class Hub:
             raise ConfigurationError(f"cannot open the hub database {shown} ({reason}): check "
                                      "TRILATERAL_DATABASE_URL and that the database server is running") from None
         hub = cls(settings, engine)
+        try:
+            audit_key.resolve(settings, engine)
+        except ConfigurationError:
+            engine.dispose()
+            raise
         if not create and not hub.list_principals():
             hub.close()
             raise ConfigurationError(f"the hub at {shown} has no members yet: run `trilateral init` first")
@@ -229,16 +235,25 @@ class Hub:
     def query(self, principal: Principal, *, collection: str | None = SHARED, added_after: datetime | str | None = None,
               ids: Sequence[str] | None = None, types: Sequence[str] | None = None,
               versions: str | Sequence[str] = ("last",), spec_versions: Sequence[str] | None = None,
-              limit: int | None = None, cursor: str | None = None) -> QueryPage:
-        """One page of the versions the principal may read (TAXII 2.1 filter semantics)."""
+              limit: int | None = None, cursor: str | None = None, audit: bool = True) -> QueryPage:
+        """One page of the versions the principal may read (TAXII 2.1 filter semantics).
+
+        `audit=False`: the caller audits what it actually returns (`audit_returned`), e.g. the TAXII
+        layer, which may fetch more than it sends (built-ins first, page boundaries)."""
         if collection is not None:
             self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
         with reading(self.engine) as conn:
             filters.peer = self._peer_view(conn, principal)
             result = reads.query_page(conn, self.cursor_secret, principal, filters, limit, cursor)
-        self._audit_read(principal, "query", reads.sensitive_ids(result.records), collection)
+        if audit:
+            self.audit_returned(principal, result.records, collection)
         return result
+
+    def audit_returned(self, principal: Principal, records: Sequence[Any], collection: str | None) -> None:
+        """Audit the AMBER+STRICT and RED versions among `records` (exactly what was returned)."""
+        stored = [r for r in records if isinstance(getattr(r, "tlp", None), Tlp)]
+        self._audit_read(principal, "query", reads.sensitive_ids(stored), collection)
 
     def manifest(self, principal: Principal, *, collection: str = SHARED, added_after: datetime | str | None = None,
                  ids: Sequence[str] | None = None, types: Sequence[str] | None = None,
@@ -265,8 +280,10 @@ class Hub:
         levels: set[Tlp] = set()
         uses_recipients = False
         cursor = None
+        active = tuple(c.id for c in self.collections(principal))  # a revoked member's collection is gone
         while True:
             filters = reads.Filters(None, since, None, None, ("last",), None)
+            filters.within = active
             with reading(self.engine) as conn:
                 page = reads.query_page(conn, self.cursor_secret, principal, filters, None, cursor)
             for rec in page.records:
@@ -372,6 +389,24 @@ class Hub:
     def audit_verify(self) -> AuditVerdict:
         with reading(self.engine) as conn:
             return audit.verify(conn)
+
+    def audit_checkpoint(self) -> dict[str, Any]:
+        """A signed head of the (verified) audit chain, for a member to keep (see audit_checkpoint)."""
+        with reading(self.engine) as conn:
+            return audit_checkpoint.make(conn)
+
+    def audit_check_checkpoint(self, checkpoint: dict[str, Any]) -> tuple[bool, str]:
+        with reading(self.engine) as conn:
+            return audit_checkpoint.check(conn, checkpoint)
+
+    def audit_entries(self, principal: Principal, *, before: int | None = None, limit: int = 50) -> AuditPage:
+        """The audit entries of the principal's agency, newest first, with object ids it may not read
+        left out (hub/audit_read.py); `before` continues from a page's `older`."""
+        from trilateral.hub import audit_read
+
+        codes = audit_read.agency_of(principal, [(p.code, p.sponsor) for p in self.list_principals()])
+        with reading(self.engine) as conn:
+            return audit_read.entries(conn, principal, codes, before, max(1, min(limit, 500)))
 
     def _audit_read(self, principal: Principal, action: str, ids: list[str], collection: str | None) -> None:
         if ids:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,8 +25,8 @@ import sqlalchemy as sa
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
 from trilateral.core.settings import Settings
-from trilateral.core.tlp import MARKING_ID_TO_TLP, Tlp, effective_tlp
-from trilateral.hub import audit
+from trilateral.core.tlp import Tlp
+from trilateral.hub import audit, markings, ownership
 from trilateral.hub.database import AUDIT_LOCK_KEY, PlannerStatistics, bulk_insert, text_in, writing
 from trilateral.hub.recipients import recipients_of
 from trilateral.hub.schema import (
@@ -33,12 +34,15 @@ from trilateral.hub.schema import (
     object_recipients,
     objects,
     observables,
+    principals,
     status_details,
     statuses,
 )
 from trilateral.hub.types import SubmitResult, from_micros, parse_timestamp, to_micros
 
 BATCH_SIZE = 5000
+DATE_WINDOW_US = 100_000  # date_added offsets of one batch are drawn from [0, this) (see store_batch)
+_RANDOM = secrets.SystemRandom()
 _IN_CHUNK = 500
 
 
@@ -57,6 +61,9 @@ class Prepared:
     body: str
     ref_id: str | None
     observed: set[tuple[str, str]] = field(default_factory=set)
+    created_by_ref: str | None = None
+    builtin: bool = False  # the real definition of one of the hub's own objects: a no-op
+    shadow: bool = False
 
 
 @dataclass
@@ -130,12 +137,14 @@ def _validation() -> tuple[ModuleType, ModuleType, ModuleType]:
     return observables, stixcheck, stixfast
 
 
-def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = None) -> Prepared | Failure:
+def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = None,
+            refused: set[str] | None = None, max_recipients: int = 64) -> Prepared | Failure:
     """Validate one object and compute the columns the policy and correlation need.
 
     `known` holds (id, modified_us, content hash) of versions already stored in the collection: an
     identical re-submission (a TAXII client retrying) is a duplicate and skips re-validation, since
-    those exact bytes were validated when first stored.
+    those exact bytes were validated when first stored. `refused`: ids of marking-definitions of
+    the same submission that claim a TLP level under a non-OASIS id (objects naming them fail).
     """
     observables, stixcheck, stixfast = _validation()
     if not isinstance(obj, dict):
@@ -144,13 +153,32 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
     if not isinstance(stix_id, str) or not isinstance(stix_type, str) or "--" not in stix_id:
         return Failure(position, stix_id if isinstance(stix_id, str) else None, None,
                        f"object {position}: not a STIX object (needs 'type' and 'id')")
+    stix_id = markings.normalise_id(stix_id)
     version = obj.get("modified") or obj.get("created")
     version = version if isinstance(version, str) else None
+    if stix_type == "bundle":
+        return Failure(position, stix_id, version, f"{stix_id}: a bundle is not a STIX object: submit its "
+                       "objects (or the bundle itself as the request body), not a bundle inside the envelope")
+    if _too_deep(obj):
+        return Failure(position, stix_id, version, f"{stix_id}: nested more than {MAX_DEPTH} levels deep "
+                       "(STIX objects are shallow; refused before validation)")
+    if obj["id"] != stix_id:
+        obj = {**obj, "id": stix_id}
     try:
-        tlp = effective_tlp(obj.get("object_marking_refs"))
+        obj = markings.normalise_markings(obj, refused or set())
+        tlp = markings.stored_tlp(obj)
         recipients = recipients_of(obj)
     except (TypeError, ValueError) as exc:
         return Failure(position, stix_id, version, f"{stix_id}: {exc}")
+    if len(recipients) > max_recipients:
+        return Failure(position, stix_id, version, f"{stix_id}: names {len(recipients)} recipients; at most "
+                       f"{max_recipients} are allowed (TRILATERAL_MAX_RECIPIENTS)", tlp, recipients)
+    builtin = markings.builtin_verdict(obj, stix_id)
+    if builtin is not None and not builtin[0]:
+        return Failure(position, stix_id, version, builtin[1], tlp, recipients)
+    refusal = markings.refused_definition(obj, stix_id)
+    if refusal is not None:
+        return Failure(position, stix_id, version, refusal, tlp, recipients)
     spec = obj.get("spec_version")
     if spec is not None and spec != "2.1":
         return Failure(position, stix_id, version, f"{stix_id}: spec_version {spec!r} is not supported; "
@@ -160,10 +188,16 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
                        "'created' must say spec_version '2.1')", tlp, recipients)
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     content_hash = hashlib.sha256(body).hexdigest()
-    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else None
+    # the object a sighting or relationship points at, indexed for sighting counts and screening
+    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else \
+        obj.get("target_ref") if stix_type == "relationship" else None
+    ref = ref.lower() if isinstance(ref, str) and len(ref) <= 128 else None
+    author = obj.get("created_by_ref")
     prepared = Prepared(position=position, stix_id=stix_id, stix_type=stix_type, version=version,
                         modified_us=0, tlp=tlp, recipients=recipients, content_hash=content_hash,
-                        body=body.decode(), ref_id=ref if isinstance(ref, str) else None)
+                        body=body.decode(), ref_id=ref,
+                        created_by_ref=author.lower() if isinstance(author, str) else None,
+                        builtin=builtin is not None)
     if known:
         modified_us = _version_micros(version)
         if modified_us is not None and (stix_id, modified_us, content_hash) in known:
@@ -181,18 +215,46 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
     return prepared
 
 
+MAX_DEPTH = 64
+
+
+def _too_deep(obj: Any) -> bool:
+    """Nesting deeper than MAX_DEPTH, found without recursion (a deep object must not crash the batch)."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+    return False
+
+
+def refused_markings(items: list[Any]) -> set[str]:
+    """Ids of the submission's marking-definitions that claim a TLP level under a non-OASIS id."""
+    out = set()
+    for obj in items:
+        if isinstance(obj, dict) and obj.get("type") == "marking-definition" and isinstance(obj.get("id"), str):
+            stix_id = markings.normalise_id(obj["id"])
+            if not _too_deep(obj) and markings.refused_definition(obj, stix_id):
+                out.add(stix_id)
+    return out
+
+
 def _version_micros(version: str | None) -> int | None:
     if version is None:
         return 0
     try:
         return to_micros(parse_timestamp(version))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
 def known_versions(engine: sa.Engine, collection: str, items: list[Any]) -> set[tuple[str, int, str]]:
     """(id, modified_us, content hash) of stored versions of the ids in `items`."""
-    ids = {o["id"] for o in items if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    ids = {o["id"].lower() for o in items if isinstance(o, dict) and isinstance(o.get("id"), str)}
     with engine.connect() as conn:
         return {(i, m, h) for (i, m), h in _stored_versions(conn, collection, ids).items()}
 
@@ -206,7 +268,7 @@ def create_status(conn: sa.Connection, status_id: str, principal: Principal, col
 
 
 _OBJECT_COLUMNS = ("collection", "stix_id", "stix_type", "spec_version", "version", "modified_us", "date_added_us",
-                   "tlp", "submitter_code", "submitter_member", "content_hash", "status_id", "source", "ref_id", "body")
+                   "tlp", "submitter_code", "submitter_member", "content_hash", "status_id", "source", "ref_id", "body", "shadow")
 _DETAIL_COLUMNS = ("status_id", "position", "stix_id", "version", "outcome", "message", "tlp", "recipients")
 
 
@@ -223,13 +285,16 @@ class _Outcome:
 
 def store_batch(conn: sa.Connection, principal: Principal, collection: str, status_id: str, source: str | None,
                 batch: list[Prepared | Failure], result: SubmitResult, none_stored: bool = False) -> int:
-    """Store one batch inside the caller's transaction; returns the date_added (µs) of its first object.
+    """Store one batch inside the caller's transaction; returns the earliest date_added (µs) it gave.
 
-    Every stored version gets its own date_added: the batch's objects get consecutive microseconds
-    from max(now, last date_added in the collection + 1). Writers are serialised (advisory lock on
-    PostgreSQL, BEGIN IMMEDIATE on SQLite), so date_added is unique per collection and follows commit
-    order: a TAXII client paging or polling with added_after = the last date_added it saw never
-    skips or repeats an object.
+    Every stored version gets its own date_added: a distinct random offset, drawn independently per
+    object, in a window after max(now, last date_added in the collection + 1). Consecutive values
+    would let a reader count the objects it may not read between two it may (issue 14, point 7);
+    independent draws make the gaps between visible objects say nothing about hidden ones. Writers
+    are serialised (advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) and the next batch starts
+    after this batch's largest value, so date_added is unique per collection and follows commit
+    order: a TAXII client polling with added_after = the last date_added it saw never skips or
+    repeats an object.
 
     `none_stored`: a look-up just before the transaction found none of the batch's ids stored. Then
     the batch is inserted without looking again, inside a savepoint: if another writer stored one
@@ -241,49 +306,70 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
     last = conn.execute(sa.select(sa.func.max(objects.c.date_added_us))
                         .where(objects.c.collection == collection)).scalar()
     date_added = max(time.time_ns() // 1000, (last or 0) + 1)
+    offsets = _RANDOM.sample(range(max(DATE_WINDOW_US, 20 * len(batch))), len(batch))
+    ids = {p.stix_id for p in batch if isinstance(p, Prepared)}
+    authors = {p.created_by_ref for p in batch if isinstance(p, Prepared) and p.created_by_ref}
+    ledger = ownership.Ledger(ownership.load_owners(conn, ids | authors))
+    codes = _known_codes(conn, {c for p in batch if isinstance(p, Prepared) for c in p.recipients})
     outcome = None
     if none_stored:
-        outcome = _decide(status_id, batch, {})
+        outcome = _decide(status_id, principal.code, batch, {}, ledger, codes)
         try:
             with conn.begin_nested():
-                _write(conn, principal, collection, status_id, source, outcome, date_added)
+                _write(conn, principal, collection, status_id, source, outcome, date_added, ledger, offsets)
         except sa.exc.IntegrityError:
             outcome = None
+            ledger = ownership.Ledger(ownership.load_owners(conn, ids | authors))
     if outcome is None:
-        ids = {p.stix_id for p in batch if isinstance(p, Prepared)}
-        outcome = _decide(status_id, batch, _stored_versions(conn, collection, ids))
-        _write(conn, principal, collection, status_id, source, outcome, date_added)
+        outcome = _decide(status_id, principal.code, batch, _stored_versions(conn, collection, ids, principal.code),
+                          ledger, codes)
+        _write(conn, principal, collection, status_id, source, outcome, date_added, ledger, offsets)
     result.stored.extend(outcome.stored)
     result.duplicates.extend(outcome.duplicates)
     result.failed.extend(outcome.failed)
-    return date_added
+    return date_added + min(offsets[:len(outcome.to_insert)], default=0)
 
 
-def _stored_versions(conn: sa.Connection, collection: str, ids: set[str]) -> dict[tuple[str, int], str]:
-    """(id, modified_us) -> content hash of the stored versions of `ids`."""
+def _known_codes(conn: sa.Connection, codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    return set(conn.execute(sa.select(principals.c.code).where(principals.c.code.in_(sorted(codes)))).scalars())
+
+
+def _stored_versions(conn: sa.Connection, collection: str, ids: set[str],
+                     submitter: str | None = None) -> dict[tuple[str, int], str]:
+    """(id, modified_us) -> content hash of the stored versions of `ids` (only `submitter`'s if given:
+    versions are unique per submitter, and others' must not change the answer)."""
     existing: dict[tuple[str, int], str] = {}
     ordered = sorted(ids)
     for i in range(0, len(ordered), _IN_CHUNK):
-        rows = conn.execute(sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
-                            .where(objects.c.collection == collection,
-                                   text_in(conn, objects.c.stix_id, ordered[i:i + _IN_CHUNK])))
-        existing.update({(r.stix_id, r.modified_us): r.content_hash for r in rows})
+        query = (sa.select(objects.c.stix_id, objects.c.modified_us, objects.c.content_hash)
+                 .where(objects.c.collection == collection, text_in(conn, objects.c.stix_id, ordered[i:i + _IN_CHUNK])))
+        if submitter is not None:
+            query = query.where(objects.c.submitter_code == submitter)
+        existing.update({(r.stix_id, r.modified_us): r.content_hash for r in conn.execute(query)})
     return existing
 
 
-def _decide(status_id: str, batch: list[Prepared | Failure], existing: dict[tuple[str, int], str]) -> _Outcome:
-    """Each object's outcome against `existing` (stored versions), which grows with the batch's own."""
+def _decide(status_id: str, code: str, batch: list[Prepared | Failure], existing: dict[tuple[str, int], str],
+            ledger: ownership.Ledger, known_codes: set[str]) -> _Outcome:
+    """Each object's outcome against `existing` (the caller's stored versions), which grows with the
+    batch's own. Ownership (ledger) decides which new versions are shadows (read by the caller only)."""
     out = _Outcome()
     for item in batch:
+        if isinstance(item, Prepared) and not item.recipients <= known_codes:
+            unknown = sorted(item.recipients - known_codes)
+            item = Failure(item.position, item.stix_id, item.version, f"{item.stix_id}: unknown recipient "
+                           f"{', '.join(unknown)}: name existing members or clients (`trilateral member list`)",
+                           item.tlp, item.recipients)
         if isinstance(item, Failure):
             out.details.append(_detail(status_id, item, "failure", item.reason))
             out.failed.append((item.stix_id, item.reason))
             continue
         key = (item.stix_id, item.modified_us)
         version_text = item.version or ""
-        if item.stix_id in MARKING_ID_TO_TLP:  # the hub's policy is built on these; never replaced
-            out.details.append(_detail(status_id, item, "duplicate",
-                                       "standard TLP marking-definition (built in, not stored)"))
+        if item.builtin:  # the hub's policy is built on these; never stored or replaced
+            out.details.append(_detail(status_id, item, "duplicate", "built-in definition (not stored)"))
             out.duplicates.append((item.stix_id, version_text))
             continue
         if key in existing:
@@ -297,6 +383,7 @@ def _decide(status_id: str, batch: list[Prepared | Failure], existing: dict[tupl
                 out.failed.append((item.stix_id, reason))
             continue
         existing[key] = item.content_hash
+        item.shadow = ledger.is_shadow(code, item.stix_id, item.stix_type, item.created_by_ref)
         out.to_insert.append(item)
         out.details.append(_detail(status_id, item, "success", ""))
         out.stored.append((item.stix_id, version_text))
@@ -304,14 +391,15 @@ def _decide(status_id: str, batch: list[Prepared | Failure], existing: dict[tupl
 
 
 def _write(conn: sa.Connection, principal: Principal, collection: str, status_id: str, source: str | None,
-           outcome: _Outcome, date_added: int) -> None:
+           outcome: _Outcome, date_added: int, ledger: ownership.Ledger, offsets: Sequence[int]) -> None:
     to_insert = outcome.to_insert
+    ledger.save(conn)
     if to_insert:
         code, member = principal.code, principal.member_code
         before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(objects.c.seq), 0))).scalar()
         bulk_insert(conn, objects, _OBJECT_COLUMNS, [
-            (collection, p.stix_id, p.stix_type, "2.1", p.version, p.modified_us, date_added + n, int(p.tlp), code,
-             member, p.content_hash, status_id, source, p.ref_id, p.body) for n, p in enumerate(to_insert)])
+            (collection, p.stix_id, p.stix_type, "2.1", p.version, p.modified_us, date_added + offsets[n], int(p.tlp), code,
+             member, p.content_hash, status_id, source, p.ref_id, p.body, p.shadow) for n, p in enumerate(to_insert)])
         seqs = _new_seqs(conn, collection, before, to_insert)
         recips = [(s, c) for s, p in zip(seqs, to_insert, strict=True) for c in p.recipients]
         bulk_insert(conn, object_recipients, ("object_seq", "code"), recips)
@@ -368,9 +456,10 @@ def submit(engine: sa.Engine, settings: Settings, principal: Principal, payload:
     items, bundle_id = load_payload(payload, source, settings, json_size)
     source_text = orjson.dumps({"file": source, "bundle": bundle_id}).decode() if (source or bundle_id) else None
     known = known_versions(engine, collection, items)
+    refused = refused_markings(items)
     prepared: list[Prepared | Failure] = []
     for i, obj in enumerate(items):
-        prepared.append(prepare(i, obj, known))
+        prepared.append(prepare(i, obj, known, refused, settings.max_recipients))
         if progress is not None and (i + 1) % 1000 == 0:
             progress(i + 1, len(items))
     status_id = str(uuid.uuid4())

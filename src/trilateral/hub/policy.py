@@ -24,12 +24,14 @@ class ObjectMeta:
     submitter_code: str
     submitter_member: str
     recipients: frozenset[str] = field(default_factory=frozenset)
+    shadow: bool = False  # a version of an id its submitter does not own (hub/ownership.py)
 
 
 def may_read(principal: Principal, meta: ObjectMeta) -> bool:
     """True when `principal` may read a version with `meta` (TLP 2.0 as DESIGN.md §3 fixes it).
 
-    - the submitter always reads its own object;
+    - the submitter always reads its own object, and nobody else reads a shadow (a version of an id
+      owned by another principal: only the owner changes what others read);
     - CLEAR and GREEN: every member and client;
     - AMBER: every member; a client if its sponsor submitted the object (or it submitted it), or
       if it is a named recipient;
@@ -39,6 +41,8 @@ def may_read(principal: Principal, meta: ObjectMeta) -> bool:
     """
     if principal.code == meta.submitter_code:
         return True
+    if meta.shadow:
+        return False
     if meta.tlp <= Tlp.GREEN:
         return True
     if meta.tlp == Tlp.AMBER:
@@ -53,15 +57,16 @@ def visible_clause(principal: Principal, objects: sa.Table | sa.sql.Alias, recip
     """SQL boolean over a row of `objects` equal to `may_read(principal, meta_of_row)`."""
     named = sa.exists().where(recipients.c.object_seq == objects.c.seq, recipients.c.code == principal.code)
     own = objects.c.submitter_code == principal.code
+    owned = objects.c.shadow == sa.false()
     if principal.is_member:
-        return sa.or_(own, objects.c.tlp <= int(Tlp.AMBER_STRICT), sa.and_(objects.c.tlp == int(Tlp.RED), named))
-    return sa.or_(
-        own,
+        return sa.or_(own, sa.and_(owned, sa.or_(objects.c.tlp <= int(Tlp.AMBER_STRICT),
+                                                 sa.and_(objects.c.tlp == int(Tlp.RED), named))))
+    return sa.or_(own, sa.and_(owned, sa.or_(
         objects.c.tlp <= int(Tlp.GREEN),
         sa.and_(objects.c.tlp == int(Tlp.AMBER),
                 sa.or_(objects.c.submitter_member == principal.member_code, named)),
         sa.and_(objects.c.tlp == int(Tlp.RED), named),
-    )
+    )))
 
 
 def readable(principal: Principal, metas: Iterable[ObjectMeta]) -> list[bool]:

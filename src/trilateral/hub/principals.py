@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 import time
+import unicodedata
 
 import sqlalchemy as sa
 
@@ -73,8 +74,21 @@ def get(conn: sa.Connection, code: str) -> Principal:
     return _principal(row)
 
 
+def check_name(name: str) -> str:
+    """The display name, refused if it holds control or format characters: printed in `member list`
+    and reports, a newline or an escape sequence could forge lines (e.g. a fake "US token: ..." line)."""
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise InputError(f"member name {name!r} contains the control character U+{ord(bad):04X}: "
+                         "use printable text only")
+    if len(name) > 200:
+        raise InputError(f"member name is {len(name)} characters long; at most 200 are allowed")
+    return name
+
+
 def add(conn: sa.Connection, code: str, name: str, client_of: str | None, actor: str) -> tuple[Principal, str]:
     code = normalise_code(code)
+    name = check_name(name)
     if conn.execute(sa.select(principals.c.id).where(principals.c.code == code)).first():
         raise InputError(f"principal {code} already exists: use `trilateral member rotate-token {code}` "
                          "for a new token")

@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
+import secrets
+import struct
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from Crypto.Cipher import AES
 
 from trilateral.core.principal import Principal
 from trilateral.core.tlp import Tlp
 from trilateral.hub.errors import InputError, InvalidCursor
-from trilateral.hub.policy import node_visible_clause, visible_clause
+from trilateral.hub.markings import strip_granular
+from trilateral.hub.policy import ObjectMeta, node_visible_clause, visible_clause
+from trilateral.hub.recipients import recipients_of
 from trilateral.hub.schema import object_recipients, objects, principals
 from trilateral.hub.types import (
     ManifestRecord,
@@ -45,8 +49,11 @@ def as_micros(value: datetime | str | None) -> int | None:
         return None
     try:
         return to_micros(parse_timestamp(value) if isinstance(value, str) else value)
-    except ValueError:
-        raise InputError(f"{value!r} is not an RFC 3339 timestamp") from None
+    except ValueError as exc:
+        why = str(exc) if "outside the years" in str(exc) else "not an RFC 3339 timestamp"
+        raise InputError(f"{value!r} is {why.removeprefix(repr(value) + ' is ')}") from None
+    except OverflowError:  # a datetime near year 1 or 9999 given directly
+        raise InputError(f"{value!r} is outside the years 1-9999 once converted to UTC") from None
 
 
 def normalise_versions(versions: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -74,16 +81,18 @@ class Filters:
                  spec_versions: Sequence[str] | None) -> None:
         self.collection = collection
         self.added_after = as_micros(added_after)
-        self.ids = tuple(sorted(set(ids))) if ids else None
+        self.ids = tuple(sorted({i.lower() for i in ids})) if ids else None  # ids compare lower-case
         self.types = tuple(sorted(set(types))) if types else None
         self.versions = normalise_versions(versions)
         self.spec_versions = tuple(sorted(set(spec_versions))) if spec_versions else None
+        self.within: tuple[str, ...] | None = None  # collection None: only these collections (export)
         # set when the caller is a peer node (federation): it reads on behalf of the principals it
         # hosts, and is never served the versions that came from it (docs/federation.md)
         self.peer: str | None = None
 
     def digest(self, kind: str) -> str:
-        data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions]
+        data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions,
+                self.within]
         if self.peer is not None:
             data.append(["peer", self.peer])
         return hashlib.sha256(orjson.dumps(data)).hexdigest()[:32]
@@ -94,6 +103,8 @@ class Filters:
             conds.append(sa.or_(o.c.source.is_(None), o.c.source != SYNCED_FROM + self.peer))
         if self.collection is not None:
             conds.append(o.c.collection == self.collection)
+        elif self.within is not None:
+            conds.append(o.c.collection.in_(self.within))
         if self.added_after is not None:
             conds.append(o.c.date_added_us > self.added_after)
         if self.ids:
@@ -132,24 +143,36 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _cursor_key(secret: bytes) -> bytes:
+    return hashlib.sha256(b"trilateral cursor key|" + secret).digest()
+
+
 def make_cursor(secret: bytes, principal: Principal, digest: str, date_added_us: int, seq: int) -> str:
-    body = orjson.dumps({"p": principal.code, "f": digest, "d": date_added_us, "s": seq})
-    return _b64(body) + "." + _b64(hmac.new(secret, body, hashlib.sha256).digest()[:18])
+    """An opaque token: the position (date_added, global seq) encrypted and authenticated (AES-GCM)
+    with the principal and the filters as associated data. The seq is a global row number; in clear
+    text, two cursors would tell how many rows (hidden ones included) lie between them."""
+    nonce = secrets.token_bytes(12)
+    cipher = AES.new(_cursor_key(secret), AES.MODE_GCM, nonce=nonce, mac_len=16)
+    cipher.update(f"{principal.code}|{digest}".encode())
+    body, tag = cipher.encrypt_and_digest(struct.pack(">qq", date_added_us, seq))
+    return _b64(nonce + body + tag)
 
 
 def read_cursor(secret: bytes, principal: Principal, digest: str, cursor: str) -> tuple[int, int]:
     try:
-        body_text, mac_text = cursor.split(".", 1)
-        body, mac = _unb64(body_text), _unb64(mac_text)
+        raw = _unb64(cursor)
     except (ValueError, TypeError):
         raise InvalidCursor("the paging cursor is malformed; start again without 'next'") from None
-    if not hmac.compare_digest(mac, hmac.new(secret, body, hashlib.sha256).digest()[:18]):
-        raise InvalidCursor("the paging cursor was not issued by this hub; start again without 'next'")
-    data = orjson.loads(body)
-    if data.get("p") != principal.code or data.get("f") != digest:
-        raise InvalidCursor("the paging cursor belongs to another principal or another query; "
-                            "start again without 'next'")
-    return int(data["d"]), int(data["s"])
+    if len(raw) != 12 + 16 + 16:
+        raise InvalidCursor("the paging cursor is malformed; start again without 'next'")
+    cipher = AES.new(_cursor_key(secret), AES.MODE_GCM, nonce=raw[:12], mac_len=16)
+    cipher.update(f"{principal.code}|{digest}".encode())
+    try:
+        d, s = struct.unpack(">qq", cipher.decrypt_and_verify(raw[12:28], raw[28:]))
+    except ValueError:
+        raise InvalidCursor("the paging cursor was not issued by this hub for this principal and query; "
+                            "start again without 'next'") from None
+    return d, s
 
 
 def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, *, kind: str,
@@ -187,11 +210,23 @@ def version_text(row: sa.Row) -> str:
     return row.version or format_timestamp(from_micros(row.date_added_us))
 
 
-def stored_object(row: sa.Row) -> StoredObject:
+def stored_object(row: sa.Row, principal: Principal | None = None) -> StoredObject:
+    body = row.body if principal is None else body_for(principal, row)
     return StoredObject(id=row.stix_id, modified=version_text(row), date_added=from_micros(row.date_added_us),
                         spec_version=row.spec_version, tlp=Tlp(row.tlp), submitted_by=row.submitter_code,
-                        raw_json=row.body, collection=row.collection, seq=row.seq,
+                        raw_json=body, collection=row.collection, seq=row.seq,
                         submitter_member=row.submitter_member)
+
+
+def body_for(principal: Principal, row: Any) -> str:
+    """The stored JSON as `principal` may read it: granular markings it may not read remove the
+    properties they cover (markings.strip_granular). Every read of object content goes through here."""
+    if "granular_markings" not in row.body or row.submitter_code == principal.code:
+        return row.body
+    obj = orjson.loads(row.body)
+    meta = ObjectMeta(Tlp(row.tlp), row.submitter_code, row.submitter_member, recipients_of(obj))
+    out = strip_granular(principal, meta, obj)
+    return row.body if out is obj else orjson.dumps(out, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def manifest_record(row: sa.Row) -> ManifestRecord:
@@ -201,7 +236,7 @@ def manifest_record(row: sa.Row) -> ManifestRecord:
 def query_page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, limit: int | None,
                cursor: str | None) -> QueryPage:
     rows, more, nxt = page(conn, secret, principal, filters, kind="objects", limit=limit, cursor=cursor)
-    return QueryPage([stored_object(r) for r in rows], more, nxt)
+    return QueryPage([stored_object(r, principal) for r in rows], more, nxt)
 
 
 def manifest_page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, limit: int | None,

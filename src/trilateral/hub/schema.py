@@ -46,9 +46,24 @@ objects = sa.Table(
     sa.Column("source", sa.Text, nullable=True),
     sa.Column("ref_id", sa.String(128), nullable=True),
     sa.Column("body", sa.Text, nullable=False),
-    sa.UniqueConstraint("collection", "stix_id", "modified_us", name="uq_objects_version"),
+    # a copy whose submitter does not own the id (hub/ownership.py): read by its submitter only
+    sa.Column("shadow", sa.Boolean(create_constraint=False), nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("collection", "stix_id", "modified_us", "submitter_code", name="uq_objects_version"),
     sa.Index("ix_objects_page", "collection", "date_added_us", "seq"),
-    sa.Index("ix_objects_ref", "ref_id"),
+    # migration 0006 (console reads): id look-ups without a collection; only sightings and
+    # relationships carry a ref, so that index is partial
+    sa.Index("ix_objects_ref", "ref_id", sqlite_where=sa.text("ref_id IS NOT NULL"),
+             postgresql_where=sa.text("ref_id IS NOT NULL")),
+    sa.Index("ix_objects_stix_id", "stix_id"),
+    sa.Index("ix_objects_type", "stix_type", "date_added_us", "seq"),
+)
+
+object_owners = sa.Table(
+    "object_owners", metadata,
+    sa.Column("stix_id", sa.String(128), primary_key=True),  # lower-case
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("created_by_ref", sa.String(128), nullable=True),
+    sa.Column("created_us", sa.BigInteger, nullable=False),
 )
 
 object_recipients = sa.Table(

@@ -25,7 +25,10 @@ def parse_timestamp(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is after year 9999 in UTC
+        raise ValueError(f"{text!r} is outside the years 1-9999 once converted to UTC") from None
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

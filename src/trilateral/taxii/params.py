@@ -59,7 +59,10 @@ def parse_timestamp(text: str, name: str) -> datetime:
                          tzinfo=UTC if zone in {"Z", "z"} else datetime.strptime(zone, "%z").tzinfo)
     except ValueError as exc:
         raise TaxiiError(400, f"{name}={text!r} is not a valid date and time: {exc}") from None
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise TaxiiError(400, f"{name}={text!r} is outside the years 1-9999 once converted to UTC") from None
 
 
 def _split(params: QueryParams, name: str) -> list[str] | None:

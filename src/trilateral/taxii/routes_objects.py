@@ -57,7 +57,7 @@ def _fetch(hub: Any, principal: Principal, collection_id: str, filters: Filters,
                       types=list(filters.types) if filters.types else None,
                       versions=filters.versions,
                       spec_versions=list(filters.spec_versions) if filters.spec_versions else None,
-                      limit=limit, cursor=cursor)
+                      limit=limit, cursor=cursor, **({} if manifest else {"audit": False}))
     except (InputError, ValueError) as exc:  # a bad or foreign `next`, or a filter the hub refuses
         raise TaxiiError(400, str(exc)) from None
 
@@ -94,6 +94,9 @@ def _objects_page(request: Request, principal: Principal, collection_id: str, fi
     records = page.records
     if missing_is_404 and not records and not filters.next_token:
         raise TaxiiError(404, f"no object {ids[0] if ids else ''} that {principal.code} may read here")
+    audit = getattr(hub_of(request), "audit_returned", None)
+    if audit is not None:  # what this response returns, not what was fetched to build it
+        audit(principal, records, collection_id)
     count_objects(request, len(records))
     first, last = _bounds(records)
     body = envelope_bytes((object_bytes(r) for r in records), "objects", page.more, page.next_cursor,
