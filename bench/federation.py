@@ -32,6 +32,7 @@ from tests.federation.nodes import TAXII, Node, federation  # noqa: E402
 from tests.federation.stixgen import indicator  # noqa: E402
 
 from trilateral.core.tlp import Tlp  # noqa: E402
+from trilateral.federation.sync import sync_all  # noqa: E402
 
 CHUNK = 5000
 
@@ -45,15 +46,24 @@ def post_all(node: Node, objs: list[dict]) -> float:
 
 def converge_parallel(nodes: dict[str, Node]) -> tuple[float, int, int]:
     """Rounds with every node syncing at once until nothing new; seconds, rounds, versions received."""
+    hubs = {code: node.hub() for code, node in nodes.items()}  # opened (and migrated) one at a time
+    try:
+        return _rounds(hubs)
+    finally:
+        for hub in hubs.values():
+            hub.close()
+
+
+def _rounds(hubs: dict) -> tuple[float, int, int]:
     start, rounds, total = time.perf_counter(), 0, 0
     while True:
         rounds += 1
         got: dict[str, int] = {}
 
-        def run(node: Node, got: dict[str, int] = got) -> None:
-            got[node.code] = sum(r.received for r in node.sync() if r.ok)
+        def run(code: str, got: dict[str, int] = got) -> None:
+            got[code] = sum(r.received for r in sync_all(hubs[code]) if r.ok)
 
-        threads = [threading.Thread(target=run, args=(n,)) for n in nodes.values()]
+        threads = [threading.Thread(target=run, args=(code,)) for code in hubs]
         for t in threads:
             t.start()
         for t in threads:

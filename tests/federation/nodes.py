@@ -176,6 +176,7 @@ def federation(tmp: Path, pg_url: str | None, pairs: Iterable[tuple[str, str]] |
         for node in nodes.values():
             node.wait()
         link(nodes.values(), pairs)
+        converge(nodes, rounds=4)  # a first round: every node learns the clients the others host
         yield nodes
         logs = {n.code: n.stderr.read_text(errors="replace") for n in nodes.values()}
     for code, log in logs.items():

@@ -70,20 +70,6 @@ def run_federated(main_home: Path, echo: Callable[[str], None]) -> dict[str, Cou
         tokens = {(r, s): add_peer(hubs[s], r, f"http://127.0.0.1:{ports[r]}/taxii2/") for r, s in pairs}
         for (reader, source), token in tokens.items():  # each side registered the other above
             set_peer_token(hubs[reader], source, token)
-        for code, records in submitted.items():
-            node = principals[code].member_code
-            if node not in hubs or not records:
-                continue
-            p = principals[code]
-            by_collection: dict[str, list] = {}
-            for r in records:
-                by_collection.setdefault(r.collection, []).append(r.object)
-            for collection, objs in by_collection.items():
-                hubs[node].submit(p, objs, collection=collection if collection in
-                                  {c.id for c in hubs[node].collections(p)} else "shared")
-        echo(f"three nodes under {main_home / 'nodes'}: " + ", ".join(
-            f"{m} {sum(len(v) for c, v in submitted.items() if principals[c].member_code == m)} versions"
-            for m in members))
         procs = []
         for m in members:
             log = (main_home / "nodes" / m / "serve.log").open("wb")
@@ -92,6 +78,22 @@ def run_federated(main_home: Path, echo: Callable[[str], None]) -> dict[str, Cou
         try:
             for m in members:
                 _wait(f"http://127.0.0.1:{ports[m]}/taxii2/")
+            for m in members:  # first round: each node learns the clients the others host
+                sync_all(hubs[m])
+            for code, records in submitted.items():
+                node = principals[code].member_code
+                if node not in hubs or not records:
+                    continue
+                p = principals[code]
+                by_collection: dict[str, list] = {}
+                for r in records:
+                    by_collection.setdefault(r.collection, []).append(r.object)
+                for collection, objs in by_collection.items():
+                    hubs[node].submit(p, objs, collection=collection if collection in
+                                      {c.id for c in hubs[node].collections(p)} else "shared")
+            echo(f"three nodes under {main_home / 'nodes'}: " + ", ".join(
+                f"{m} {sum(len(v) for c, v in submitted.items() if principals[c].member_code == m)} versions"
+                for m in members))
             started = time.perf_counter()
             for _ in range(4):
                 new = sum(r.received for m in members for r in sync_all(hubs[m]) if r.ok)
