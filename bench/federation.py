@@ -17,10 +17,11 @@ so the sync rate is printed as a ratio to it as well.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -32,7 +33,6 @@ from tests.federation.nodes import TAXII, Node, federation  # noqa: E402
 from tests.federation.stixgen import indicator  # noqa: E402
 
 from trilateral.core.tlp import Tlp  # noqa: E402
-from trilateral.federation.sync import sync_all  # noqa: E402
 
 CHUNK = 5000
 
@@ -45,31 +45,21 @@ def post_all(node: Node, objs: list[dict]) -> float:
 
 
 def converge_parallel(nodes: dict[str, Node]) -> tuple[float, int, int]:
-    """Rounds with every node syncing at once until nothing new; seconds, rounds, versions received."""
-    hubs = {code: node.hub() for code, node in nodes.items()}  # opened (and migrated) one at a time
-    try:
-        return _rounds(hubs)
-    finally:
-        for hub in hubs.values():
-            hub.close()
-
-
-def _rounds(hubs: dict) -> tuple[float, int, int]:
+    """Rounds with every node running `trilateral sync` at once (its own process, as each member's
+    node would) until a round stores nothing new; seconds, rounds, versions received."""
     start, rounds, total = time.perf_counter(), 0, 0
     while True:
         rounds += 1
-        got: dict[str, int] = {}
-
-        def run(code: str, got: dict[str, int] = got) -> None:
-            got[code] = sum(r.received for r in sync_all(hubs[code]) if r.ok)
-
-        threads = [threading.Thread(target=run, args=(code,)) for code in hubs]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        total += sum(got.values())
-        if not sum(got.values()) or rounds > 6:
+        procs = {code: subprocess.Popen([sys.executable, "-m", "trilateral", "sync"], env=node.env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for code, node in nodes.items()}
+        got = 0
+        for code, proc in procs.items():
+            out, err = proc.communicate()
+            assert proc.returncode == 0, (code, err)
+            got += sum(int(m) for m in re.findall(r"; (\d+) new,", out))
+        total += got
+        if not got or rounds > 6:
             return time.perf_counter() - start, rounds, total
 
 
