@@ -16,6 +16,8 @@ from tests.federation.nodes import Node, converge, federation
 from tests.federation.stixgen import Ledger, indicator, principal, random_batch
 from trilateral.core.tlp import Tlp
 
+pytestmark = pytest.mark.slow  # three real servers: tens of seconds
+
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]:
@@ -40,7 +42,7 @@ def _check(nodes: dict[str, Node], ledger: Ledger) -> None:
 def test_random_submissions_at_every_level_converge_exactly(nodes: dict[str, Node]) -> None:
     rng = random.Random(18)
     ledger = Ledger()
-    for (node, submitter), objs in random_batch(rng, ledger, 300, 0).items():
+    for (node, submitter), objs in random_batch(rng, ledger, 200, 0).items():
         nodes[node].post(submitter, objs)
     converge(nodes)
     _check(nodes, ledger)

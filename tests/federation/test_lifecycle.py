@@ -20,6 +20,8 @@ from trilateral.federation import schema
 from trilateral.federation.core import tombstone
 from trilateral.hub.types import parse_timestamp, to_micros
 
+pytestmark = pytest.mark.slow  # three real servers: tens of seconds
+
 PAGE = "1000"
 SKEW = {"KR": -3600.0, "JP": 3600.0}
 
@@ -97,7 +99,7 @@ def _wait(predicate, timeout: float = 240) -> None:  # type: ignore[no-untyped-d
 
 def test_kill_9_of_a_syncing_node_and_of_its_peer_then_restart(nodes: dict[str, Node]) -> None:
     us, kr = nodes["US"], nodes["KR"]
-    bulk = [indicator(Tlp.GREEN, n=100_000 + i) for i in range(12_000)]
+    bulk = [indicator(Tlp.GREEN, n=100_000 + i) for i in range(6_000)]
     for i in range(0, len(bulk), 2000):
         us.post("US", bulk[i:i + 2000])
     # 1. the syncing process dies (kill -9) after some pages are stored

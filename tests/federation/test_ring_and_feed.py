@@ -27,6 +27,8 @@ from trilateral.core.tlp import Tlp
 from trilateral.federation.node import add_peer, set_peer_token
 from trilateral.hub.policy import may_read
 
+pytestmark = pytest.mark.slow  # three real servers: tens of seconds
+
 # (reader, source): KR reads US, JP reads KR, US reads JP
 RING = [("KR", "US"), ("JP", "KR"), ("US", "JP")]
 TAXII = "application/taxii+json;version=2.1"
