@@ -71,6 +71,9 @@ def trace_command(
     mixer_heuristics: str = typer.Option("all", "--mixer-heuristics",
                                          help="Mixer link heuristics, comma-separated: address_reuse, gas_funding, "
                                               "relayer, timing, multi_denomination, anonymity_set (or all)."),
+    coinjoin: str = typer.Option("haircut", "--coinjoin",
+                                 help="Taint through Bitcoin CoinJoins: haircut (every output its tainted share) "
+                                      "or poison (every output in full)."),
     gaps: str = typer.Option("taint", "--gaps",
                              help="Value an address sends beyond what the data shows it receiving: taint "
                                   "(presumed stolen at its tainted share), clean, or report (clean, listed)."),
@@ -96,7 +99,8 @@ def trace_command(
     err = Console(stderr=True)
     tracer = Tracer(ChainStore(settings.chain_dir), _labels(settings))
     options = TraceOptions(policy=policy, after=unix_time(after, '--after'), mixer_min_confidence=mixer_confidence,
-                           mixer_heuristics=parse_heuristics(mixer_heuristics), gaps=gaps, progress=lambda m: err.print(f"[dim]{m}[/dim]"))
+                           mixer_heuristics=parse_heuristics(mixer_heuristics), coinjoin=coinjoin,
+                           gaps=gaps, progress=lambda m: err.print(f"[dim]{m}[/dim]"))
     with err.status("tracing"):
         result = tracer.trace(chain, [s for s in seeds.split(",") if s.strip()], options)
     findings = build_findings(result, incident=incident)

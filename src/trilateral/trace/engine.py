@@ -40,6 +40,7 @@ from trilateral.trace.reach import KIND_CODES, NEVER, subgraph_rows, time_respec
 from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
 from trilateral.trace.services import frozen_by_events, mark_frozen
 from trilateral.trace.taint import GAP_MODES, POLICIES
+from trilateral.trace.utxo_pass import COINJOIN_POLICIES
 from trilateral.trace.utxo_trace import trace_utxo_chain
 
 EVM_TX = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -57,6 +58,7 @@ class TraceOptions:
     dust_fraction: float = 1e-5  # transfers below this share of an asset's stolen amount are not followed
     gaps: str = "taint"  # outflows beyond the known inflow: taint | clean | report (docs/tracing.md)
     mixer_heuristics: frozenset[str] = frozenset(HEURISTICS)  # trace.mixers heuristics switched on
+    coinjoin: str = "haircut"  # taint through a CoinJoin: haircut | poison (trace.utxo_pass)
     progress: Callable[[str], None] | None = None
 
 
@@ -120,6 +122,8 @@ class Tracer:
     def trace(self, chain: str, seeds: list[str], options: TraceOptions) -> TraceResult:
         if options.policy not in POLICIES:
             raise InputError(f"unknown policy {options.policy!r}: use one of {', '.join(POLICIES)}")
+        if options.coinjoin not in COINJOIN_POLICIES:
+            raise InputError(f"unknown --coinjoin {options.coinjoin!r}: use one of {', '.join(COINJOIN_POLICIES)}")
         if options.gaps not in GAP_MODES:
             raise InputError(f"unknown --gaps {options.gaps!r}: use one of {', '.join(GAP_MODES)}")
         if chain not in self.store.chains():
@@ -446,6 +450,7 @@ def _absorb(out: TraceResult, p: TraceResult) -> None:
         out.stolen[k] += v
     out.edges.extend(p.edges)
     out.mixer_links.extend(p.mixer_links)
+    out.coinjoins.extend(p.coinjoins)
     out.holdings.update(p.holdings)
     out.holding_info.update(p.holding_info)
     for k, v in p.presumed.items():
