@@ -32,6 +32,7 @@ from trilateral.trace.pools import (
     KNOWN_TORNADO_POOLS,
     PoolActivity,
     events_by_pool,
+    first_funding,
     linkable,
     load_pool_transfers,
     pool_activity,
@@ -263,8 +264,10 @@ class Tracer:
             grew = False
             load_pools()
             reached_pools = {p: int(reach[p]) for p in activity if reach[p] < NEVER}
+            funded = first_funding(graph.from_id, graph.to_id, graph.timestamp, graph.asset_id, reach,
+                                   sorted({w.to for p in reached_pools for w in activity[p].withdrawals}))
             for w in linkable(activity, reached_pools, lambda a, t: bool(reach[a] <= t), options.mixer_window,
-                              options.mixer_min_confidence, options.mixer_heuristics):
+                              options.mixer_min_confidence, options.mixer_heuristics, funded):
                 if reach[w.to] > w.timestamp:  # some heuristic could link it: its recipient is reached
                     reach[w.to] = w.timestamp
                     grew = True

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from trilateral.chain import ChainStore
@@ -133,8 +134,22 @@ def events_by_pool(ev: dict[str, list]) -> dict[int, list[dict]]:
     return out
 
 
+def first_funding(from_id: np.ndarray, to_id: np.ndarray, timestamp: np.ndarray, asset_id: np.ndarray,
+                  reach: np.ndarray, recipients: list[int]) -> dict[int, int]:
+    """recipient -> time it first got native value from an address that held taint by then (the
+    gas-funding evidence, found on the whole graph: gas is below the reach's dust threshold)."""
+    if not recipients:
+        return {}
+    idx = np.flatnonzero(np.isin(to_id, np.asarray(recipients, np.int64)) & (asset_id == 0))
+    out: dict[int, int] = {}
+    for k in idx[reach[from_id[idx]] <= timestamp[idx]].tolist():
+        out.setdefault(int(to_id[k]), int(timestamp[k]))
+    return out
+
+
 def linkable(activity: dict[int, PoolActivity], pool_reached: dict[int, int], is_reached, window: int,
-             min_confidence: float, heuristics: frozenset[str]) -> list[MixerWithdrawal]:
+             min_confidence: float, heuristics: frozenset[str], funded: dict[int, int] | None = None
+             ) -> list[MixerWithdrawal]:
     """Withdrawals whose recipients the reach should include because some heuristic might link them
     (a superset of what the exact pass links: the pass decides, on the exact deposits).
 
@@ -160,6 +175,7 @@ def linkable(activity: dict[int, PoolActivity], pool_reached: dict[int, int], is
             between = bisect_right(times, w.timestamp) - bisect_left(times, mine[first]) if recent else 0
             if ("anonymity_set" in heuristics and own / max(near, 1) >= min_confidence) or \
                     ("timing" in heuristics and recent and recent / max(between, 1) >= min_confidence) or \
-                    ("multi_denomination" in heuristics and recipients[w.to] >= 2):
+                    ("multi_denomination" in heuristics and recipients[w.to] >= 2) or \
+                    ("gas_funding" in heuristics and (funded or {}).get(w.to, w.timestamp + 1) <= w.timestamp):
                 out.append(w)
     return out
