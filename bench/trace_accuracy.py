@@ -58,8 +58,7 @@ def generate(scenario: str, transfers: int, seed: int, out: Path, partition_bloc
 
 
 WORLD_B = "world-b"  # the independent laundering world (trilateral.sim.mixer_world), not the simulator
-HEURISTIC_SETS = ("all;address_reuse;gas_funding;timing;multi_denomination;anonymity_set;"
-                  "address_reuse,gas_funding,relayer,multi_denomination")
+HEURISTIC_SETS = "all;address_reuse;gas_funding;timing;multi_denomination;anonymity_set"  # beside the default
 
 
 def world_b_labels(out: Path) -> StaticLabels:
@@ -250,7 +249,7 @@ def main() -> None:
                         if ":" in k:
                             print(f"    {k:28s} R {v['recall']:.3f} P {v['precision']:.3f}")
                 policy = args.policies.split(",")[0]
-                for hs in [h for h in args.heuristic_sets.split(";") if h and h != "all"]:
+                for hs in [h for h in args.heuristic_sets.split(";") if h and h != "default"]:
                     s = score(build_findings(tracer.trace(chain, seeds, TraceOptions(
                         policy=policy, mixer_heuristics=parse_heuristics(hs)))), truth)
                     rows.append({"scenario": scenario, "seed": seed, "policy": policy, "heuristics": hs, **s})
@@ -262,7 +261,7 @@ def main() -> None:
     print("\nmean over seeds (value-weighted per run, then averaged):")
     groups = defaultdict(list)
     for r in rows:
-        groups[(r["scenario"], r["policy"], r.get("heuristics", "all"))].append(r)
+        groups[(r["scenario"], r["policy"], r.get("heuristics", "default"))].append(r)
     for (scenario, policy, hs), rs in groups.items():
         def mean(part, key, rs=rs):
             vals = [r[part][key] for r in rs if r[part][key] == r[part][key]]
@@ -277,7 +276,7 @@ def main() -> None:
             dgroups[(r["scenario"], r["policy"], r["degraded"])].append(r)
         for (scenario, policy, tag), rs in dgroups.items():
             full_r = [r["non_mixer"]["recall"] for r in rows
-                      if (r["scenario"], r["policy"], r.get("heuristics", "all")) == (scenario, policy, "all")]
+                      if (r["scenario"], r["policy"], r.get("heuristics", "default")) == (scenario, policy, "default")]
             named = [r["named"] for r in rs if r["named"] == r["named"]]
             held = [r["named_or_held"] for r in rs if r["named_or_held"] == r["named_or_held"]]
             print(f"{scenario:22s} {policy:8s} {tag:6s} non-mixer R {sum(r['non_mixer']['recall'] for r in rs) / len(rs):.3f}"

@@ -80,14 +80,16 @@ def test_pool_seen_only_through_internal_transfers_links_like_one_with_events(tm
     assert hot == 10 * E - E // 10 + E // 100  # R is the exchange deposit address: payout + tainted gas
 
 
-def test_every_link_names_its_heuristics_and_their_confidence(tmp_path):
-    f = trace(world(tmp_path, LABELLED_POOL, False, "w"))
+@pytest.mark.parametrize("heuristics", [None, "all"])
+def test_every_link_names_its_heuristics_and_their_confidence(tmp_path, heuristics):
+    f = trace(world(tmp_path, LABELLED_POOL, False, "w"), heuristics)
     (link,) = f["mixer"]["links"]
-    assert link["anonymity_set"] == 3
+    assert link["anonymity_set"] == 3 and link["prior"]["tainted_waiting"] == 1
+    assert link["prior"]["confidence"] == pytest.approx(1 / 3, abs=1e-3)  # the prior: 1 of 3 deposits
     by = {e["heuristic"]: e for e in link["evidence"]}
     assert set(by) <= set(HEURISTICS) and all(0 < e["confidence"] <= 1 for e in by.values())
-    assert by["anonymity_set"]["confidence"] == pytest.approx(1 / 3, abs=1e-3)  # the prior: 1 of 3 deposits
     assert link["confidence"] == max(e["confidence"] for e in by.values())
+    assert ("anonymity_set" in by) == (heuristics == "all")  # linking on the prior alone is opt-in
 
 
 def test_heuristics_are_switchable(tmp_path):

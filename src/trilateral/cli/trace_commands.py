@@ -68,9 +68,10 @@ def trace_command(
     share_as: str = typer.Option(None, "--share-as", help="Submit the STIX bundle to the hub as this member."),
     tlp: str = typer.Option("amber", "--tlp", help="TLP of the shared bundle."),
     mixer_confidence: float = typer.Option(0.5, "--mixer-confidence", help="Least confidence to follow a mixer link."),
-    mixer_heuristics: str = typer.Option("all", "--mixer-heuristics",
+    mixer_heuristics: str = typer.Option("default", "--mixer-heuristics",
                                          help="Mixer link heuristics, comma-separated: address_reuse, gas_funding, "
-                                              "relayer, timing, multi_denomination, anonymity_set (or all)."),
+                                              "relayer, timing, multi_denomination, anonymity_set; default (the "
+                                              "first four) or all."),
     coinjoin: str = typer.Option("haircut", "--coinjoin",
                                  help="Taint through Bitcoin CoinJoins: haircut (every output its tainted share) "
                                       "or poison (every output in full)."),

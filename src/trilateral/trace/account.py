@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from trilateral.trace.mixers import HEURISTICS, MixerBook, MixerWithdrawal
+from trilateral.trace.mixers import DEFAULT_HEURISTICS, MixerBook, MixerWithdrawal
 from trilateral.trace.model import Edge, Injection, Role, TraceResult
 from trilateral.trace.taint import NO_TAINT, Ledger, Ledgers, Taint, fresh_taint, sum_taints
 
@@ -73,7 +73,7 @@ class AccountChain:
     opening: dict[tuple[int, int], int] = field(default_factory=dict)  # (address, asset) -> balance before
     contracts: set[int] = field(default_factory=set)  # addresses known to be contracts
     mixer_deposits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # pool -> [(time, depositor)]
-    mixer_heuristics: frozenset[str] = frozenset(HEURISTICS)  # trace.mixers heuristics switched on
+    mixer_heuristics: frozenset[str] = DEFAULT_HEURISTICS  # trace.mixers heuristics switched on
 
 
 def run_account_pass(chain: AccountChain, result: TraceResult, mixer_min_confidence: float = 0.5,

@@ -26,7 +26,7 @@ from trilateral.trace.loader import (
     opening_balances,
     tx_seed_rows,
 )
-from trilateral.trace.mixers import HEURISTICS
+from trilateral.trace.mixers import DEFAULT_HEURISTICS
 from trilateral.trace.model import Injection, Role, TraceResult
 from trilateral.trace.pools import (
     KNOWN_TORNADO_POOLS,
@@ -58,7 +58,7 @@ class TraceOptions:
     mixer_window: int = 30 * 86_400
     dust_fraction: float = 1e-5  # transfers below this share of an asset's stolen amount are not followed
     gaps: str = "taint"  # outflows beyond the known inflow: taint | clean | report (docs/tracing.md)
-    mixer_heuristics: frozenset[str] = frozenset(HEURISTICS)  # trace.mixers heuristics switched on
+    mixer_heuristics: frozenset[str] = DEFAULT_HEURISTICS  # trace.mixers heuristics switched on
     coinjoin: str = "haircut"  # taint through a CoinJoin: haircut | poison (trace.utxo_pass)
     progress: Callable[[str], None] | None = None
 
