@@ -27,6 +27,7 @@ from trilateral.trace.taint import Taint
 ADDRESS_REUSE = 0.95  # withdrawn to an address that held taint or made a tainted deposit
 GAS_FUNDING = 0.85  # withdrawn to an address whose gas came from a tainted address
 RELAYER_REUSE = 0.10  # bonus: same relayer as an earlier linked withdrawal of this trace
+MULTI_DENOMINATION = 0.9  # a unique pattern; divided by 1 + the honest depositors sharing it
 TIMING_WINDOW = 2 * 86_400  # the timing heuristic looks at withdrawals this soon after the deposit
 
 HEURISTICS = ("address_reuse", "gas_funding", "relayer", "timing", "multi_denomination", "anonymity_set")
@@ -148,7 +149,7 @@ class MixerBook:
                 all(self.tainted_counts[p] >= n for p, n in pattern.items() if p != w.pool):
             honest = sum(1 for who, dep in self.depositor_pattern.items()
                          if who not in self.depositors and all(dep[p] >= n for p, n in pattern.items()))
-            found.append({"heuristic": "multi_denomination", "confidence": round(1 / (1 + honest), 4),
+            found.append({"heuristic": "multi_denomination", "confidence": round(MULTI_DENOMINATION / (1 + honest), 4),
                           "withdrawals": sum(pattern.values()), "honest_matches": honest})
         return found, prior
 
@@ -165,7 +166,8 @@ class MixerBook:
             return None
         found, prior = self.evidence(w, book, touched, gas_funded)
         confidence = max((e["confidence"] for e in found), default=0.0)
-        if "relayer" in self.heuristics and w.relayer >= 0 and w.relayer in self.relayers and confidence:
+        if "relayer" in self.heuristics and w.relayer >= 0 and w.relayer in self.relayers and \
+                confidence >= self.min_confidence and confidence:  # raises a link's confidence, never makes one
             found.append({"heuristic": "relayer", "confidence": RELAYER_REUSE, "bonus": True})
             confidence = min(1.0, confidence + RELAYER_REUSE)
         if confidence < self.min_confidence or not confidence:
