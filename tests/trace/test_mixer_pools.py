@@ -100,3 +100,24 @@ def test_heuristics_are_switchable(tmp_path):
     assert [x[4] for x in links] == [["gas_funding"]] and hot > 0
     with pytest.raises(InputError, match="unknown mixer heuristic"):
         parse_heuristics("gas_funding,psychic")
+
+
+def test_token_pool_seen_only_through_token_transfers_is_linked(tmp_path):
+    usdt, pool = "0xdac17f958d2ee523a2206206994597c13d831ec7", "0x169ad27a470d064dede56a2d3ff727986b15d52b"
+    e = Etl()
+    e.token(usdt, "USDT", 6)
+    e.send(1, VICTIM, THIEF, E)
+    e.token_send(e.tx(1, VICTIM, usdt), usdt, VICTIM, THIEF, 1000 * 10**6)
+    for n, who in enumerate([THIEF, U1, U2]):
+        e.token_send(e.tx(2 + n, who, pool), usdt, who, pool, 100 * 10**6)
+    e.send(5, THIEF, R, E // 100)
+    w = e.tx(6, RELAYER, pool)
+    e.token_send(w, usdt, pool, R, 99 * 10**6)
+    e.token_send(w, usdt, pool, RELAYER, 10**6)
+    e.token_send(e.tx(7, R, usdt), usdt, R, HOT, 99 * 10**6)
+    f = trace(ChainStore(e.ingest(tmp_path, "tok")))
+    (link,) = f["mixer"]["links"]
+    assert link["amount_base_units"] == str(99 * 10**6) and "gas_funding" in {x["heuristic"] for x in link["evidence"]}
+    got = {o["asset"]: int(o["amount_base_units"]) for o in f["offramps"] if o["entity"] == "Hangang Exchange"}
+    assert got["USDT"] == 99 * 10**6
+    assert {c["asset"]: c["amount_base_units"] for c in f["mixer"]["crossed"]} == {"USDT": str(99 * 10**6)}

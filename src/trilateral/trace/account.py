@@ -231,7 +231,7 @@ class _AccountPass:
             self.r.flow("exchange", chain, sym, taint.amount)
             self.edge(ts, tx, src, dst, asset, amount, taint, "exchange")
         elif role.kind == "mixer":
-            self.mixers.deposit(dst, ts, tx, src, amount, taint, self.text(src))
+            self.mixers.deposit(dst, ts, tx, src, amount, taint, self.text(src), asset)
             self.r.flow("mixer", chain, sym, taint.amount)
             self.edge(ts, tx, src, dst, asset, amount, taint, "mixer")
         elif role.kind == "bridge":

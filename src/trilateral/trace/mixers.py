@@ -79,6 +79,7 @@ class _Pool:
     tainted: deque[_Deposit] = field(default_factory=deque)
     all_deposit_times: list[int] = field(default_factory=list)  # tainted and clean, when known
     denomination: int = 0
+    asset: int = 0  # the pool's asset (token pools: the token's id)
 
 
 class MixerBook:
@@ -94,7 +95,7 @@ class MixerBook:
         self.depositors: set[int] = set()
         self.relayers: set[int] = set()
         self.deposit_counts: dict[int, list[int]] = {}  # pool -> sorted times of every deposit
-        self.expired = 0
+        self.expired: dict[int, int] = defaultdict(int)  # asset -> tainted value that waited too long
         self.tainted_counts: Counter[int] = Counter()  # pool -> tainted deposits so far
         self.recipient_pattern: dict[int, Counter[int]] = {}  # recipient -> withdrawals per pool
         self.depositor_pattern: dict[int, Counter[int]] = {}  # depositor -> deposits per pool
@@ -112,9 +113,10 @@ class MixerBook:
             self.recipient_pattern.setdefault(w.to, Counter())[w.pool] += 1
 
     def deposit(self, pool: int, ts: int, tx: str, depositor: int, amount: int, taint: Taint,
-                depositor_text: str) -> None:
+                depositor_text: str, asset: int = 0) -> None:
         book = self.pools[pool]
         book.denomination = book.denomination or amount
+        book.asset = asset
         book.tainted.append(_Deposit(ts, tx, depositor, depositor_text, amount, taint))
         self.depositors.add(depositor)
         self.tainted_counts[pool] += 1
@@ -161,7 +163,7 @@ class MixerBook:
         if book is None:
             return None
         while book.tainted and book.tainted[0].timestamp < w.timestamp - self.window:
-            self.expired += book.tainted.popleft().taint.amount  # too old to link: unresolved
+            self.expired[book.asset] += book.tainted.popleft().taint.amount  # too old to link: unresolved
         if not book.tainted or book.tainted[0].timestamp > w.timestamp:
             return None
         found, prior = self.evidence(w, book, touched, gas_funded)
@@ -185,15 +187,9 @@ class MixerBook:
                 "time": w.timestamp}
         return taint, link
 
-    def _anonymity_set(self, pool: int, ts: int, book: _Pool) -> int:
-        times = self.deposit_counts.get(pool)
-        if not times:
-            return len(book.tainted)
-        lo = bisect.bisect_left(times, ts - self.window)
-        hi = bisect.bisect_right(times, ts)
-        return max(hi - lo, len(book.tainted))
-
     def unlinked(self) -> dict[int, int]:
-        """Tainted value still waiting in pools at the end (native asset id 0 -> amount)."""
-        total = self.expired + sum(d.taint.amount for book in self.pools.values() for d in book.tainted)
-        return {0: total} if total else {}
+        """Tainted value still waiting in pools at the end, or expired there: asset id -> amount."""
+        out: dict[int, int] = defaultdict(int, self.expired)
+        for book in self.pools.values():
+            out[book.asset] += sum(d.taint.amount for d in book.tainted)
+        return {a: v for a, v in out.items() if v}
