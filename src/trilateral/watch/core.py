@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from trilateral.trace.mixers import MixerBook, MixerWithdrawal, _Deposit
+from trilateral.trace.mixers import HEURISTICS, MixerBook, MixerWithdrawal, _Deposit
 from trilateral.trace.model import Role
 from trilateral.trace.roles import infer_deposit_addresses
 from trilateral.trace.taint import NO_TAINT, Taint, fresh_taint, ledger_factory, sum_taints
@@ -346,7 +346,8 @@ class _BlockRun:
             if case is None or not case.kv.get("pools", w.pool):
                 continue
             kv = case.kv
-            book = MixerBook(self.chain, self.core.mixer_min_confidence, self.core.mixer_window)
+            book = MixerBook(self.chain, self.core.mixer_min_confidence, self.core.mixer_window,
+                             frozenset(HEURISTICS))  # the watch links on the pool's tainted share too
             waiting = kv.get("pools", w.pool)
             pool = book.pools[w.pool]
             pool.tainted = deque(_Deposit(ts, tx, dep, dep, amount, taint) for ts, tx, dep, amount, taint in waiting)
