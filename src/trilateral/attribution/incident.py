@@ -57,6 +57,8 @@ def read_bundle(path: Path, max_bytes: int = 64 * 1024 * 1024) -> list[dict]:
         doc = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a STIX bundle file") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
     if isinstance(doc, dict) and isinstance(doc.get("objects"), list):

@@ -62,9 +62,22 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _empty_argument(args: list[str]) -> str | None:
+    """Name the first empty argument: Path("") would silently mean the current directory."""
+    for i, arg in enumerate(args):
+        if arg == "":
+            before = args[i - 1] if i else ""
+            return f"the value of {before}" if before.startswith("-") else f"argument {i + 1}"
+    return None
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr; tracebacks only with --debug."""
     debug = "--debug" in sys.argv or os.environ.get("TRILATERAL_DEBUG") == "1"
+    empty = _empty_argument(sys.argv[1:])
+    if empty:
+        print(f"error: {empty} is empty (an unset shell variable?)", file=sys.stderr)
+        sys.exit(2)
     try:
         code = app(standalone_mode=False)
         # typer's click returns (not raises) the exit code of an interrupt or typer.Exit here

@@ -1,0 +1,35 @@
+"""The real `trilateral` entry point: bad arguments give one clear line, never a traceback."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trilateral.attribution.incident import read_bundle
+from trilateral.core.errors import InputError
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRILATERAL_HOME": str(tmp_path / "home")}
+    return subprocess.run([sys.executable, "-m", "trilateral", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_empty_path_from_an_unset_variable_is_named_not_taken_as_cwd(tmp_path: Path) -> None:
+    # README: `trilateral refdata import "$ATTACK_BUNDLE"`; unset, it used to walk the current directory
+    (tmp_path / "stray.json").write_text(json.dumps({"not": "stix"}))
+    done = _cli(tmp_path, "refdata", "import", "")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: argument 3 is empty (an unset shell variable?)"
+    done = _cli(tmp_path, "intel", "import", "x.json", "--as", "")
+    assert done.returncode == 2
+    assert "the value of --as is empty" in done.stderr
+
+
+def test_incident_bundle_that_is_a_directory_is_a_clear_input_error(tmp_path: Path) -> None:
+    # `trilateral attribute DIR` printed "IsADirectoryError: [Errno 21] ..."
+    with pytest.raises(InputError, match="is a directory, expected a STIX bundle file"):
+        read_bundle(tmp_path)
