@@ -88,12 +88,22 @@ def test_unacceptable_accept_gets_406(taxii_server: TaxiiServer) -> None:
     {"match[id]": "not-an-id"}, {"match[id]": "indicator--1234"}, {"match[type]": "Indicator!"},
     {"match[version]": "latest"}, {"match[version]": "2026-01-01"}, {"match[spec_version]": "3.0"},
     {"match[colour]": "red"}, {"next": "garbage!!"}, {"next": "eyJhIjoxfQ"}, {"match[id]": ""},
+    {"limit": "\u00b2"}, {"limit": "\u0663"}, {"next": "tlp2:\u00b2"}, {"next": "tlp2:" + "9" * 5000},
 ])
 def test_bad_filter_values_get_400(taxii_server: TaxiiServer, params: dict) -> None:
     with taxii_server.http("KR") as http:
         assert_taxii_error(http.get(OBJECTS, params=params, headers={"Accept": TAXII}), 400)
         manifest = OBJECTS.replace("objects/", "manifest/")
         assert_taxii_error(http.get(manifest, params=params, headers={"Accept": TAXII}), 400)
+
+
+def test_a_huge_limit_is_the_page_maximum_not_a_500(taxii_server: TaxiiServer) -> None:
+    # int() refuses more than 4300 digits: this used to answer 500 (ValueError)
+    with taxii_server.http("KR") as http:
+        for limit in ("9" * 5000, "0" * 30 + "2"):
+            r = http.get(OBJECTS, params={"limit": limit}, headers={"Accept": TAXII})
+            assert r.status_code == 200, r.text
+        assert len(r.json()["objects"]) <= 2
 
 
 def test_unknown_ids_get_404(taxii_server: TaxiiServer) -> None:

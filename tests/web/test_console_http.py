@@ -184,3 +184,16 @@ def test_reports_are_generated_for_the_principal_and_served_only_to_it(app_clien
     assert app_client.get(f"/reports/{quarter}/../../US/{quarter}/report.html").status_code == 404
     sign_in(app_client, "US", tokens["US"])
     assert app_client.get(f"/reports/{quarter}/report.html").status_code == 404  # US has generated none
+
+
+def test_odd_numbers_in_console_query_params_are_ignored_not_a_500(app_client, console_hub, home) -> None:
+    # "²".isdigit() is true but int() refuses it, as it refuses 5000 digits: both were a 500
+    _, tokens = console_hub
+    write_case(home)
+    sign_in(app_client, "JP", tokens["JP"])
+    case_id = app_client.get("/api/console/cases").json()[0]["id"]
+    for odd in ("\u00b2", "9" * 5000):
+        assert app_client.get("/api/console/audit", params={"before": odd}).status_code == 200
+        assert app_client.get("/admin/audit", params={"before": odd}).status_code == 200
+        graph = app_client.get(f"/api/console/cases/{case_id}/graph", params={"budget": odd})
+        assert graph.status_code == 200 and graph.json()["nodes"]

@@ -90,7 +90,7 @@ def with_builtins(filters: Filters, ids: tuple[str, ...] | None, fetch_hub: Any)
     skip = 0
     if token is not None:
         text = token[len(BUILTIN_PREFIX):]
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
             from trilateral.taxii.errors import TaxiiError
 
             raise TaxiiError(400, "next token is malformed; repeat the request without next to start again")

@@ -94,9 +94,11 @@ def parse_filters(params: QueryParams, *, allow: frozenset[str] | None = None,
     limit = DEFAULT_PAGE_SIZE
     if "limit" in params:
         text = params["limit"].strip()
-        if not text.isdigit() or int(text) < 1:
+        # ASCII digits only ("²".isdigit() is true, int() refuses it); a huge number is just the maximum
+        digits = text.lstrip("0")
+        if not (text.isascii() and text.isdigit()) or not digits:
             raise TaxiiError(400, f"limit={params['limit']!r} must be a positive integer")
-        limit = min(int(text), MAX_PAGE_SIZE)
+        limit = min(int(digits), MAX_PAGE_SIZE) if len(digits) <= 18 else MAX_PAGE_SIZE
 
     added_after = parse_timestamp(params["added_after"], "added_after") if "added_after" in params else None
 

@@ -190,7 +190,7 @@ async def _read_body(request: Request, max_bytes: int) -> bytes:
     """The request body, refusing with 413 as soon as it exceeds `max_bytes` (before storing anything)."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.strip().isdigit():
+        if not (declared.isascii() and declared.strip().isdigit()) or len(declared.strip()) > 18:
             raise TaxiiError(400, f"Content-Length {declared!r} is not a number")
         if int(declared) > max_bytes:
             raise TaxiiError(413, f"body of {int(declared):,} bytes exceeds max_content_length {max_bytes:,}")

@@ -34,7 +34,7 @@ def _page(request: Request, viewer: Viewer, status: int = 200, **extra: object) 
 
 def _before(request: Request) -> int | None:
     value = request.query_params.get("before", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 @router.get("/admin/audit")

@@ -33,6 +33,12 @@ def _json(data: Any, status: int = 200) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
+def _count(text: str | None) -> int | None:
+    """A query parameter as a non-negative int, or None: ASCII digits only ("²".isdigit() is true but
+    int() refuses it) and at most 18 of them (int() refuses thousands of digits) -- never a 500."""
+    return int(text) if text and len(text) <= 18 and text.isascii() and text.isdigit() else None
+
+
 def _error(message: str, status: int) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -85,8 +91,7 @@ async def case_graph(case_id: str, request: Request, viewer: Viewer = Depends(cu
     case = _case(request, viewer, case_id)
     if case is None:
         return _error("no such case that you may read", 404)
-    budget = request.query_params.get("budget")
-    graph = await run_in_threadpool(case_service.case_graph, case, int(budget) if budget and budget.isdigit() else None)
+    graph = await run_in_threadpool(case_service.case_graph, case, _count(request.query_params.get("budget")))
     return _json(graph)
 
 
@@ -133,8 +138,7 @@ def audit_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Re
     """The agency's audit entries, newest first (members only, as the Administration screen)."""
     if not viewer.is_member:
         return _error("administration is for member agencies", 403)
-    before = request.query_params.get("before", "")
-    log = request.app.state.hub.audit_entries(viewer.principal, before=int(before) if before.isdigit() else None)
+    log = request.app.state.hub.audit_entries(viewer.principal, before=_count(request.query_params.get("before")))
     return _json({"entries": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                                "detail": e.detail, "hidden_ids": e.hidden_ids} for e in log.entries],
                   "older": log.older})

@@ -221,7 +221,7 @@ def parse_frozen(text: str) -> list[tuple[str, str, int]]:
         parts = line.split()
         if not parts:
             continue
-        if len(parts) != 3 or not parts[2].isdigit():
+        if len(parts) != 3 or not (parts[2].isascii() and parts[2].isdigit()):
             raise InputError(f"frozen amounts line {n}: write 'chain asset base_units', e.g. 'ethereum ETH 1000'")
         out.append((parts[0], parts[1], int(parts[2])))
     return out
