@@ -197,3 +197,21 @@ def test_odd_numbers_in_console_query_params_are_ignored_not_a_500(app_client, c
         assert app_client.get("/admin/audit", params={"before": odd}).status_code == 200
         graph = app_client.get(f"/api/console/cases/{case_id}/graph", params={"budget": odd})
         assert graph.status_code == 200 and graph.json()["nodes"]
+
+
+def test_a_malformed_screening_request_is_named_not_a_500(app_client, console_hub) -> None:
+    _, tokens = console_hub
+    csrf = sign_in(app_client, "US-BANK", tokens["US-BANK"])
+    head = {"X-CSRF-Token": csrf}
+    cases = [(b"null", "body must be a JSON object"), (b"[]", "body must be a JSON object"),
+             (b"{", "body is not JSON"), (b'{"addresses": [1, 2]}', "addresses must be a list of strings"),
+             (b'{"addresses": "0xab"}', "addresses must be a list of strings"),
+             (b'{"addresses": ["0xab"], "chain": ["x"]}', "chain must be a string"),
+             (b'{"addresses": ["0xab"], "hops": [1]}', "hops must be an integer"),
+             (b'{"addresses": ["0xab"], "hops": 1.5}', "hops must be an integer"),
+             (b'{"addresses": ["0xab"], "hops": 99}', "hops must be between 0 and 10")]
+    for body, reason in cases:
+        res = app_client.post("/api/console/screen", content=body, headers=head)
+        assert res.status_code == 400 and reason in res.json()["error"], (body, res.text)
+    ok = app_client.post("/api/console/screen", json={"addresses": ["0x" + "ab" * 20], "hops": "1"}, headers=head)
+    assert ok.status_code == 200

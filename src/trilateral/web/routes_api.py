@@ -113,6 +113,23 @@ def case_explain(case_id: str, request: Request, viewer: Viewer = Depends(curren
     return _json(case_service.explain_address(case, request.query_params.get("address", "")))
 
 
+def _screen_body_problem(body: Any) -> str | None:
+    """What is wrong with a screening request's shape, named, before anything runs on it."""
+    if not isinstance(body, dict):
+        return 'body must be a JSON object {"addresses": [...], "chain": "...", "hops": N}'
+    addresses = body.get("addresses")
+    if addresses is not None and not (isinstance(addresses, list) and all(isinstance(a, str) for a in addresses)):
+        return "addresses must be a list of strings"
+    if body.get("chain") is not None and not isinstance(body["chain"], str):
+        return "chain must be a string"
+    hops = body.get("hops", 3)
+    if isinstance(hops, str) and hops.isascii() and hops.isdigit() and len(hops) <= 3:
+        body["hops"] = int(hops)
+    elif isinstance(hops, bool) or not isinstance(hops, int):
+        return "hops must be an integer"
+    return None
+
+
 @router.post("/screen")
 async def screen_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
     from trilateral.web.services.screening import screen_form
@@ -120,10 +137,16 @@ async def screen_json(request: Request, viewer: Viewer = Depends(current_viewer)
     check_csrf(request, viewer)
     try:
         body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        return _error(f"body is not JSON: {exc}", 400)
+    problem = _screen_body_problem(body)
+    if problem:
+        return _error(problem, 400)
+    try:
         results = await run_in_threadpool(screen_form, request.app, viewer.principal,
                                           "\n".join(body.get("addresses") or []), b"", body.get("chain") or "",
-                                          int(body.get("hops", 3)))
-    except (TrilateralError, ValueError, AttributeError) as exc:
+                                          body.get("hops", 3))
+    except (TrilateralError, ValueError) as exc:
         return _error(str(exc), 400)
     return _json(results)
 
