@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from tests.conftest import shared_data
 from tests.screening.conftest import write_account_chain
 from trilateral.cli import app
+from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
 from trilateral.labels.model import chain_of
 from trilateral.screening.service import Screener, screen_addresses
@@ -62,6 +63,14 @@ def test_lazarus_address_hit_names_entity_and_dprk_programme(ofac_labels):
     assert hit["label"] == f"SDN {hit['entry_id']}: Lazarus Group" and hit["entry_id"].isdigit()
     assert hit["list_date"] == hit["first_listed"] == hit["last_listed"]
     assert hit["history"] == [{"list_date": hit["list_date"], "listed": True}]
+
+
+def test_a_misspelt_chain_is_refused_not_screened_clean(ofac_labels):
+    # `--chain etherium` answered "no hits" for a sanctioned address
+    with pytest.raises(InputError, match="unknown chain 'etherium'; known: .*ethereum"):
+        screen_addresses([RONIN], chain="etherium", hops=0)
+    [r] = screen_addresses([RONIN], chain=" Ethereum ", hops=0)
+    assert r["chain"] == "ethereum" and [h["entity"] for h in r["hits"]] == ["Lazarus Group"]
 
 
 def test_clean_addresses_have_no_hits(ofac_labels):

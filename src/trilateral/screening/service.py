@@ -74,6 +74,18 @@ def is_exposure_source(label, dprk_names: frozenset[str] = FALLBACK_DPRK_NAMES) 
         is_dprk_text(label.entity or "", label.label or "")
 
 
+def known_chain(name: str) -> str:
+    """`name` as labels store it; a typo ("etherium") would otherwise screen every address as clean."""
+    from trilateral.labels.addresscsv import CHAIN_NAMES
+    from trilateral.labels.model import CURRENCY_CHAINS
+
+    known = {*CHAINS, *CURRENCY_CHAINS.values(), *CHAIN_NAMES}
+    chain = name.strip().lower()
+    if chain not in known:
+        raise InputError(f"unknown chain {name!r}; known: {', '.join(sorted(known))}")
+    return chain
+
+
 class Screener:
     """Reusable across requests: label store, chain store and the caller's hub indicator index."""
 
@@ -221,6 +233,8 @@ class Screener:
     def screen(self, addresses: Iterable[str], *, chain: str | None = None, hops: int = 3,
                hub_intel: HubIntel | None = None) -> list[dict]:
         """[{"address", "chain", "hits", "exposure"}] in input order."""
+        if chain is not None:
+            chain = known_chain(chain)
         # a batch allocates ~100,000 small dicts at once: cyclic GC passes over the label index would
         # dominate the run, and nothing here makes cycles, so pause the collector for the batch
         paused = gc.isenabled()
