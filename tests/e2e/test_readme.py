@@ -42,7 +42,8 @@ def test_readme_walkthrough_runs_command_by_command(tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, f"walkthrough failed:\n{done.stderr[-3000:]}"
-    assert (tmp_path / "findings.json").exists()
+    case = tmp_path / "tri-home" / "cases" / "bridge-hack"  # where the console's Cases screen finds it
+    assert (case / "findings.json").exists() and (case / "freeze" / "freeze_requests.json").exists()
     assert (tmp_path / "report-group" / "report.pdf").exists()
     assert (tmp_path / "report-hangang" / "report.html").exists()
     assert (tmp_path / "hangang.json").exists()

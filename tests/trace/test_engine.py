@@ -111,3 +111,15 @@ def test_cli_writes_findings_and_explains(store, tmp_path, monkeypatch):
 def test_cli_rejects_a_malformed_seed(store, tmp_path):
     res = CliRunner().invoke(app, ["trace", "--chain", "ethereum", "--from", "0x12", "--json", str(tmp_path / "x")])
     assert res.exit_code != 0 and "neither a transaction hash" in str(res.exception)
+
+
+def test_cli_refuses_a_missing_json_directory_before_tracing(store, tmp_path, monkeypatch):
+    # the check used to run after the trace: minutes of work, then the error
+    def no_trace(*args, **kwargs):
+        raise AssertionError("traced although --json cannot be written")
+
+    monkeypatch.setattr("trilateral.trace.Tracer.trace", no_trace)
+    out = tmp_path / "missing" / "findings.json"
+    res = CliRunner().invoke(app, ["trace", "--chain", "ethereum", "--from", THIEF, "--json", str(out)])
+    assert res.exit_code != 0
+    assert f"directory {out.parent} does not exist; create it first" in str(res.exception)

@@ -96,6 +96,8 @@ def trace_command(
     from trilateral.trace import TraceOptions, Tracer, build_findings, explain, explain_text
     from trilateral.trace.mixers import parse_heuristics
 
+    if json_out != "-" and not Path(json_out).parent.is_dir():  # before minutes of tracing, not after
+        raise InputError(f"--json {json_out}: directory {Path(json_out).parent} does not exist; create it first")
     settings = Settings.from_env()
     err = Console(stderr=True)
     tracer = Tracer(ChainStore(settings.chain_dir), _labels(settings))
@@ -112,8 +114,6 @@ def trace_command(
         sys.stdout.write(text + "\n")
     else:
         out = Path(json_out)
-        if not out.parent.is_dir():
-            raise InputError(f"--json {json_out}: directory {out.parent} does not exist; create it first")
         tmp = out.with_name(f".{out.name}.tmp")
         tmp.write_text(text + "\n")
         tmp.replace(out)  # whole file or nothing
