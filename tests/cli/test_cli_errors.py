@@ -33,3 +33,12 @@ def test_incident_bundle_that_is_a_directory_is_a_clear_input_error(tmp_path: Pa
     # `trilateral attribute DIR` printed "IsADirectoryError: [Errno 21] ..."
     with pytest.raises(InputError, match="is a directory, expected a STIX bundle file"):
         read_bundle(tmp_path)
+
+
+def test_chain_coverage_refuses_what_is_not_an_address(tmp_path: Path) -> None:
+    # a typo was answered with the store's whole span, as if its history were complete
+    done = _cli(tmp_path, "chain", "coverage", "notanaddress")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: 'notanaddress' is not an address on ethereum (0x + 40 hex)"
+    done = _cli(tmp_path, "chain", "coverage", "--chain", "dogecoin", "0x" + "a" * 40)
+    assert done.returncode == 1 and "unknown chain 'dogecoin'" in done.stderr

@@ -148,8 +148,18 @@ def chain_coverage(
     def iso(ts: int) -> str:
         return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    import re
+
+    from trilateral.core.chains import CHAINS, normalise_address, tron_to_hex
+    from trilateral.core.chains import chain as chain_named
+
+    chain = chain_named(chain).name
+    for a in addresses:  # a typo would otherwise be reported as complete over the whole store
+        if CHAINS[chain].address_format == "evm" and not re.fullmatch(r"0x[0-9a-fA-F]{40}", a.strip()):
+            raise InputError(f"{a!r} is not an address on {chain} (0x + 40 hex)")
+        if CHAINS[chain].address_format == "tron":
+            tron_to_hex(a.strip())  # a clear error for anything but T… or 41…
     cov = ChainStore(Settings.from_env().chain_dir).coverage(chain)
-    from trilateral.core.chains import normalise_address
 
     out = [{"address": normalise_address(chain, a), "complete": [[iso(lo), iso(hi)] for lo, hi in cov.known_span(a)],
             "lists": {k: [[iso(lo), iso(hi)] for lo, hi in cov.address_spans(a, k)] for k in LIST_KINDS}}
