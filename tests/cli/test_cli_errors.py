@@ -42,3 +42,13 @@ def test_chain_coverage_refuses_what_is_not_an_address(tmp_path: Path) -> None:
     assert done.stderr.strip() == "error: 'notanaddress' is not an address on ethereum (0x + 40 hex)"
     done = _cli(tmp_path, "chain", "coverage", "--chain", "dogecoin", "0x" + "a" * 40)
     assert done.returncode == 1 and "unknown chain 'dogecoin'" in done.stderr
+
+
+def test_deeply_nested_json_is_named_not_a_recursion_error(tmp_path: Path) -> None:
+    nested = tmp_path / "nested.json"
+    nested.write_text('{"type": "bundle", "objects": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_bundle(nested)
+    done = _cli(tmp_path, "case", "open", "--name", "n", "--chain", "ethereum", "--from-trace", str(nested))
+    assert done.returncode == 1 and "RecursionError" not in done.stderr
+    assert done.stderr.strip() == "error: an input file is nested too deeply to read (JSON depth)"

@@ -61,6 +61,8 @@ def read_bundle(path: Path, max_bytes: int = 64 * 1024 * 1024) -> list[dict]:
         raise InputError(f"{path}: is a directory, expected a STIX bundle file") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to be a STIX bundle") from None
     if isinstance(doc, dict) and isinstance(doc.get("objects"), list):
         return [o for o in doc["objects"] if isinstance(o, dict)]
     if isinstance(doc, dict) and "type" in doc:

@@ -98,6 +98,11 @@ def main() -> None:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    except RecursionError:  # json.loads on a hostile file: say what it is, not the interpreter's words
+        if debug:
+            raise
+        print("error: an input file is nested too deeply to read (JSON depth)", file=sys.stderr)
+        sys.exit(1)
     except Exception as exc:  # usage errors (typer's own click) and unexpected failures: one line
         show = getattr(exc, "show", None)
         if callable(show) and hasattr(exc, "exit_code"):  # click/typer UsageError and ClickException
