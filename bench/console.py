@@ -3,8 +3,8 @@
     .venv/bin/python bench/console.py [--stored 1000000] [--requests 40] [--edges 10000,50000]
 
 Setup (not measured): a SQLite hub bulk-loaded with `--stored` indicators (bench/correlation.py's
-loader), 2,000 recent objects submitted through the hub, and cases whose findings carry `--edges`
-tainted flows. Measured, over real HTTP against `trilateral serve`:
+loader), 2,000 recent objects submitted through the hub, 100 chain-watch alerts, an incident with its
+attribution, and cases (linked to the incident) whose findings carry `--edges` tainted flows. Measured, over real HTTP against `trilateral serve`:
   - per page and JSON call, signed in as a member (US) and a client (KR-UPBIT): `--requests` GETs,
     server time from the access log (ms the app spent), p50 / p95, and the same pages at a small
     baseline store (`--baseline` objects) in the same run;
@@ -41,10 +41,11 @@ PAGES = ["/", "/today/actions", "/today/freeze", "/intel", "/intel?since=2000-01
          "/intel?since=2000-01-01&type=indicator&tlp=green", "/intel?q=10.0.1.2&since=2000-01-01",
          "/intel/object/{object_id}", "/intel/object/{object_id}/sightings",
          "/api/console/feed?since=2000-01-01", "/api/console/object/{object_id}",
-         "/intel/share", "/cases", "/cases/{case_id}", "/api/console/cases", "/screening", "/reports", "/admin"]
+         "/intel/share", "/cases", "/cases/{case_id}", "/cases/{case_id}/context", "/api/console/cases",
+         "/api/console/alerts", "/screening", "/reports", "/admin", "/admin/audit", "/api/console/audit"]
 
 
-def write_case(home: Path, name: str, edges: int, seed: int = 1) -> Path:
+def write_case(home: Path, name: str, edges: int, seed: int = 1, incident: str | None = None) -> Path:
     """A case with `edges` flows: layers of addresses, each fed by two of the previous layer."""
     rng = random.Random(seed)
     addresses = max(2, edges // 2)
@@ -76,7 +77,7 @@ def write_case(home: Path, name: str, edges: int, seed: int = 1) -> Path:
     case.mkdir(parents=True, exist_ok=True)
     (case / "findings.json").write_text(json.dumps({
         "name": name, "policy": "haircut", "seeds": [{"chain": "ethereum", "address": seed_address}],
-        "offramps": offramps, "holdings": [], "warnings": [], "edges": flows,
+        "offramps": offramps, "holdings": [], "warnings": [], "edges": flows, "incident": incident,
         "stats": {"transfers_scanned": edges, "seconds": 0.0}}))
     return case
 
@@ -93,6 +94,31 @@ def recent_objects(hub: Hub, n: int) -> str:
         hub.submit(hub.principal(who), {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objs})
         first = first or objs[0]["id"]
     return first
+
+
+def alerts_and_attribution(hub: Hub, n: int) -> str:
+    """n chain-watch alerts (their STIX form, AMBER to KR and KR-UPBIT), and an incident with the
+    actor and attributed-to relationship `trilateral attribute` shares, all by US; the incident's id."""
+    from trilateral.watch.alerts import alert_body, stix_bundle
+    from trilateral.watch.model import Alert
+
+    raised = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    for i in range(n):
+        a = Alert(case_id=1, kind="exchange_deposit", chain="ethereum", block_number=100 + i, block_hash=f"0x{i:064x}",
+                  timestamp=int(time.time()), tx_hash=f"0x{i + 1:064x}", address=f"0x{i:040x}", asset="ETH",
+                  asset_key="ETH", decimals=18, amount=10**18 + i, confidence=0.9, seq=0, entity="Upbit",
+                  category="exchange", jurisdiction="KR", hot_wallet="0x" + "a1" * 20)
+        hub.submit(hub.principal("US"), stix_bundle(alert_body(a, {"id": 1, "name": "bench"}, ["KR", "KR-UPBIT"],
+                                                                raised, None)))
+    mark = {"spec_version": "2.1", "created": raised, "modified": raised,
+            "object_marking_refs": [TLP2_MARKING_IDS[Tlp.AMBER]]}
+    incident = {"type": "incident", "id": f"incident--{uuid.uuid4()}", "name": "bench theft", **mark}
+    actor = {"type": "intrusion-set", "id": f"intrusion-set--{uuid.uuid4()}", "name": "Lazarus Group", **mark}
+    rel = {"type": "relationship", "id": f"relationship--{uuid.uuid4()}", "relationship_type": "attributed-to",
+           "source_ref": incident["id"], "target_ref": actor["id"], "confidence": 80, **mark}
+    hub.submit(hub.principal("US"), {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
+                                     "objects": [incident, actor, rel]})
+    return incident["id"]
 
 
 def serve(home: Path, db: str, log: Path, port: int) -> subprocess.Popen:
@@ -184,17 +210,35 @@ def build(workdir: Path, stored: int, edges: list[int]) -> tuple[Path, str, dict
     fix_sequences(hub)
     print(f"  loaded {stored:,} objects in {time.perf_counter() - t0:.0f} s", flush=True)
     object_id = recent_objects(hub, 2000)
+    incident = alerts_and_attribution(hub, 100)
     hub.close()
     case_ids = {}
     from trilateral.web.services.cases import load_case
 
     for n in edges:
-        case_ids[n] = load_case(write_case(home, f"graph-{n}", n) / "findings.json").id
+        case_ids[n] = load_case(write_case(home, f"graph-{n}", n, incident=incident) / "findings.json").id
     return home, db, tokens, {"object_id": object_id, "case_id": case_ids[edges[0]]}, case_ids
 
 
-def run(workdir: Path, stored: int, n: int, edges: list[int], graphs: bool) -> dict:
+BUILD_VERSION = 2  # bump when build() changes: --keep then builds afresh in a new subdirectory
+
+
+def build_or_reuse(workdir: Path, stored: int, edges: list[int]) -> tuple:
+    """The built store of an earlier run with the same size when `workdir` keeps one (`--keep`)."""
+    manifest = workdir / "built.json"
+    if manifest.is_file():
+        m = json.loads(manifest.read_text())
+        if m["stored"] == stored and m["edges"] == edges:
+            print(f"  reusing the {stored:,}-object store in {workdir}", flush=True)
+            return (Path(m["home"]), m["db"], m["tokens"], m["fills"], {int(k): v for k, v in m["case_ids"].items()})
     home, db, tokens, fills, case_ids = build(workdir, stored, edges)
+    manifest.write_text(json.dumps({"stored": stored, "edges": edges, "home": str(home), "db": db, "tokens": tokens,
+                                    "fills": fills, "case_ids": case_ids}))
+    return home, db, tokens, fills, case_ids
+
+
+def run(workdir: Path, stored: int, n: int, edges: list[int], graphs: bool) -> dict:
+    home, db, tokens, fills, case_ids = build_or_reuse(workdir, stored, edges)
     log = workdir / "access.jsonl"
     from tests.taxii.conftest import free_port
 
@@ -216,15 +260,27 @@ def main() -> None:
     ap.add_argument("--baseline", type=int, default=10_000)
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--edges", default="10000,50000")
+    ap.add_argument("--keep", type=Path, help="build the stores in this directory and reuse them on the next run")
+    ap.add_argument("--build-only", action="store_true", help="with --keep: build the stores, measure nothing")
     args = ap.parse_args()
     edges = [int(x) for x in args.edges.split(",")]
     print(f"$ {' '.join(sys.argv)}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        base = run(Path(tmp) / "baseline", args.baseline, args.requests, edges[:1], graphs=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        big = run(Path(tmp) / "large", args.stored, args.requests, edges, graphs=True)
+    if args.keep:
+        args.keep = args.keep / f"v{BUILD_VERSION}"
+        args.keep.mkdir(parents=True, exist_ok=True)
+        if args.build_only:
+            build_or_reuse(args.keep / "baseline", args.baseline, edges[:1])
+            build_or_reuse(args.keep / "large", args.stored, edges)
+            return
+        base = run(args.keep / "baseline", args.baseline, args.requests, edges[:1], graphs=False)
+        big = run(args.keep / "large", args.stored, args.requests, edges, graphs=True)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            base = run(Path(tmp) / "baseline", args.baseline, args.requests, edges[:1], graphs=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            big = run(Path(tmp) / "large", args.stored, args.requests, edges, graphs=True)
     print(f"\nserver time per page (ms, access log), {args.requests} requests each; "
           f"baseline {args.baseline:,} vs {args.stored:,} stored")
     print(f"{'principal page':<70} {'p50':>7} {'p95':>7} {'base p95':>9} {'ratio':>6} status")

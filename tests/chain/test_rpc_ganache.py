@@ -169,3 +169,32 @@ def test_follow_mode_picks_up_new_blocks_until_interrupted(ganache: Node, tmp_pa
         proc.wait(30)
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert proc.returncode == 130, err[-800:]  # stopped like Ctrl-C: "error: interrupted"
+
+
+def _log_emitter(topic0: str, indexed: bool) -> str:
+    """Init code of a contract that emits one issuer blacklist event for the address in its calldata:
+    Tether's shape (LOG1, the address in data) or Circle's (LOG2, the address indexed)."""
+    if indexed:  # LOG2(0, 0, topic0, calldata[0])
+        runtime = "600035" + "7f" + topic0[2:] + "6000" + "6000" + "a2" + "00"
+    else:  # mstore(0, calldata[0]); LOG1(0, 32, topic0)
+        runtime = "600035" + "600052" + "7f" + topic0[2:] + "6020" + "6000" + "a1" + "00"
+    size = len(runtime) // 2
+    return "0x" + f"60{size:02x}80600b6000396000f3" + runtime
+
+
+def test_issuer_blacklist_events_are_stored(ganache: Node, tmp_path: Path) -> None:
+    from trilateral.chain.ethereum_etl import BLACKLIST_TOPICS
+
+    a0, a1, a2 = ganache.rpc("eth_accounts")
+    topic = {name: t for t, name in BLACKLIST_TOPICS.items()}
+    tether = ganache.send(a0, data=_log_emitter(topic["AddedBlackList"], indexed=False))["contractAddress"]
+    circle = ganache.send(a0, data=_log_emitter(topic["Blacklisted"], indexed=True))["contractAddress"]
+    first = int(str(ganache.rpc("eth_blockNumber")), 16) + 1
+    added = ganache.send(a0, tether, data="0x" + word(a1))["transactionHash"]
+    listed = ganache.send(a0, circle, data="0x" + word(a2))["transactionHash"]
+    chain_dir = tmp_path / "chain"
+    ingest(chain_dir, fmt="rpc", chain="ethereum", source=ganache.url, show_progress=False, from_block=first)
+    store = ChainStore(chain_dir)
+    events = [e for e in store.events("ethereum").to_pylist() if e["event"] in topic]
+    got = {(e["event"], e["tx_hash"], *store.addresses("ethereum", [e["to_id"], e["contract_id"]])) for e in events}
+    assert got == {("AddedBlackList", added, a1, tether), ("Blacklisted", listed, a2, circle)}

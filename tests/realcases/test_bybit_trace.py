@@ -8,7 +8,10 @@ the addresses in the data, imported as TagPacks into the real label store, plus 
 annotations of its DEX and token contracts (an investigator's labels; the shared files do not have
 them). Decoys, from the annotations and rows: the recipients of impersonation-token rows (a
 non-ASCII symbol, or an annotated impersonating token), the annotated poisoning look-alikes and
-the impersonating token contracts: 58 addresses (the issue counts 56; the data as shipped gives 58).
+the impersonating token contracts. The data as shipped has 108 impersonation-token transfers (56 of
+them sent by hop 5: the issue's "56 decoys" is that hop's count) reaching 54 recipients, plus 3
+look-alikes and 3 token contracts: 58 decoy addresses. The test checks all 108 transfers and all 58
+addresses.
 """
 
 from __future__ import annotations
@@ -83,9 +86,10 @@ def bybit(tmp_path_factory):
         ingest(home / "chain", fmt="etherscan", source=str(fixture), chain="ethereum", show_progress=False)
         stores[with_theft] = Tracer(ChainStore(home / "chain"), labels)
     fakes = {n["address"] for n in notes if n["role_in_trace"] == "impersonating token"}
-    decoys = {r["to"] for r in rows if r["symbol_non_ascii"] == "yes" or r["contract"] in fakes} | fakes | \
+    impersonations = [r for r in rows if r["symbol_non_ascii"] == "yes" or r["contract"] in fakes]
+    decoys = {r["to"] for r in impersonations} | fakes | \
         {n["address"] for n in notes if n["role_in_trace"] == "poisoning lookalike"}
-    return {"tracers": stores, "hops": [h["from_address"] for h in hops], "decoys": decoys, "notes": notes,
+    return {"impersonations": impersonations, "tracers": stores, "hops": [h["from_address"] for h in hops], "decoys": decoys, "notes": notes,
             "rows": rows, "labels": labels, "home": tmp / "home-True"}
 
 
@@ -127,11 +131,16 @@ def test_with_the_theft_every_hop_is_followed(bybit, policy):
 
 @pytest.mark.parametrize("with_theft", [False, True])
 def test_decoys_are_untouched(bybit, with_theft):
+    fake_moves = bybit["impersonations"]
+    assert len(fake_moves) == 108 and sum(r["hop"] == "5" for r in fake_moves) == 56
     assert len(bybit["decoys"]) == 58
+    fake_txs = {r["hash"] for r in fake_moves}
     for policy in POLICIES:
         result = trace(bybit, with_theft, policy)
         tainted = {e.target for e in result.edges if e.tainted} | {a for (_, a, _) in result.holdings}
         assert not tainted & bybit["decoys"], policy
+        assert not [e for e in result.edges if e.tx_hash in fake_txs and e.tainted], policy  # none of the 108
+        assert result.edges and any(e.tainted for e in result.edges), policy  # the trace did run
 
 
 def test_shared_indicators_name_neither_the_victim_nor_a_dex(bybit):

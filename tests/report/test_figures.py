@@ -82,3 +82,15 @@ def test_only_dprk_attributed_incidents_count_and_the_rest_are_named() -> None:
     assert [r.name for r in figures.rows] == ["Register row"]
     assert figures.this_quarter.count == 1 and figures.this_quarter.usd_source == 1000
     assert sorted(r.name for r in figures.other_rows) == ["Card skimming", "Not attributed"]
+
+
+def test_issuer_blacklistings_in_traces_count_once_in_their_quarter() -> None:
+    frozen = {"chain": "ethereum", "address": "0xabc", "asset": "USDT", "amount_base_units": "2500000",
+              "issuer": "Tether", "tx_hash": "0x1", "block_time": "2026-08-01T00:00:00Z", "source": "AddedBlackList event"}
+    earlier = dict(frozen, address="0xdef", block_time="2026-06-01T00:00:00Z")
+    traces = [rec({"type": "x-trilateral-trace", "id": f"x-trilateral-trace--{i}", "frozen": [frozen, earlier]})
+              for i in (1, 2)]  # two traces of one theft see the same blacklisting
+    (row,) = freeze_figures(traces, Q3).issuer_frozen
+    assert (row["issuer"], row["asset"], row["addresses"]) == ("Tether", "USDT", 1)
+    assert row["frozen"].startswith("2.5") and freeze_figures(traces, Q3).total_requests == 0
+    assert [r["addresses"] for r in freeze_figures(traces, Q3.previous()).issuer_frozen] == [1]

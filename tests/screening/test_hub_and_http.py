@@ -45,8 +45,11 @@ def _hub_hits(result: dict) -> list[dict]:
 def test_member_sees_amber_indicator_but_not_another_members_red(ofac_labels, database_url):
     _hub_with_intel()
     kr = {r["address"]: r for r in screen_addresses([SHARED, SECRET], reader_code="KR", hops=0)}
-    assert _hub_hits(kr[SHARED]) == [{"source": "hub:US", "entity": "Drainer wallet 1", "programs": [],
-                                      "category": "indicator"}]
+    [hit] = _hub_hits(kr[SHARED])
+    assert {k: hit[k] for k in ("source", "entity", "programs", "category", "list", "status")} == {
+        "source": "hub:US", "entity": "Drainer wallet 1", "programs": [], "category": "indicator", "list": "hub:US",
+        "status": "listed"}
+    assert hit["entry_id"].startswith("indicator--")
     assert kr[SECRET]["hits"] == []
     us = {r["address"]: r for r in screen_addresses([SHARED, SECRET], reader_code="US", hops=0)}
     assert _hub_hits(us[SECRET])  # the submitter reads its own RED object

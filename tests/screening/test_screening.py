@@ -20,6 +20,8 @@ from trilateral.screening.service import Screener, screen_addresses
 RONIN = "0x098b716b8aaf21512996dc57eb0615e2383e2f96"  # Lazarus Group, DPRK3 (Ronin bridge theft)
 CLEAN_ETH = "0x00000000219ab540356cbb839cbe05303d7705fa"  # the beacon deposit contract
 CLEAN_BTC = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"  # genesis coinbase address
+HIT_FIELDS = {"source", "entity", "programs", "category", "label", "confidence", "list", "entry_id", "list_date",
+              "abuse", "status", "first_listed", "last_listed", "delisted_on", "history"}
 
 
 def test_every_sanctioned_address_is_a_direct_hit_with_its_programmes(ofac_labels):
@@ -52,8 +54,14 @@ def test_published_asset_lists_hit_without_naming_the_chain(ofac_labels, monkeyp
 def test_lazarus_address_hit_names_entity_and_dprk_programme(ofac_labels):
     [r] = screen_addresses([RONIN.upper().replace("0X", "0x")], hops=0)
     assert r["chain"] == "ethereum" and r["address"] == RONIN
-    assert r["hits"] == [{"source": "OFAC SDN", "entity": "Lazarus Group", "programs": ["DPRK3"],
-                          "category": "sanctioned"}]
+    [hit] = r["hits"]
+    assert {k: hit[k] for k in ("source", "entity", "programs", "category", "abuse", "confidence", "list",
+                                "status", "delisted_on")} == {
+        "source": "OFAC SDN", "entity": "Lazarus Group", "programs": ["DPRK3"], "category": "sanctioned",
+        "abuse": "sanction", "confidence": 1.0, "list": "OFAC SDN", "status": "listed", "delisted_on": None}
+    assert hit["label"] == f"SDN {hit['entry_id']}: Lazarus Group" and hit["entry_id"].isdigit()
+    assert hit["list_date"] == hit["first_listed"] == hit["last_listed"]
+    assert hit["history"] == [{"list_date": hit["list_date"], "listed": True}]
 
 
 def test_clean_addresses_have_no_hits(ofac_labels):
@@ -87,7 +95,7 @@ def test_batch_file_and_cli_json_shape(ofac_labels, tmp_path: Path):
     assert [r["address"] for r in doc] == [CLEAN_ETH, RONIN, CLEAN_BTC]
     for r in doc:
         assert set(r) == {"address", "chain", "hits", "exposure"}
-        assert all(set(h) == {"source", "entity", "programs", "category"} for h in r["hits"])
+        assert all(set(h) == HIT_FIELDS for h in r["hits"])
     assert doc[1]["hits"] and not doc[0]["hits"] and not doc[2]["hits"]
 
 

@@ -26,6 +26,7 @@ class Etl:
     token_transfers: list[dict] = field(default_factory=list)
     traces: list[dict] = field(default_factory=list)
     tokens: list[dict] = field(default_factory=list)
+    logs: list[dict] = field(default_factory=list)
 
     def token(self, contract: str, symbol: str, decimals: int = 18) -> str:
         self.tokens.append({"address": contract, "symbol": symbol, "name": symbol, "decimals": decimals,
@@ -61,6 +62,14 @@ class Etl:
                             "value": value, "trace_type": "call", "call_type": "call", "trace_address": str(n),
                             "status": 1, "subtraces": 0, "gas": 0, "gas_used": 0, "input": "0x", "output": "0x"})
 
+    def log(self, tx_hash: str, contract: str, topics: list[str], data: str = "0x") -> None:
+        """A raw event log (ethereum-etl logs.csv: topics comma-separated)."""
+        tx = next(t for t in self.txs if t["hash"] == tx_hash)
+        index = 1000 + sum(1 for lg in self.logs if lg["block_number"] == tx["block_number"])
+        self.logs.append({"log_index": index, "transaction_hash": tx_hash, "transaction_index": tx["transaction_index"],
+                          "block_hash": tx["block_hash"], "block_number": tx["block_number"], "address": contract,
+                          "data": data, "topics": ",".join(topics)})
+
     def write(self, out: Path) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         blocks = [{"number": b, "hash": "0x" + f"{b:064x}", "timestamp": ts, "transaction_count": 0,
@@ -77,6 +86,9 @@ class Etl:
                                     "to_address", "value", "input", "output", "trace_type", "call_type",
                                     "reward_type", "gas", "gas_used", "subtraces", "trace_address", "error",
                                     "status", "trace_id"], self.traces)
+        if self.logs:
+            write_csv(out / "logs.csv", ["log_index", "transaction_hash", "transaction_index", "block_hash",
+                                         "block_number", "address", "data", "topics"], self.logs)
         return out
 
     def ingest(self, home: Path, name: str = "etl") -> Path:

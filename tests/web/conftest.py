@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.hub.conftest import T0
 from trilateral.core.settings import Settings
+from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub import Hub
 
 CLIENTS = (("US", "US-BANK"), ("KR", "KR-UPBIT"), ("JP", "JP-BITFLYER"))
@@ -84,3 +89,55 @@ def write_case(home: Path, name: str = "lazarus-2026", **extra: Any) -> Path:
     (case / "findings.json").write_text(json.dumps(findings))
     (case / "freeze" / "freeze_requests.json").write_text(json.dumps({"requests": [request]}))
     return case
+
+
+def watch_alert(name: str = "Bybit", amount: int = 3 * 10**18) -> dict:
+    """The webhook body the watch builds for an exchange deposit at Upbit (KR), addressed to KR and KR-UPBIT."""
+    from trilateral.watch.alerts import alert_body
+    from trilateral.watch.model import Alert
+
+    a = Alert(case_id=1, kind="exchange_deposit", chain="ethereum", block_number=23, block_hash="0x" + "ab" * 32,
+              timestamp=int(time.time()), tx_hash="0x" + uuid.uuid4().hex * 2, address="0x" + "4d" * 20,
+              asset="ETH", asset_key="ETH", decimals=18, amount=amount, confidence=0.9, seq=0, entity="Upbit",
+              category="exchange", jurisdiction="KR", hot_wallet="0x" + "a1" * 20)
+    raised = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return alert_body(a, {"id": 1, "name": name}, ["KR", "KR-UPBIT"], raised, None)
+
+
+def incident_and_attribution(tlp: Tlp) -> list[dict]:
+    """An incident, the actor and the attributed-to relationship `trilateral attribute` shares."""
+    marks = {"object_marking_refs": [TLP2_MARKING_IDS[tlp]]}
+    base = {"spec_version": "2.1", "created": T0, "modified": T0, **marks}
+    incident = {"type": "incident", "id": f"incident--{uuid.uuid4()}", "name": "Exchange hot wallet drained",
+                "description": "Victim report of the March theft", **base}
+    actor = {"type": "intrusion-set", "id": f"intrusion-set--{uuid.uuid4()}", "name": "Lazarus Group", **base}
+    rel = {"type": "relationship", "id": f"relationship--{uuid.uuid4()}", "relationship_type": "attributed-to",
+           "source_ref": incident["id"], "target_ref": actor["id"], "confidence": 82, "x_trilateral_score": 0.82,
+           "description": "Trilateral attribution: Lazarus Group (G0032)", **base}
+    return [incident, actor, rel]
+
+
+def store_drawn_objects(hub: Hub, codes: list[str] | tuple[str, ...], objects: list, value: str = "203.0.113.7"
+                        ) -> tuple[list[str], dict[str, dict[str, set[str]]]]:
+    """Submit objects drawn from the hub policy tests' `object_st` ((submitter, [(tlp, recipients)...])
+    as versions of fresh indicators; their ids and, per code, the versions `may_read` lets it read."""
+    from tests.hub.conftest import bundle, indicator
+    from trilateral.hub.policy import ObjectMeta, may_read
+
+    people = {c: hub.principal(c) for c in codes}
+    expected: dict[str, dict[str, set[str]]] = {c: {} for c in codes}
+    ids = []
+    for submitter, versions in objects:
+        stix_id = f"indicator--{uuid.uuid4()}"
+        ids.append(stix_id)
+        payload = []
+        for n, (tlp, recipients) in enumerate(versions):
+            modified = f"2026-03-0{n + 1}T00:00:00.000Z"
+            payload.append(indicator(value, tlp, stix_id=stix_id, modified=modified, recipients=recipients))
+            meta = ObjectMeta(Tlp.AMBER_STRICT if tlp is None else tlp, submitter, people[submitter].member_code,
+                              frozenset(recipients))
+            for code in codes:
+                if may_read(people[code], meta):
+                    expected[code].setdefault(stix_id, set()).add(modified)
+        assert not hub.submit(people[submitter], bundle(*payload)).failed
+    return ids, expected

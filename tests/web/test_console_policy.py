@@ -10,11 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.hub.conftest import bundle, indicator
 from tests.hub.test_policy import CODES, object_st
-from tests.web.conftest import sign_in
-from trilateral.core.tlp import Tlp
-from trilateral.hub.policy import ObjectMeta, may_read
+from tests.web.conftest import sign_in, store_drawn_objects
 
 
 @pytest.mark.slow
@@ -23,23 +20,8 @@ from trilateral.hub.policy import ObjectMeta, may_read
 @given(objects=st.lists(object_st, min_size=1, max_size=5))
 def test_every_console_read_matches_may_read(app_client, console_hub, objects) -> None:
     hub, tokens = console_hub
-    people = {c: hub.principal(c) for c in CODES}
     value = f"203.0.113.{uuid.uuid4().int % 250}"
-    expected: dict[str, dict[str, set[str]]] = {c: {} for c in CODES}
-    all_ids = []
-    for submitter, versions in objects:
-        stix_id = f"indicator--{uuid.uuid4()}"
-        all_ids.append(stix_id)
-        payload = []
-        for n, (tlp, recipients) in enumerate(versions):
-            modified = f"2026-03-0{n + 1}T00:00:00.000Z"
-            payload.append(indicator(value, tlp, stix_id=stix_id, modified=modified, recipients=recipients))
-            m = ObjectMeta(Tlp.AMBER_STRICT if tlp is None else tlp, submitter, people[submitter].member_code,
-                           frozenset(recipients))
-            for code in CODES:
-                if may_read(people[code], m):
-                    expected[code].setdefault(stix_id, set()).add(modified)
-        assert not hub.submit(people[submitter], bundle(*payload)).failed
+    all_ids, expected = store_drawn_objects(hub, CODES, objects, value)
     for code in CODES:
         sign_in(app_client, code, tokens[code])
         want = expected[code]

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trilateral.core.chains import TRON_BASE58
 from trilateral.core.errors import InputError
 from trilateral.refdata.attack import attack_id
 from trilateral.refdata.catalog import TECHNIQUE_ID, AttackCatalog
@@ -17,8 +18,10 @@ _EVM = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 def guess_chain(address: str) -> str:
-    """EVM hex -> ethereum, anything else -> bitcoin (the two chains the store holds)."""
-    return "ethereum" if _EVM.match(address) else "bitcoin"
+    """EVM hex -> ethereum, `T…` base58check -> tron, anything else -> bitcoin."""
+    if _EVM.match(address):
+        return "ethereum"
+    return "tron" if TRON_BASE58.match(address) else "bitcoin"
 
 
 def normalise_address(address: str) -> str:

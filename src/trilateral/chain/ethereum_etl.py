@@ -34,7 +34,20 @@ from trilateral.core.errors import InputError
 
 TORNADO_DEPOSIT = "0xa945e51eec50ab98c161376f0db4cf2aeba3ec92755fe2fcd388bdbbb80ff196"
 TORNADO_WITHDRAWAL = "0xe9e508bad6d4c3227e881ca19068f099da81b5164dd6d62b2eaf1e8bc6c34931"
+# stablecoin issuers' freezes: Tether `AddedBlackList(address)` (address in data; Ethereum and Tron),
+# Circle `Blacklisted(address indexed)` (address in topic 2); stored as events `blacklist_added`
+TETHER_BLACKLIST = "0x42e160154868087d6bfdc0ca23d96a1c1cfa32f1b72ba9ba27b69b98a0d819dc"
+CIRCLE_BLACKLIST = "0xffa4e6181777692565cf28528fc88fd1516ea86b56da075235fa575af6a4b855"
 ERC20_TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+# Stablecoin issuers' blacklist events, stored under their Solidity names: Tether's USDT
+# (`AddedBlackList(address)`, the address in data) and Circle's FiatToken (`Blacklisted(address
+# indexed)`), with their removals. The trace marks stolen tokens at a blacklisted address as frozen.
+BLACKLIST_TOPICS = {
+    "0x42e160154868087d6bfdc0ca23d96a1c1cfa32f1b72ba9ba27b69b98a0d819dc": "AddedBlackList",
+    "0xd7e9ec6e6ecd65492dce6bf513cd6867560d49544421d0783ddf06e76c24470c": "RemovedBlackList",
+    "0xffa4e6181777692565cf28528fc88fd1516ea86b56da075235fa575af6a4b855": "Blacklisted",
+    "0x117e3210bb9aa7d9baff172026820255c6f6c30ba8999d1c2fd88e2848137c4e": "UnBlacklisted",
+}
 ETL_TABLES = ("blocks", "transactions", "receipts", "token_transfers", "tokens", "logs", "traces")
 REQUIRED = {
     "blocks": ("number", "timestamp"),
@@ -390,13 +403,21 @@ class EtlIngest:
         if "logs" not in files:
             con.execute("CREATE TEMP TABLE ev_addresses AS SELECT NULL::VARCHAR AS address WHERE false")
             return
+        topic, name = list(BLACKLIST_TOPICS), list(BLACKLIST_TOPICS.values())
+        in_data, indexed = f"'{topic[0]}', '{topic[1]}'", f"'{topic[2]}', '{topic[3]}'"
+        names = " ".join(f"WHEN '{t}' THEN '{n}'" for t, n in zip(topic, name, strict=True))
         con.execute(f"""CREATE TEMP TABLE ev AS SELECT l.*, x.fa AS sender,
-            CASE l.topics[1] WHEN '{TORNADO_DEPOSIT}' THEN 'tornado_deposit' ELSE 'tornado_withdrawal' END AS event
+            CASE l.topics[1] WHEN '{TORNADO_DEPOSIT}' THEN 'tornado_deposit'
+                 WHEN '{TORNADO_WITHDRAWAL}' THEN 'tornado_withdrawal' {names} END AS event
             FROM logs l LEFT JOIN transactions x ON x.tx_hash = l.tx_hash
-            WHERE l.topics[1] IN ('{TORNADO_DEPOSIT}', '{TORNADO_WITHDRAWAL}')
-              AND regexp_full_match(l.data, '0x[0-9a-f]*') AND length(l.data) >= 130""")
-        con.execute("""CREATE TEMP TABLE ev_decoded AS SELECT *,
-            CASE WHEN event = 'tornado_withdrawal' THEN '0x' || substr(data, 27, 40) END AS to_addr,
+            WHERE (l.topics[1] IN ('{TORNADO_DEPOSIT}', '{TORNADO_WITHDRAWAL}')
+                   AND regexp_full_match(l.data, '0x[0-9a-f]*') AND length(l.data) >= 130)
+               OR (l.topics[1] IN ({in_data}) AND regexp_full_match(l.data, '0x[0-9a-f]{{64}}'))
+               OR (l.topics[1] IN ({indexed}) AND len(l.topics) >= 2
+                   AND regexp_full_match(l.topics[2], '0x[0-9a-f]{{64}}'))""")
+        con.execute(f"""CREATE TEMP TABLE ev_decoded AS SELECT *,
+            CASE WHEN event IN ('tornado_withdrawal', '{name[0]}', '{name[1]}') THEN '0x' || substr(data, 27, 40)
+                 WHEN event IN ('{name[2]}', '{name[3]}') THEN '0x' || substr(topics[2], 27, 40) END AS to_addr,
             CASE WHEN event = 'tornado_withdrawal' THEN '0x' || substr(topics[2], 27, 40) END AS relayer_addr
             FROM ev""")
         con.execute("""CREATE TEMP TABLE ev_addresses AS SELECT contract AS address FROM ev_decoded

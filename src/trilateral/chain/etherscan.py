@@ -150,11 +150,14 @@ def file_groups(files: list[Path], max_bytes: int | None = None, max_files: int 
 
 def ingest_etherscan(chain_dir: Path, path: Path, *, address: str | None = None, complete_from: int | None = None,
                      complete_to: int | None = None, token_decimals: dict[str, int] | None = None,
-                     strict: bool = False, show_progress: bool = True) -> IngestReport:
-    """Ingest explorer files under `path`, in batches of files (re-runs skip committed batches)."""
+                     strict: bool = False, show_progress: bool = True, chain: str = "ethereum") -> IngestReport:
+    """Ingest explorer files under `path`, in batches of files (re-runs skip committed batches).
+
+    Every EVM chain's explorer (BscScan, PolygonScan, Arbiscan, Snowtrace, …) answers in Etherscan's
+    shape, so one reader serves the family; `chain` names the store the rows go to."""
     groups = file_groups(explorer_files(path))
-    writer = TableWriter(chain_dir, "ethereum", "account")
-    report = IngestReport("ethereum", str(path))
+    writer = TableWriter(chain_dir, chain, "account")
+    report = IngestReport(chain, str(path))
     decimals_of = {a["contract"]: int(a["decimals"]) for a in writer.read_assets()
                    if a["contract"] and a["decimals"] is not None}
     decimals_of.update({k.lower(): v for k, v in (token_decimals or {}).items()})

@@ -18,6 +18,8 @@ import pyarrow.parquet as pq
 from trilateral.chain.common import BadRow, IngestReport, advance, fail_strict, file_fingerprint, progress_bar
 from trilateral.chain.schema import LINKS
 from trilateral.chain.writer import TableWriter
+from trilateral.core.chains import CHAINS as CHAINS_TABLE
+from trilateral.core.chains import EVM_CHAINS
 from trilateral.core.errors import InputError
 
 CHAINS = {"ETH": "ethereum", "BTC": "bitcoin", "LTC": "litecoin", "BCH": "bitcoin-cash", "DOGE": "dogecoin",
@@ -61,34 +63,37 @@ def _chain_of(asset: str) -> str:
 def _normalise_tx(chain: str, txid: str | None) -> str | None:
     if not txid:
         return None
-    if chain in ("ethereum", "bsc", "avalanche", "base"):
+    if chain in EVM_CHAINS:
         return "0x" + txid.lower().removeprefix("0x")
     return txid.lower()
 
 
 def _normalise_address(chain: str, address: str | None) -> str | None:
-    if address and chain in ("ethereum", "bsc", "avalanche", "base"):
+    if address and chain in EVM_CHAINS:
         return address.lower()
     return address or None
 
 
 class Decimals:
-    """Decimals of a Midgard asset: natives, tokens the ethereum store knows, then a short list."""
+    """Decimals of a Midgard asset: natives, tokens the EVM chains' stores know (ETH, BSC, AVAX, BASE
+    pools), then the chain table's stablecoins and a short list."""
 
     def __init__(self, chain_dir: Path) -> None:
-        self.tokens = dict(KNOWN_TOKEN_DECIMALS)
-        assets = chain_dir / "ethereum" / "assets.parquet"
-        if assets.exists():
-            for row in pq.read_table(assets).to_pylist():
-                if row["contract"] and row["decimals"] is not None:
-                    self.tokens[row["contract"]] = int(row["decimals"])
+        self.tokens: dict[tuple[str, str], int] = {("ethereum", c): d for c, d in KNOWN_TOKEN_DECIMALS.items()}
+        for name in EVM_CHAINS:
+            self.tokens.update({(name, c.lower()): d for c, (_, _, d) in CHAINS_TABLE[name].tokens.items()})
+            assets = chain_dir / name / "assets.parquet"
+            if assets.exists():
+                for row in pq.read_table(assets).to_pylist():
+                    if row["contract"] and row["decimals"] is not None:
+                        self.tokens[(name, row["contract"])] = int(row["decimals"])
 
     def of(self, asset: str) -> int | None:
         key = asset.upper()
         if key in NATIVE_DECIMALS:
             return NATIVE_DECIMALS[key]
-        if "-" in key and _chain_of(key) == "ethereum":
-            return self.tokens.get(key.split("-", 1)[1].lower())
+        if "-" in key and _chain_of(key) in EVM_CHAINS:
+            return self.tokens.get((_chain_of(key), key.split("-", 1)[1].lower()))
         return None
 
 

@@ -1,7 +1,8 @@
 """A live EVM node over JSON-RPC into the account-model store, in committed block-range batches.
 
 Each batch fetches its blocks with full transactions, their receipts (status, created contract) and
-the logs of ERC-20 `Transfer` and Tornado Cash `Deposit`/`Withdrawal` (batched JSON-RPC requests),
+the logs of ERC-20 `Transfer`, Tornado Cash `Deposit`/`Withdrawal` and the USDT/USDC issuers' blacklist
+events (batched JSON-RPC requests),
 writes them as an ethereum-etl directory and commits it through the same set-based ingest, so both
 sources mean the same thing. Blocks already in the store are skipped, so re-running over a range
 changes nothing. Internal value transfers need `trace_*` (not served by ganache or most nodes): they
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from trilateral.chain.common import IngestReport, progress_bar
 from trilateral.chain.ethereum_etl import (
+    BLACKLIST_TOPICS,
     ERC20_TRANSFER,
     STEPS_PER_BATCH,
     TORNADO_DEPOSIT,
@@ -57,7 +60,7 @@ class RpcClient:
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise InputError(f"JSON-RPC node {self.url} failed: {exc}") from exc
-        answers = response.json()
+        answers = orjson.loads(response.content)  # blocks with full transactions: several MB a batch
         if isinstance(answers, dict):
             answers = [answers]
         by_id = {a.get("id"): a for a in answers}
@@ -112,7 +115,8 @@ def fetch_range(client: RpcClient, lo: int, hi: int, out: Path, known_tokens: se
     txs = [tx for b in blocks for tx in b["transactions"]]
     receipts = client.batch([("eth_getTransactionReceipt", [tx["hash"]]) for tx in txs])
     logs = client.call("eth_getLogs", {"fromBlock": hex(lo), "toBlock": hex(hi),
-                                       "topics": [[ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL]]})
+                                       "topics": [[ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL,
+                                                   *BLACKLIST_TOPICS]]})
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(out / "blocks.csv", ["number", "hash", "timestamp", "transaction_count"], [
         {"number": _int(b["number"]), "hash": b["hash"], "timestamp": _int(b["timestamp"]),
@@ -141,7 +145,7 @@ def fetch_range(client: RpcClient, lo: int, hi: int, out: Path, known_tokens: se
                               "transaction_hash": log["transactionHash"], "log_index": _int(log["logIndex"]),
                               "block_number": block})
             contracts.add(log["address"].lower())
-        elif topics[0] in (TORNADO_DEPOSIT, TORNADO_WITHDRAWAL):
+        elif topics[0] in (TORNADO_DEPOSIT, TORNADO_WITHDRAWAL) or topics[0] in BLACKLIST_TOPICS:
             log_rows.append({"log_index": _int(log["logIndex"]), "transaction_hash": log["transactionHash"],
                              "transaction_index": _int(log["transactionIndex"]), "block_hash": log["blockHash"],
                              "block_number": block, "address": log["address"], "data": log["data"],
@@ -187,15 +191,38 @@ def _pending_ranges(lo: int, hi: int, done: list[tuple[int, int]], size: int) ->
     return out
 
 
+DEV_CHAIN_IDS = (1337, 31337)
+
+
+def check_chain_id(chain: str, node_id: int, url: str, report: IngestReport) -> None:
+    """Refuse a node of another chain; a local development node gets a note instead."""
+    from trilateral.core.chains import chain as chain_named
+
+    expected = chain_named(chain).chain_id
+    if node_id == expected:
+        return
+    if node_id in DEV_CHAIN_IDS:
+        report.note(f"{url} answers chain id {node_id} (a local development node), not {chain}'s {expected}: "
+                    f"stored as {chain}")
+        return
+    raise InputError(f"{url} answers eth_chainId {node_id}, but --chain {chain} is chain id {expected}: "
+                     "point at a node of that chain or pick the --chain it serves")
+
+
 def ingest_rpc(chain_dir: Path, url: str, *, from_block: int | None = None, to_block: int | None = None,
                follow: bool = False, batch_blocks: int = 100, confirmations: int = 0, poll_seconds: float = 2.0,
-               strict: bool = False, show_progress: bool = True) -> IngestReport:
-    """Ingest blocks from_block..to_block (default: after the last stored block .. the head)."""
+               strict: bool = False, show_progress: bool = True, chain: str = "ethereum") -> IngestReport:
+    """Ingest blocks from_block..to_block (default: after the last stored block .. the head).
+
+    The node's `eth_chainId` must be `chain`'s id (core.chains), so a BSC node's blocks never land
+    in the Ethereum store; local development ids (1337, 31337) are accepted with a note."""
     client = RpcClient(url)
-    writer = TableWriter(chain_dir, "ethereum", "account")
-    report = IngestReport("ethereum", url)
+    report = IngestReport(chain, url)
+    node_id = _int(client.call("eth_chainId"))
+    check_chain_id(chain, node_id, url, report)  # before the store is touched
+    writer = TableWriter(chain_dir, chain, "account")
     if writer.manifest.get("rpc_chain_id") is None:
-        writer.manifest["rpc_chain_id"] = _int(client.call("eth_chainId"))
+        writer.manifest["rpc_chain_id"] = node_id
     known_tokens = {a["contract"] for a in writer.read_assets() if a["contract"]}
     if follow and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # stop following like Ctrl-C; a batch in flight is not committed

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-ACCOUNT_CHAINS = {"ethereum"}
-UTXO_CHAINS = {"bitcoin"}
-NATIVE_ASSET = {"ethereum": ("ETH", 18), "bitcoin": ("BTC", 8)}
+from trilateral.core.chains import CHAINS
+
+NATIVE_ASSET = {c.name: (c.native, c.decimals) for c in CHAINS.values()}
 
 ADDRESSES = pa.schema([("address_id", pa.int64()), ("address", pa.string())])
 BLOCKS = pa.schema([("block_number", pa.int64()), ("timestamp", pa.int64()), ("block_hash", pa.string())])
@@ -46,6 +46,7 @@ LINKS = pa.schema([
     ("memo_action", pa.string()), ("memo_asset", pa.string()), ("memo_destination", pa.string()),
     ("memo_limit", pa.string()), ("memo_affiliate", pa.string()), ("memo_fee_bps", pa.string()),
     ("status", pa.string()), ("height", pa.int64()),
+    ("confidence", pa.float64()),  # matched links (bridges); null = stated by the protocol (THORChain)
 ])
 
 ACCOUNT_TABLES = {"addresses": ADDRESSES, "blocks": BLOCKS, "transfers": TRANSFERS, "events": EVENTS}
@@ -55,17 +56,15 @@ CROSSCHAIN_TABLES = {"links": LINKS}
 
 DUCKDB_TYPES = {
     pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.uint64(): "UBIGINT",
-    pa.bool_(): "BOOLEAN",
+    pa.bool_(): "BOOLEAN", pa.float64(): "DOUBLE",
 }
 
 
 def model_of(chain: str) -> str:
     """'account' or 'utxo' for a supported chain name."""
-    if chain in ACCOUNT_CHAINS:
-        return "account"
-    if chain in UTXO_CHAINS:
-        return "utxo"
-    raise ValueError(f"unknown chain {chain!r} (use ethereum or bitcoin)")
+    from trilateral.core.chains import chain as chain_named
+
+    return chain_named(chain).model
 
 
 def tables_of(model: str) -> dict[str, pa.Schema]:

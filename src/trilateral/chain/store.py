@@ -18,6 +18,8 @@ import pyarrow.parquet as pq
 from trilateral.chain.coverage import Coverage
 from trilateral.chain.schema import ASSETS, empty_select, model_of, tables_of
 from trilateral.chain.writer import read_manifest, sql_list
+from trilateral.core.chains import CHAINS, tron_to_base58, tron_to_hex
+from trilateral.core.errors import InputError
 
 CROSSCHAIN = "crosschain"
 TRANSFER_ORDER = ("block_number, tx_index, CASE WHEN log_index = -1 THEN 0 WHEN log_index < -1 THEN 1 ELSE 2 END, "
@@ -32,6 +34,19 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
 
 def _iso(ts: int | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _tron_key(address: str) -> str:
+    """The stored form (0x + 40 hex) of a written Tron address; itself when it is not one."""
+    try:
+        return tron_to_hex(address)
+    except InputError:
+        return address
+
+
+def shown_tron(stored: str) -> str:
+    """A stored Tron address as users write it (`T…`); placeholders that are not 20 bytes stay as they are."""
+    return tron_to_base58(stored) if len(stored) == 42 and stored.startswith("0x") else stored
 
 
 class ChainStore:
@@ -86,7 +101,8 @@ class ChainStore:
         if not files:
             return schema.empty_table()
         select = ", ".join(schema.names)
-        sql = f"SELECT {select} FROM read_parquet({sql_list(files)}) {where}" + (f" ORDER BY {order}" if order else "")
+        union = ", union_by_name=true" if name == CROSSCHAIN else ""  # parts written before a column was added
+        sql = f"SELECT {select} FROM read_parquet({sql_list(files)}{union}) {where}" + (f" ORDER BY {order}" if order else "")
         return self._query(sql).cast(schema)
 
     # ---- address dictionary -------------------------------------------------------------------
@@ -108,22 +124,31 @@ class ChainStore:
         return addresses, ids
 
     def address_ids(self, chain: str, addresses: list[str] | np.ndarray | pa.Array) -> np.ndarray:
-        """Ids of `addresses` (EVM addresses compared lower-case); -1 for addresses not in the store."""
+        """Ids of `addresses` (EVM addresses compared lower-case, Tron `T…`/`41…` as its 20 bytes);
+        -1 for addresses not in the store."""
         known, _ = self._dictionary(chain)
+        spec = CHAINS.get(chain)
+        if spec is not None and spec.address_format == "tron":
+            addresses = [_tron_key(a) for a in (addresses.to_pylist() if isinstance(addresses, pa.Array)
+                                                else list(addresses))]
         query = pa.array(addresses, type=pa.string()) if not isinstance(addresses, pa.Array) else addresses
-        if chain in ("ethereum",):
+        if spec is not None and spec.address_format in ("evm", "tron"):
             query = pc.utf8_lower(query)
         # ids are dense and the dictionary is ordered by id, so a position in it is the id
         pos = pc.index_in(query, value_set=known)
         return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def addresses(self, chain: str, ids: list[int] | np.ndarray) -> list[str]:
-        """Address strings of dense ids (raises IndexError for an id not in the store)."""
+        """Address strings of dense ids, as users write them (Tron `T…`); IndexError for an unknown id."""
         known, _ = self._dictionary(chain)
         idx = np.asarray(ids, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= len(known)):
             raise IndexError(f"address id out of range 0..{len(known) - 1}")
-        return pc.take(known, pa.array(idx)).to_pylist()
+        texts = pc.take(known, pa.array(idx)).to_pylist()
+        spec = CHAINS.get(chain)
+        if spec is not None and spec.address_format == "tron":
+            return [shown_tron(t) for t in texts]
+        return texts
 
     # ---- tables -------------------------------------------------------------------------------
     def transfers(self, chain: str, columns: list[str] | None = None, since: int | None = None,
@@ -182,7 +207,7 @@ class ChainStore:
                 if assets.exists() else empty_select(ASSETS)))
         links = self.files(CROSSCHAIN, "links")
         con.execute("CREATE VIEW crosschain_links AS " + (
-            f"SELECT * FROM read_parquet({sql_list(links)})" if links else empty_select(tables_of("crosschain")["links"])))
+            f"SELECT * FROM read_parquet({sql_list(links)}, union_by_name=true)" if links else empty_select(tables_of("crosschain")["links"])))
         return con
 
     # ---- coverage -----------------------------------------------------------------------------

@@ -30,10 +30,12 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 def _register_all() -> None:
     from trilateral.cli import (
         attribution_commands,
+        audit_commands,
         authority_commands,
         case_commands,
         chain_commands,
         demo_command,
+        federation_commands,
         hub_commands,
         prices_commands,
         report_commands,
@@ -46,7 +48,7 @@ def _register_all() -> None:
 
     for module in (hub_commands, serve_command, chain_commands, sim_commands, trace_commands,
                    attribution_commands, report_commands, demo_command, prices_commands, case_commands,
-                   watch_commands, webhook_commands):
+                   watch_commands, webhook_commands, audit_commands, federation_commands):
         module.register(app)
     authority_commands.register(app)  # after hub_commands: it adds `member profile`
 

@@ -109,7 +109,7 @@ def attribute(
 
 def screen(
     addresses: list[str] = typer.Argument(None, help="Addresses to screen"),
-    chain: str | None = typer.Option(None, "--chain", help="ethereum|bitcoin (default: guessed per address)"),
+    chain: str | None = typer.Option(None, "--chain", help="ethereum|bsc|polygon|arbitrum|optimism|base|avalanche|tron|bitcoin (default: guessed per address)"),
     hops: int = typer.Option(3, "--hops", min=0, help="Exposure: how many hops back to look (0 = none)."),
     as_code: str | None = typer.Option(None, "--as", help="Also match hub indicators this member may read."),
     file: Path | None = typer.Option(None, "--file", help="A file of addresses, one a line (batch mode)."),
@@ -134,8 +134,19 @@ def screen(
         typer.echo(json.dumps(results, ensure_ascii=False))
         return
     for r in results:
-        hits = "; ".join(f"{h['source']}: {h['entity']} {'|'.join(h['programs'])}".strip() for h in r["hits"])
+        hits = "; ".join(_hit_text(h) for h in r["hits"])
         typer.echo(f"{r['address']} ({r['chain']}) exposure {r['exposure']:.4f} {'HIT ' + hits if hits else 'clean'}")
+
+
+def _hit_text(hit: dict) -> str:
+    """One hit on a line: who, which list and version, and a delisting when there was one."""
+    text = f"{hit['source']}: {hit.get('label') or hit['entity']} {'|'.join(hit['programs'])}".strip()
+    where = ", ".join(x for x in (hit.get("list") if hit.get("list") != hit["source"] else None,
+                                  f"entry {hit['entry_id']}" if hit.get("entry_id") else None,
+                                  hit.get("list_date")) if x)
+    if hit.get("status") == "delisted":
+        where += f"; DELISTED by {hit.get('delisted_on')} (listed {hit.get('first_listed')}..{hit.get('last_listed')})"
+    return f"{text} [{where}]" if where else text
 
 
 def register(app: typer.Typer) -> None:

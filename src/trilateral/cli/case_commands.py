@@ -20,7 +20,7 @@ def _store():  # type: ignore[no-untyped-def]
 
 @case_app.command("open")
 def case_open(name: str = typer.Option(..., "--name", help="Case name, e.g. the incident's."),
-              chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum, bitcoin, ..."),
+              chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum, bsc, …, tron, bitcoin"),
               seeds: str = typer.Option(None, "--from", help="Seeds: addresses (all they send is stolen) and/or "
                                                              "transaction hashes, comma-separated."),
               from_trace: Path = typer.Option(None, "--from-trace", help="Findings JSON of a finished trace: its "

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from trilateral.core.chains import names as chain_names
 from trilateral.core.errors import InputError, TrilateralError
 from trilateral.core.settings import Settings
 from trilateral.core.times import unix_time
@@ -57,14 +58,15 @@ def chain_ingest(
     source: str = typer.Argument(..., help="ethereum-etl dir, bitcoin-etl transactions.json, getblock JSON, "
                                            "Midgard actions JSON, an EVM JSON-RPC URL, or Etherscan/Blockscout "
                                            "API responses / CSV exports (file or directory)"),
-    chain: str = typer.Option(None, "--chain", help="ethereum | bitcoin (not needed for midgard)"),
-    fmt: str = typer.Option(..., "--format", help="etl | rpc | core-json | midgard | etherscan"),
+    chain: str = typer.Option(None, "--chain", help=f"{chain_names()} (not needed for midgard)"),
+    fmt: str = typer.Option(..., "--format", help="etl | rpc | etherscan (EVM chains) | core-json (bitcoin) | "
+                                                  "trongrid | tron-node (tron) | midgard"),
     strict: bool = typer.Option(False, "--strict", help="Fail the batch on the first bad row."),
     from_block: int = typer.Option(None, "--from-block", help="rpc: first block (default 0)."),
     to_block: int = typer.Option(None, "--to-block", help="rpc: last block (default: latest)."),
     follow: bool = typer.Option(False, "--follow", help="rpc: keep polling for new blocks."),
     batch_blocks: int = typer.Option(100, "--batch-blocks", help="rpc: blocks per committed batch."),
-    address: str = typer.Option(None, "--address", help="etherscan: the queried address of the file(s)."),
+    address: str = typer.Option(None, "--address", help="etherscan, trongrid: the queried address of the file(s)."),
     complete_from: str = typer.Option(None, "--complete-from",
                                       help="etherscan: the files hold the address's whole list from this time "
                                            "(ISO or unix seconds; default: the first row's time)."),
@@ -84,6 +86,8 @@ def chain_ingest(
         options = {"address": address, "complete_from": _when(complete_from, "--complete-from"),
                    "complete_to": _when(complete_to, "--complete-to"),
                    "token_decimals": _decimals(token_decimals or [])}
+    if fmt == "trongrid":
+        options = {"address": address}
     try:
         report = ingest(Settings.from_env().chain_dir, fmt=fmt, source=source, chain=chain, strict=strict,
                         **options)
@@ -91,6 +95,26 @@ def chain_ingest(
         raise IngestInterrupted("ingest interrupted; committed batches are kept, run the same command to "
                                 "continue") from None
     _summary(report.as_dict(), as_json)
+
+
+@chain_app.command("bridges")
+def chain_bridges(
+    window: int = typer.Option(6 * 3600, "--window", help="Seconds after a deposit within which its release comes."),
+    max_fee_bps: int = typer.Option(100, "--max-fee-bps", help="Largest bridge fee, in basis points of the deposit."),
+    min_confidence: float = typer.Option(0.3, "--min-confidence", help="Drop matches below this confidence."),
+    as_json: bool = typer.Option(False, "--json", help="The matched links as JSON on stdout."),
+) -> None:
+    """Match bridge deposits to releases across the ingested chains (bridge contracts from the labels)."""
+    from trilateral.chain.bridges import find_bridge_links
+    from trilateral.labels import LabelStore
+
+    settings = Settings.from_env()
+    report, rows = find_bridge_links(settings.chain_dir, LabelStore(settings), window=window,
+                                     max_fee_bps=max_fee_bps, min_confidence=min_confidence)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    _summary(report.as_dict(), False)
 
 
 @chain_app.command("stats")
@@ -125,7 +149,9 @@ def chain_coverage(
         return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     cov = ChainStore(Settings.from_env().chain_dir).coverage(chain)
-    out = [{"address": a.lower(), "complete": [[iso(lo), iso(hi)] for lo, hi in cov.known_span(a)],
+    from trilateral.core.chains import normalise_address
+
+    out = [{"address": normalise_address(chain, a), "complete": [[iso(lo), iso(hi)] for lo, hi in cov.known_span(a)],
             "lists": {k: [[iso(lo), iso(hi)] for lo, hi in cov.address_spans(a, k)] for k in LIST_KINDS}}
            for a in addresses]
     if as_json:
@@ -138,18 +164,33 @@ def chain_coverage(
 
 @labels_app.command("import")
 def labels_import(
-    path: Path = typer.Argument(..., help="TagPack/ActorPack YAML, SDN.CSV, SDN_ADVANCED.XML, FtM JSON lines"),
-    fmt: str = typer.Option("auto", "--format", help="auto | tagpack | actorpack | sdn-csv | sdn-xml | ftm"),
-    as_json: bool = typer.Option(False, "--json", help="Print the import report as JSON on stdout."),
+    paths: list[Path] = typer.Argument(..., help="TagPack/ActorPack YAML, SDN.CSV, SDN_ADVANCED.XML, OFAC asset "
+                                                 "list, address CSV (Etherscan), FtM JSON lines"),
+    fmt: str = typer.Option("auto", "--format",
+                            help="auto | tagpack | actorpack | sdn-csv | sdn-xml | ofac-list | address-csv | ftm"),
+    list_name: str = typer.Option(None, "--list", help="The list these files are versions of (default: OFAC SDN "
+                                                       "for OFAC formats, a TagPack's title, else the file name)."),
+    list_date: str = typer.Option(None, "--list-date", help="The version's date, YYYY-MM-DD (default: from the "
+                                                            "file, a date in its path, else its modification day)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the import reports as JSON on stdout."),
 ) -> None:
-    """Import address labels (idempotent: re-importing a source replaces its labels)."""
+    """Import address labels as versions of their lists (re-importing a version replaces it; a newer
+    version supersedes older ones). Exits 1 when a file gave no label, saying why for each file."""
     from trilateral.labels import LabelStore
 
-    report = LabelStore(Settings.from_env()).import_file(path, fmt=fmt)
+    store = LabelStore(Settings.from_env())
+    reports = [store.import_file(p, fmt=fmt, list_name=list_name, list_date=list_date) for p in paths]
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=1))
-    else:
-        typer.echo(report.summary(), err=True)
+        docs = [r.as_dict() for r in reports]
+        typer.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1))
+    for report in reports:
+        if not as_json or not report.ok:
+            typer.echo(report.summary(), err=True)
+    empty = [r for r in reports if not r.ok]
+    if empty:
+        typer.echo(f"error: {len(empty)} of {len(reports)} file(s) gave no label; the store keeps its previous "
+                   "versions of their lists", err=True)
+        raise typer.Exit(1)
 
 
 @labels_app.command("export")
@@ -170,13 +211,11 @@ def labels_lookup(
     chain: str = typer.Option("ethereum", "--chain"),
 ) -> None:
     """Labels of addresses, as JSON on stdout."""
-    from dataclasses import asdict
-
     from trilateral.labels import LabelStore
 
     hits = LabelStore(Settings.from_env()).lookup(chain, addresses)
-    typer.echo(json.dumps([{"address": a, "labels": [asdict(lab) for lab in h]} for a, h in zip(addresses, hits,
-                                                                                                   strict=True)],
+    typer.echo(json.dumps([{"address": a, "labels": [lab.as_dict() for lab in h]} for a, h in zip(addresses, hits,
+                                                                                                     strict=True)],
                           indent=1))
 
 

@@ -1,4 +1,4 @@
-"""`trilateral init`, `member ...`, `intel import/export` and `audit verify`: thin calls into trilateral.hub."""
+"""`trilateral init`, `member ...`, `intel import/export` (audit: audit_commands): thin calls into trilateral.hub."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from pathlib import Path
 
 import typer
 
-from trilateral.core.errors import InputError, TrilateralError
+from trilateral.core.errors import InputError
 
 member_app = typer.Typer(help="Members (national agencies) and their clients, and their API tokens.",
                          no_args_is_help=True)
 intel_app = typer.Typer(help="Import and export STIX 2.1 intelligence.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
 def _hub(create: bool = False):  # type: ignore[no-untyped-def]
@@ -22,9 +21,19 @@ def _hub(create: bool = False):  # type: ignore[no-untyped-def]
     return Hub.open(create=create)
 
 
-def init() -> None:
+def init(node: str | None = typer.Option(None, "--node", help="This hub is member CODE's node in a "
+                                         "federation (the other members are peers: `trilateral peer add`).")) -> None:
     """Create the data directory and database, and the members US, KR and JP (prints new tokens)."""
     with _hub(create=True) as hub:
+        if node:
+            from trilateral.federation.node import init_node
+
+            created = init_node(hub, node)
+            typer.echo(f"node of {node.upper()} ready at {hub.settings.home} "
+                       f"({hub.engine.url.render_as_string(hide_password=True)})")
+            for principal, token in created:
+                typer.echo(f"{principal.code} token: {token}")
+            return
         created = hub.init()
         typer.echo(f"hub ready at {hub.settings.home} ({hub.engine.url.render_as_string(hide_password=True)})")
         if not created:
@@ -121,16 +130,6 @@ def intel_export(as_code: str = typer.Option(..., "--as", help="Member or client
         typer.echo(f"wrote {len(bundle['objects'])} objects to {out}", err=True)
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Exit 0 if the audit chain is intact; otherwise name the first bad entry and exit 1."""
-    with _hub() as hub:
-        verdict = hub.audit_verify()
-    if not verdict.ok:
-        raise TrilateralError(f"audit log broken at entry {verdict.first_bad}: {verdict.reason}")
-    typer.echo(f"audit log intact: {verdict.reason}")
-
-
 def _stderr_console():  # type: ignore[no-untyped-def]
     from rich.console import Console
 
@@ -141,4 +140,3 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.add_typer(member_app, name="member")
     app.add_typer(intel_app, name="intel")
-    app.add_typer(audit_app, name="audit")

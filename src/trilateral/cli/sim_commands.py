@@ -14,9 +14,10 @@ def register(app: typer.Typer) -> None:
     @sim.command("list")
     def list_scenarios(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
         """The scenarios and the laundering steps each uses."""
-        from trilateral.sim import SCENARIOS
+        from trilateral.sim import SCENARIOS, multichain
 
         rows = [{"name": s.name, "summary": s.summary, "steps": list(s.steps)} for s in SCENARIOS.values()]
+        rows.append({"name": multichain.NAME, "summary": multichain.SUMMARY, "steps": list(multichain.STEPS)})
         if as_json:
             typer.echo(json.dumps(rows, indent=2))
             return

@@ -57,7 +57,7 @@ def _victim_name(tracer, findings: dict) -> str | None:
 
 
 def trace_command(
-    chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum or bitcoin."),
+    chain: str = typer.Option(..., "--chain", help="Chain of the seeds: ethereum, bsc, polygon, arbitrum, optimism, base, avalanche, tron, bitcoin."),
     seeds: str = typer.Option(..., "--from", help="Seeds: transaction hashes and/or addresses, comma-separated."),
     after: str = typer.Option(None, "--after", help="ISO time: value received by seed addresses from then on is stolen."),
     policy: str = typer.Option("haircut", "--policy", help="Taint policy: haircut, poison or fifo."),
@@ -134,8 +134,16 @@ def trace_command(
 
         hub = Hub.open(settings, create=False)
         inter = thief_addresses(result, tracer.services(result), min_share=min_share)
+        linked = None
+        if incident:  # tie the trace to the hub's incident (a register row or a member's) instead of a new one
+            from trilateral.report.incidents import find_incident
+
+            linked = find_incident(hub, hub.principal(share_as.upper()), incident, findings.get("theft_time"))
+            if linked is not None:
+                err.print(f"trace tied to incident {linked.get('name')} ({linked['id']})")
         bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter,
-                                 incident_name=incident, victim_name=victim)
+                                 incident_name=incident, victim_name=victim,
+                                 incident_ref=linked["id"] if linked else None)
         res = hub.submit(hub.principal(share_as.upper()), bundle, source="trilateral trace")
         err.print(f"shared {len(res.stored)} object(s) as {share_as.upper()} ({len(res.failed)} failed)")
         if res.failed:

@@ -48,4 +48,5 @@ class Settings:
             max_bundle_bytes=int(env.get("TRILATERAL_MAX_BUNDLE_BYTES", 64 * 1024 * 1024)),
             max_bundle_objects=int(env.get("TRILATERAL_MAX_BUNDLE_OBJECTS", 100_000)),
             max_recipients=int(env.get("TRILATERAL_MAX_RECIPIENTS", 64)),
+            extra={k: env[k] for k in ("TRILATERAL_AUDIT_KEY",) if env.get(k)},
         )

@@ -16,7 +16,8 @@ from trilateral.core.errors import ConfigurationError
 from trilateral.core.principal import DEFAULT_MEMBERS, Principal
 from trilateral.core.settings import Settings
 from trilateral.core.tlp import Tlp, tlp2_marking_definition
-from trilateral.hub import audit, ingest, principals, reads
+from trilateral.hub import audit, audit_checkpoint, audit_key, ingest, principals, reads
+from trilateral.hub.audit_read import AuditPage
 from trilateral.hub.correlation import list_correlations, sighting_counts
 from trilateral.hub.database import PlannerStatistics, WalCheckpointer, make_engine, migrate, reading, writing
 from trilateral.hub.errors import CollectionNotFound, NotFound, PermissionDenied, StatusNotFound
@@ -95,6 +96,11 @@ class Hub:
             raise ConfigurationError(f"cannot open the hub database {shown} ({reason}): check "
                                      "TRILATERAL_DATABASE_URL and that the database server is running") from None
         hub = cls(settings, engine)
+        try:
+            audit_key.resolve(settings, engine)
+        except ConfigurationError:
+            engine.dispose()
+            raise
         if not create and not hub.list_principals():
             hub.close()
             raise ConfigurationError(f"the hub at {shown} has no members yet: run `trilateral init` first")
@@ -214,6 +220,12 @@ class Hub:
             rows = conn.execute(sa.select(o.c.seq, o.c.version).where(*filters.where(principal, o), owner)).all()
             if not rows:
                 return 0
+            from trilateral.federation import store as federation_store
+            from trilateral.federation import tombstones
+
+            node = federation_store.node_code(conn)
+            if node is not None:  # a federation node tells its peers (docs/federation.md)
+                tombstones.record_deletion(conn, principal, collection, [r.seq for r in rows], node)
             conn.execute(o.delete().where(o.c.seq.in_([r.seq for r in rows])))
             audit.append(conn, principal.code, "object.delete", {"collection": collection, "id": object_id,
                                                                  "versions": sorted(r.version or "" for r in rows)})
@@ -232,6 +244,7 @@ class Hub:
             self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
         with reading(self.engine) as conn:
+            filters.peer = self._peer_view(conn, principal)
             result = reads.query_page(conn, self.cursor_secret, principal, filters, limit, cursor)
         if audit:
             self.audit_returned(principal, result.records, collection)
@@ -250,6 +263,7 @@ class Hub:
         self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
         with reading(self.engine) as conn:
+            filters.peer = self._peer_view(conn, principal)
             return reads.manifest_page(conn, self.cursor_secret, principal, filters, limit, cursor)
 
     def versions(self, principal: Principal, collection: str, object_id: str, *,
@@ -332,10 +346,67 @@ class Hub:
         with reading(self.engine) as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(objects).where(*cond)).scalar() or 0)
 
+    # --- federation ------------------------------------------------------------------------------
+    @property
+    def node_code(self) -> str | None:
+        """The member this hub is the node of (`trilateral init --node`), or None for a shared hub."""
+        from trilateral.federation import store as federation_store
+
+        with reading(self.engine) as conn:
+            return federation_store.node_code(conn)
+
+    def is_peer(self, principal: Principal) -> bool:
+        with reading(self.engine) as conn:
+            return self._peer_view(conn, principal) is not None
+
+    def provenance(self, records: Sequence[Any]) -> list[dict[str, str]]:
+        """Origin node and original submitter of each record (StoredObject), for a peer's sync."""
+        from trilateral.federation import store as federation_store
+
+        with reading(self.engine) as conn:
+            node = federation_store.node_code(conn) or ""
+            origin = federation_store.origins(conn, [r.seq for r in records if getattr(r, "seq", 0)])
+        out = []
+        for r in records:
+            seq = getattr(r, "seq", 0)
+            if not seq:  # a built-in TLP 2.0 definition served by the TAXII layer
+                out.append({"origin": node, "submitter": node, "submitter_member": node})
+                continue
+            out.append({"origin": origin.get(seq, node), "submitter": r.submitted_by,
+                        "submitter_member": r.submitter_member})
+        return out
+
+    @staticmethod
+    def _peer_view(conn: sa.Connection, principal: Principal) -> str | None:
+        """The peer code when `principal` is a peer node reading us (it reads for all it hosts)."""
+        from trilateral.federation import store as federation_store
+
+        if principal.is_member and principal.code in federation_store.peer_codes(conn):
+            return principal.code
+        return None
+
     # --- audit -----------------------------------------------------------------------------------
     def audit_verify(self) -> AuditVerdict:
         with reading(self.engine) as conn:
             return audit.verify(conn)
+
+    def audit_checkpoint(self) -> dict[str, Any]:
+        """A signed head of the (verified) audit chain, for a member to keep (see audit_checkpoint)."""
+        with reading(self.engine) as conn:
+            return audit_checkpoint.make(conn)
+
+    def audit_check_checkpoint(self, checkpoint: dict[str, Any]) -> tuple[bool, str]:
+        with reading(self.engine) as conn:
+            return audit_checkpoint.check(conn, checkpoint)
+
+    def audit_entries(self, principal: Principal, *, before: int | None = None, limit: int = 50) -> AuditPage:
+        """The audit entries of the principal's agency, newest first, with object ids it may not read
+        left out (hub/audit_read.py); `before` continues from a page's `older`."""
+        from trilateral.hub import audit_read
+
+        codes = audit_read.agency_of(principal, [(p.code, p.sponsor) for p in self.list_principals()])
+        with reading(self.engine) as conn:
+            return audit_read.entries(conn, principal, codes, before, max(1, min(limit, 500)))
 
     def _audit_read(self, principal: Principal, action: str, ids: list[str], collection: str | None) -> None:
         if ids:

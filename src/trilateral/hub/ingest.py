@@ -188,11 +188,14 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
                        "'created' must say spec_version '2.1')", tlp, recipients)
     body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     content_hash = hashlib.sha256(body).hexdigest()
-    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else None
+    # the object a sighting or relationship points at, indexed for sighting counts and screening
+    ref = obj.get("sighting_of_ref") if stix_type == "sighting" else \
+        obj.get("target_ref") if stix_type == "relationship" else None
+    ref = ref.lower() if isinstance(ref, str) and len(ref) <= 128 else None
     author = obj.get("created_by_ref")
     prepared = Prepared(position=position, stix_id=stix_id, stix_type=stix_type, version=version,
                         modified_us=0, tlp=tlp, recipients=recipients, content_hash=content_hash,
-                        body=body.decode(), ref_id=ref.lower() if isinstance(ref, str) else None,
+                        body=body.decode(), ref_id=ref,
                         created_by_ref=author.lower() if isinstance(author, str) else None,
                         builtin=builtin is not None)
     if known:

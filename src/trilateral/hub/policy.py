@@ -71,3 +71,26 @@ def visible_clause(principal: Principal, objects: sa.Table | sa.sql.Alias, recip
 
 def readable(principal: Principal, metas: Iterable[ObjectMeta]) -> list[bool]:
     return [may_read(principal, m) for m in metas]
+
+
+def may_read_for_node(member: Principal, clients: Iterable[Principal], meta: ObjectMeta) -> bool:
+    """True when some principal a peer node hosts (its member, or one of its clients) may read `meta`.
+
+    A peer node reads this node on behalf of everyone it hosts (docs/federation.md), and nothing else:
+    this is `may_read` over that set, so the one rule above still decides.
+    """
+    return may_read(member, meta) or any(may_read(c, meta) for c in clients)
+
+
+def node_visible_clause(member: Principal, objects: sa.Table | sa.sql.Alias, recipients: sa.Table,
+                        principals: sa.Table) -> sa.ColumnElement:
+    """SQL twin of `may_read_for_node(member, clients known here with sponsor member, meta)`.
+
+    A member already reads every level but RED that any of its clients reads, so the clients add
+    only RED versions naming one of them (a client's own objects live on its own node).
+    """
+    named_client = sa.exists().where(recipients.c.object_seq == objects.c.seq,
+                                     recipients.c.code == principals.c.code,
+                                     principals.c.sponsor == member.code)
+    return sa.or_(visible_clause(member, objects, recipients),
+                  sa.and_(objects.c.tlp == int(Tlp.RED), named_client))

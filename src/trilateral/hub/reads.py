@@ -26,9 +26,9 @@ from trilateral.core.principal import Principal
 from trilateral.core.tlp import Tlp
 from trilateral.hub.errors import InputError, InvalidCursor
 from trilateral.hub.markings import strip_granular
-from trilateral.hub.policy import ObjectMeta, visible_clause
+from trilateral.hub.policy import ObjectMeta, node_visible_clause, visible_clause
 from trilateral.hub.recipients import recipients_of
-from trilateral.hub.schema import object_recipients, objects
+from trilateral.hub.schema import object_recipients, objects, principals
 from trilateral.hub.types import (
     ManifestRecord,
     QueryPage,
@@ -40,6 +40,8 @@ from trilateral.hub.types import (
 )
 
 MAX_PAGE = 10_000
+# objects.source of a version a federation node received: this prefix and its origin node
+SYNCED_FROM = "federation:"
 
 
 def as_micros(value: datetime | str | None) -> int | None:
@@ -84,14 +86,21 @@ class Filters:
         self.versions = normalise_versions(versions)
         self.spec_versions = tuple(sorted(set(spec_versions))) if spec_versions else None
         self.within: tuple[str, ...] | None = None  # collection None: only these collections (export)
+        # set when the caller is a peer node (federation): it reads on behalf of the principals it
+        # hosts, and is never served the versions that came from it (docs/federation.md)
+        self.peer: str | None = None
 
     def digest(self, kind: str) -> str:
         data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions,
                 self.within]
+        if self.peer is not None:
+            data.append(["peer", self.peer])
         return hashlib.sha256(orjson.dumps(data)).hexdigest()[:32]
 
     def where(self, principal: Principal, o: Any) -> list[sa.ColumnElement]:
-        conds: list[sa.ColumnElement] = [visible_clause(principal, o, object_recipients)]
+        conds: list[sa.ColumnElement] = [self._visible(principal, o)]
+        if self.peer is not None:  # a plain column test: no join for the planner to get wrong
+            conds.append(sa.or_(o.c.source.is_(None), o.c.source != SYNCED_FROM + self.peer))
         if self.collection is not None:
             conds.append(o.c.collection == self.collection)
         elif self.within is not None:
@@ -112,12 +121,18 @@ class Filters:
                     cmp = other.c.modified_us > o.c.modified_us if newer else other.c.modified_us < o.c.modified_us
                     choices.append(~sa.exists().where(other.c.collection == o.c.collection,
                                                       other.c.stix_id == o.c.stix_id, cmp,
-                                                      visible_clause(principal, other, object_recipients)))
+                                                      self._visible(principal, other)))
             stamps = [int(v) for v in self.versions if v not in ("first", "last")]
             if stamps:
                 choices.append(o.c.modified_us.in_(stamps))
             conds.append(sa.or_(*choices))
         return conds
+
+
+    def _visible(self, principal: Principal, o: Any) -> sa.ColumnElement:
+        if self.peer is not None and principal.code == self.peer and principal.is_member:
+            return node_visible_clause(principal, o, object_recipients, principals)
+        return visible_clause(principal, o, object_recipients)
 
 
 def _b64(data: bytes) -> str:
@@ -199,7 +214,8 @@ def stored_object(row: sa.Row, principal: Principal | None = None) -> StoredObje
     body = row.body if principal is None else body_for(principal, row)
     return StoredObject(id=row.stix_id, modified=version_text(row), date_added=from_micros(row.date_added_us),
                         spec_version=row.spec_version, tlp=Tlp(row.tlp), submitted_by=row.submitter_code,
-                        raw_json=body, collection=row.collection)
+                        raw_json=body, collection=row.collection, seq=row.seq,
+                        submitter_member=row.submitter_member)
 
 
 def body_for(principal: Principal, row: Any) -> str:

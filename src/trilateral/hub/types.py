@@ -89,6 +89,8 @@ class StoredObject:
     submitted_by: str
     raw_json: str
     collection: str = "shared"
+    seq: int = 0
+    submitter_member: str = ""
 
     @cached_property
     def object(self) -> dict[str, Any]:

@@ -7,16 +7,21 @@ from typing import Any
 
 import pyarrow as pa
 
+from trilateral.core.chains import EVM_CHAINS as CORE_EVM_CHAINS
+from trilateral.core.chains import normalise_address as core_normalise
+
 # GraphSense currency codes (and OFAC/OpenSanctions ones) -> our chain names.
 CURRENCY_CHAINS = {"ETH": "ethereum", "BTC": "bitcoin", "XBT": "bitcoin", "LTC": "litecoin", "BCH": "bitcoin-cash",
                    "TRX": "tron", "XMR": "monero", "ZEC": "zcash", "DASH": "dash", "ETC": "ethereum-classic",
                    "BSC": "bsc", "BEP20": "bsc", "ARB": "arbitrum", "BTG": "bitcoin-gold", "XVG": "verge",
-                   "DOGE": "dogecoin", "EOS": "eos", "BEP2": "binance-chain"}
+                   "DOGE": "dogecoin", "EOS": "eos", "BEP2": "binance-chain", "BNB": "binance-chain", "SOL": "solana",
+                   "BSV": "bitcoin-sv", "XRP": "xrp", "MATIC": "polygon", "POL": "polygon", "AVAX": "avalanche",
+                   "OP": "optimism", "BASE": "base", "TRC20": "tron"}
 CHAIN_CURRENCY = {"ethereum": "ETH", "bitcoin": "BTC", "litecoin": "LTC", "bitcoin-cash": "BCH", "tron": "TRX",
                   "monero": "XMR", "zcash": "ZEC", "dash": "DASH", "ethereum-classic": "ETC", "bsc": "BSC",
                   "arbitrum": "ARB", "dogecoin": "DOGE"}
 EVM_TOKENS = {"USDT", "USDC", "DAI", "WBTC", "WETH", "BUSD", "TUSD", "PAX", "UNI", "LINK", "SHIB"}
-EVM_CHAINS = {"ethereum", "bsc", "arbitrum", "ethereum-classic", "polygon", "avalanche", "base", "optimism"}
+EVM_CHAINS = {*CORE_EVM_CHAINS, "ethereum-classic"}
 
 # Our reading of GraphSense's named confidence levels as 0..1 (documented in docs/labels.md).
 CONFIDENCE_LEVELS = {"ownership": 1.0, "authority_data": 0.95, "ledger_immanent": 0.9, "forensic": 0.8,
@@ -27,14 +32,23 @@ DEFAULT_CONFIDENCE = 0.5
 def chain_of(currency: str | None, address: str) -> str:
     """Chain name of a tag: by currency, with ERC-20 tickers on a 0x address read as Ethereum."""
     code = (currency or "").strip().upper()
-    if code in EVM_TOKENS:
-        return "ethereum" if address.startswith("0x") else ("tron" if address.startswith("T") else code.lower())
+    if code in EVM_TOKENS:  # a token names no chain: the address format does (USDT on Omni is Bitcoin's layer)
+        a = address.strip()
+        if a.startswith("0x"):
+            return "ethereum"
+        if a.startswith("T"):
+            return "tron"
+        if a[:1] in ("1", "3") or a.lower().startswith("bc1"):
+            return "bitcoin"
+        return code.lower()
     return CURRENCY_CHAINS.get(code, code.lower() or "unknown")
 
 
 def normalise_address(chain: str, address: str) -> str:
-    """EVM addresses compare lower-case; others (base58, bech32) are kept as written."""
+    """EVM addresses compare lower-case; Tron as `T…` (hex `41…` converted); others (base58, bech32) as written."""
     address = address.strip()
+    if chain == "tron":
+        return core_normalise("tron", address)
     return address.lower() if chain in EVM_CHAINS or address.startswith("0x") else address
 
 
@@ -69,12 +83,26 @@ class Label:
     abuse: str | None = None
     confidence_level: str | None = None
     extra: dict[str, str] | None = field(default=None, compare=False, hash=False)
+    # which list said so, and when: set by the store from the import (see labels.lists / labels.versions)
+    entry_id: str | None = None
+    list_name: str | None = None
+    list_date: str | None = None
+    status: str = "listed"
+    first_listed: str | None = None
+    last_listed: str | None = None
+    delisted_on: str | None = None
+    history: tuple[tuple[str, bool], ...] = field(default=(), compare=False, hash=False)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["programs"] = list(self.programs)
         d["extra"] = dict(self.extra or {})
+        d["history"] = self.history_dicts()
         return d
+
+    def history_dicts(self) -> list[dict[str, Any]]:
+        """Every version of the list since the entry first appeared: was the entry on it?"""
+        return [{"list_date": date, "listed": listed} for date, listed in self.history]
 
 
 LABELS_SCHEMA = pa.schema([
@@ -82,11 +110,17 @@ LABELS_SCHEMA = pa.schema([
     ("jurisdiction", pa.string()), ("source", pa.string()), ("confidence", pa.float64()),
     ("programs", pa.list_(pa.string())), ("label", pa.string()), ("actor", pa.string()), ("abuse", pa.string()),
     ("confidence_level", pa.string()), ("dataset", pa.string()),
+    ("entry_id", pa.string()), ("list_name", pa.string()), ("list_date", pa.string()),
 ])
+STORED_FIELDS = ("address", "chain", "entity", "category", "jurisdiction", "source", "confidence", "programs",
+                 "label", "actor", "abuse", "confidence_level", "entry_id")
 
 
-def labels_table(labels: list[Label], dataset: str) -> pa.Table:
-    rows = [{**{k: v for k, v in lab.as_dict().items() if k != "extra"}, "dataset": dataset} for lab in labels]
+def labels_table(labels: list[Label], dataset: str, list_name: str | None = None,
+                 list_date: str | None = None) -> pa.Table:
+    """The stored columns of `labels`; every row carries the list and version it came from."""
+    rows = [{**{k: getattr(lab, k) for k in STORED_FIELDS}, "programs": list(lab.programs), "dataset": dataset,
+             "list_name": list_name or lab.list_name, "list_date": list_date or lab.list_date} for lab in labels]
     return pa.Table.from_pylist(rows, schema=LABELS_SCHEMA)
 
 
@@ -101,15 +135,39 @@ class ImportReport:
     addresses: int = 0
     skipped: list[str] = field(default_factory=list)
     by_chain: dict[str, int] = field(default_factory=dict)
+    list_name: str | None = None
+    list_date: str | None = None
+    date_basis: str | None = None
+    previous_version: str | None = None
+    delisted: int = 0
+    superseded_by: str | None = None
+    nothing_imported: str | None = None  # why, when the file gave no label (then the store is unchanged)
+
+    @property
+    def ok(self) -> bool:
+        return self.nothing_imported is None
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "format": self.format, "dataset": self.dataset, "labels": self.labels,
                 "addresses": self.addresses, "by_chain": self.by_chain, "skipped": self.skipped[:100],
-                "skipped_count": len(self.skipped)}
+                "skipped_count": len(self.skipped), "list": self.list_name, "list_date": self.list_date,
+                "list_date_basis": self.date_basis, "previous_version": self.previous_version,
+                "delisted": self.delisted, "superseded_by": self.superseded_by,
+                "nothing_imported": self.nothing_imported}
 
     def summary(self) -> str:
+        if self.nothing_imported:
+            return f"{self.path} ({self.format}): nothing imported: {self.nothing_imported}"
         chains = ", ".join(f"{c} {n:,}" for c, n in sorted(self.by_chain.items()))
         text = f"{self.path} ({self.format}): {self.labels:,} labels on {self.addresses:,} addresses ({chains})"
+        if self.list_name:
+            text += f"; list {self.list_name!r} version {self.list_date or 'undated'}"
+            if self.date_basis:
+                text += f" (date from {self.date_basis})"
+        if self.previous_version:
+            text += f"; supersedes {self.previous_version}: {self.delisted:,} entries no longer listed (delisted)"
+        if self.superseded_by:
+            text += f"; older than the stored version {self.superseded_by}, so kept as history only"
         if self.skipped:
             text += f"; {len(self.skipped)} entries skipped, first: {self.skipped[0]}"
         return text

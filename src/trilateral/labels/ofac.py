@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def read_sdn_csv(path: Path) -> tuple[list[Label], list[str]]:
             labels.append(Label(address=normalise_address(chain, address), chain=chain, entity=name,
                                 category="sanctioned", jurisdiction=jurisdiction, source=SOURCE, confidence=1.0,
                                 programs=_programs(programs), label=f"SDN {uid}: {name}", abuse="sanction",
-                                extra={"sdn_uid": uid, "currency": currency}))
+                                extra={"sdn_uid": uid, "currency": currency}, entry_id=uid))
     return labels, skipped
 
 
@@ -106,5 +107,42 @@ def read_sdn_advanced_xml(path: Path) -> tuple[list[Label], list[str]]:
             labels.append(Label(address=normalise_address(chain, address), chain=chain, entity=name,
                                 category="sanctioned", jurisdiction=jurisdiction, source=SOURCE, confidence=1.0,
                                 programs=programs, label=f"SDN {pid}: {name}", abuse="sanction",
-                                extra={"sdn_uid": str(pid), "currency": currency}))
+                                extra={"sdn_uid": str(pid), "currency": currency}, entry_id=str(pid)))
+    return labels, skipped
+
+
+ASSET_LIST_RE = re.compile(r"sanctioned_addresses_([A-Za-z0-9]+)\.(?:txt|json)$")
+
+
+def read_asset_list(path: Path) -> tuple[list[Label], list[str]]:
+    """One of the per-asset address lists derived from SDN_ADVANCED.XML by 0xB10C's
+    ofac-sanctioned-digital-currency-addresses (`sanctioned_addresses_<ASSET>.txt` one address a line,
+    or `.json` an array): the list carries no names, so a hit says only that OFAC lists the address."""
+    match = ASSET_LIST_RE.search(path.name)
+    if not match:
+        raise InputError(f"{path}: an OFAC asset list is named sanctioned_addresses_<ASSET>.txt or .json")
+    currency = match.group(1).upper()
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+        if not isinstance(values, list):
+            raise InputError(f"{path}: expected a JSON array of addresses")
+        entries = [(i + 1, str(v).strip()) for i, v in enumerate(values)]
+    else:
+        entries = [(i + 1, line.strip()) for i, line in enumerate(text.splitlines())]
+    labels, skipped = [], []
+    for line_no, address in entries:
+        if not address or address.startswith("#"):
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9:]+", address):
+            skipped.append(f"{path}:{line_no}: not an address: {address[:60]!r}")
+            continue
+        chain = chain_of(currency, address)
+        labels.append(Label(address=normalise_address(chain, address), chain=chain, entity=None,
+                            category="sanctioned", jurisdiction=None, source=SOURCE, confidence=1.0,
+                            label=f"OFAC SDN digital currency address ({currency})", abuse="sanction",
+                            extra={"currency": currency}))
     return labels, skipped

@@ -60,5 +60,6 @@ def read_ftm(path: Path) -> tuple[list[Label], list[str]]:
                                 category="sanctioned" if sanctioned else "user", jurisdiction=country, source=SOURCE,
                                 confidence=0.9, programs=progs, label=name, actor=holder_ids[0] if holder_ids else None,
                                 abuse="sanction" if sanctioned else None,
-                                extra={"ftm_id": ent["id"], "topics": ",".join(sorted(topics))}))
+                                extra={"ftm_id": ent["id"], "topics": ",".join(sorted(topics))},
+                                entry_id=ent["id"]))
     return labels, skipped

@@ -130,6 +130,12 @@ class Prices:
                 rows.append((day, row["asset"], usd))
         return cls(rows, source=str(path))
 
+    @classmethod
+    def from_book(cls, book: Any, source: str) -> Prices:
+        """The price book of `trilateral prices import` (day, chain, asset -> USD), per asset ticker."""
+        rows = [(day, asset, usd) for (day, _chain, asset), usd in getattr(book, "prices", {}).items()]
+        return cls(rows, source=source)
+
     def price(self, asset: str, on: date) -> PriceUse | None:
         """The price on `on` or the latest before it; else the earliest after it; None if no price."""
         series = self._by_asset.get(asset.upper())

@@ -12,17 +12,20 @@ from typing import Any
 
 import jinja2
 
+from trilateral.attribution.actors import ActorCatalog
 from trilateral.core.tlp import Tlp
 from trilateral.report import charts
 from trilateral.report.actions import action_figures
 from trilateral.report.amounts import Prices, format_usd
+from trilateral.report.assessment import assess
+from trilateral.report.dedup import deduplicate
 from trilateral.report.figures_flows import STEP_KINDS, STEP_LABELS, flow_figures
 from trilateral.report.figures_freeze import STATUSES, freeze_figures, group_by_status
 from trilateral.report.figures_incidents import incident_figures, stolen_table
 from trilateral.report.figures_intel import intel_figures
 from trilateral.report.figures_techniques import technique_figures
 from trilateral.report.quarter import Quarter
-from trilateral.report.records import Record, RecordSet, Sources
+from trilateral.report.records import Record, Sources
 from trilateral.report.summary import summary_sentences
 
 TLP_COLOURS = {Tlp.CLEAR: "#FFFFFF", Tlp.GREEN: "#33FF00", Tlp.AMBER: "#FFC000", Tlp.AMBER_STRICT: "#FFC000",
@@ -44,13 +47,16 @@ class ReportResult:
 
 
 def compute_figures(records: list[Record], quarter: Quarter, prices: Prices | None = None,
-                    correlations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Every figure of the report, from the records only."""
+                    correlations: list[dict[str, Any]] | None = None,
+                    actors: ActorCatalog | None = None) -> dict[str, Any]:
+    """Every figure of the report, from the records only (one incident per theft: `dedup`)."""
     corr = [c for c in correlations or () if quarter.contains(c.get("created"))]
-    records = records if isinstance(records, RecordSet) else RecordSet(records)
+    dedup = deduplicate(records)
+    records = dedup.records
     figures: dict[str, Any] = {
         "quarter": quarter,
-        "incidents": incident_figures(records, quarter, prices),
+        "dedup": dedup,
+        "incidents": incident_figures(records, quarter, prices, actors=actors),
         "flows": flow_figures(records, quarter, prices),
         "freeze": freeze_figures(records, quarter),
         "intel": intel_figures(records, quarter, corr),
@@ -59,6 +65,10 @@ def compute_figures(records: list[Record], quarter: Quarter, prices: Prices | No
         "correlations": corr,
     }
     figures["summary"] = summary_sentences(figures)
+    before = quarter.previous()
+    previous = {"flows": flow_figures(records, before, prices), "freeze": freeze_figures(records, before),
+                "intel": intel_figures(records, before, [], counts_only=True)}
+    figures["assessment"] = assess(figures, previous)
     return figures
 
 
@@ -84,7 +94,7 @@ def draw_charts(figures: dict[str, Any], chart_dir: Path) -> dict[str, Path]:
             [float(t.usd_total) / 1e6 for t in inc.per_quarter], chart_dir / "incidents.png")
     sankey = figures["flows"].sankey() if figures["flows"].traces else None
     if sankey and sankey["stolen"]:
-        out["sankey"] = charts.sankey(sankey["stolen"], sankey["kinds"], sankey["offramps"], sankey["unit"],
+        out["sankey"] = charts.sankey(sankey["stolen"], sankey["kinds"], sankey["destinations"], sankey["unit"],
                                       chart_dir / "flows.png", STEP_LABELS)
     freeze = figures["freeze"]
     if freeze.total_requests:
@@ -132,7 +142,8 @@ def render_html(figures: dict[str, Any], chart_files: dict[str, Path], out_dir: 
         stolen_trailing=stolen_table(inc.trailing), flows=figures["flows"], kinds=STEP_KINDS,
         kind_labels=STEP_LABELS, freeze=figures["freeze"], statuses=STATUSES, intel=figures["intel"],
         tlps=list(Tlp), correlations=figures["correlations"], tech=figures["techniques"],
-        actions=figures["actions"], usd=format_usd, max_delay_rows=MAX_DELAY_ROWS,
+        actions=figures["actions"], usd=format_usd, max_delay_rows=MAX_DELAY_ROWS, ass=figures["assessment"],
+        sankey=figures["flows"].sankey() if figures["flows"].traces else None,
         intel_type_totals={t: sum(s.by_type.get(t, 0) for s in figures["intel"].submitters)
                            for t in figures["intel"].types},
         charts={k: (chart_files[k].relative_to(out_dir).as_posix() if k in chart_files else None)
@@ -144,7 +155,7 @@ def render_html(figures: dict[str, Any], chart_files: dict[str, Path], out_dir: 
 
 def write_report(records: list[Record], quarter: Quarter, out_dir: Path, *, audience: str, is_group: bool = False,
                  prices: Prices | None = None, correlations: list[dict[str, Any]] | None = None,
-                 pdf: bool = True) -> ReportResult:
+                 pdf: bool = True, actors: ActorCatalog | None = None) -> ReportResult:
     """report.html (+ charts/) and report.pdf in `out_dir` for records the audience may read."""
     out_dir.mkdir(parents=True, exist_ok=True)
     clock, seconds = time.perf_counter(), {}
@@ -154,7 +165,7 @@ def write_report(records: list[Record], quarter: Quarter, out_dir: Path, *, audi
         now = time.perf_counter()
         seconds[name], clock = now - clock, now
 
-    figures = compute_figures(records, quarter, prices, correlations)
+    figures = compute_figures(records, quarter, prices, correlations, actors)
     sources = all_sources(figures)
     tlp = document_tlp(sources)
     lap("figures")

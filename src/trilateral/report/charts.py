@@ -78,58 +78,46 @@ def _stack(values: list[float], scale: float, gap: float) -> list[tuple[float, f
     return spans
 
 
-def sankey(stolen: float, kinds: dict[str, float], offramps: dict[str, float], unit: str, path: Path,
+def sankey(stolen: float, kinds: dict[str, float], destinations: dict[str, float], unit: str, path: Path,
            kind_labels: dict[str, str] | None = None) -> Path:
-    """Theft -> kinds of step -> off-ramp category; labels carry the share of stolen value."""
+    """Left: the stolen value split into where it ended (the bands partition it: they sum to 100 %).
+    Right: the share of stolen value that passed each kind of step, one bar each on a 0-100 % axis;
+    these overlap (value can pass a DEX and then a bridge), so they are bars, never bands."""
     kind_labels = kind_labels or {}
-    remainder = max(0.0, stolen - sum(offramps.values()))
-    right = dict(offramps)
-    if remainder > 0:
-        right["not off-ramped"] = remainder
-    mid_names, right_names = list(kinds), list(right)
-    mid_vals, right_vals = [kinds[k] for k in mid_names], [right[k] for k in right_names]
-    total = max(stolen, sum(mid_vals), sum(right_vals), 1e-12)
-    gap = 0.06
-    scale = 1.0 / total
-    fig, ax = plt.subplots(figsize=(7.2, 3.6))
-    left_span = (0.0, stolen * scale)
-    mid_spans = _stack(mid_vals, scale, gap)
-    right_spans = _stack(right_vals, scale, gap)
-    mid_sum, right_sum = sum(mid_vals) or 1.0, sum(right_vals) or 1.0
-    cursor = left_span[0]
-    for i, span in enumerate(mid_spans):
-        share = (span[1] - span[0]) * min(1.0, stolen / mid_sum)
-        _band(ax, 0.06, 0.94, (cursor, cursor + share), span, OKABE_ITO[i % 8], HATCHES[i % 8])
-        cursor += share
-    right_cursor = [s[0] for s in right_spans]
-    for i, span in enumerate(mid_spans):
-        y = span[0]
-        for j, rspan in enumerate(right_spans):
-            out = (span[1] - span[0]) * right_vals[j] / right_sum
-            into = (rspan[1] - rspan[0]) * mid_vals[i] / mid_sum
-            _band(ax, 1.06, 1.94, (y, y + out), (right_cursor[j], right_cursor[j] + into),
-                  OKABE_ITO[i % 8], HATCHES[i % 8])
-            y += out
-            right_cursor[j] += into
-    for x, spans, names, vals in ((0.0, [left_span], ["Stolen"], [stolen]), (1.0, mid_spans, mid_names, mid_vals),
-                                  (2.0, right_spans, right_names, right_vals)):
-        for (lo, hi), name, val in zip(spans, names, vals, strict=True):
-            ax.add_patch(plt.Rectangle((x - 0.06, lo), 0.12, max(hi - lo, 0.004), color="#333333"))
-            shown = kind_labels.get(name, name) if x == 1.0 else name
-            share = f"{100 * val / stolen:.1f} %" if stolen else ""
-            if x == 1.0:
-                ax.text(x, (lo + hi) / 2, f"{shown} {share}", ha="center", va="center", fontsize=7,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#333333", "lw": 0.5})
-            else:
-                ha, dx = ("right", -0.08) if x == 0.0 else ("left", 0.08)
-                ax.text(x + dx, (lo + hi) / 2, f"{shown}\n{share} of stolen", ha=ha, va="center", fontsize=7)
-    top = max([1.0] + [s[1] for s in mid_spans + right_spans])
-    ax.set_xlim(-0.6, 2.7)
-    ax.set_ylim(top + 0.05, -0.1)
+    names, vals = list(destinations), [destinations[k] for k in destinations]
+    whole = max(stolen, 1e-12)
+    if sum(vals) > whole * (1 + 1e-9):
+        raise ValueError("destinations exceed the stolen value: the caller must split, not overlap")
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.2, 3.4), gridspec_kw={"width_ratios": [3, 2]})
+    gap = 0.04
+    spans = _stack(vals, 1.0 / whole, gap)
+    cursor = 0.0
+    for i, ((lo, hi), name, val) in enumerate(zip(spans, names, vals, strict=True)):
+        _band(ax, 0.06, 0.94, (cursor, cursor + (hi - lo)), (lo, hi), OKABE_ITO[i % 8], HATCHES[i % 8])
+        cursor += hi - lo
+        ax.add_patch(plt.Rectangle((0.94, lo), 0.12, max(hi - lo, 0.004), color="#333333"))
+        ax.text(1.1, (lo + hi) / 2, f"{name}\n{100 * val / whole:.1f} % of stolen", ha="left", va="center", fontsize=7)
+    ax.add_patch(plt.Rectangle((-0.06, 0.0), 0.12, 1.0, color="#333333"))
+    ax.text(-0.1, 0.5, "Stolen\n100 %", ha="right", va="center", fontsize=7)
+    ax.set_xlim(-0.55, 2.0)
+    ax.set_ylim(max(1.0, spans[-1][1] if spans else 1.0) + 0.05, -0.1)
     ax.axis("off")
-    ax.set_title(f"Where the money went (value in {unit})")
-    for x, text in ((0, "theft"), (1, "laundering steps"), (2, "off-ramp category")):
-        ax.text(x, -0.05, text, ha="center", va="bottom", fontsize=8, style="italic")
+    ax.set_title(f"Where the stolen value ended ({unit})")
+    labels = [kind_labels.get(k, k) for k in kinds]
+    shares = [min(100.0, 100 * kinds[k] / whole) for k in kinds]
+    pos = np.arange(len(labels))
+    bars = bx.barh(pos, shares, color=[OKABE_ITO[(i + 4) % 8] for i in range(len(labels))], edgecolor="black",
+                   linewidth=0.5, hatch="//")
+    bar_values = [f"{v:.1f} %" for v in shares]
+    for bar, text in zip(bars, bar_values, strict=True):
+        bx.text(min(bar.get_width() + 2, 70), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=7,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#333333", "lw": 0.5})
+    bx.set_yticks(pos, labels)
+    bx.set_xlim(0, 100)
+    bx.invert_yaxis()
+    bx.set_xlabel("% of stolen value")
+    bx.set_title("Passed each kind of step\n(overlapping: not additive)", fontsize=9)
+    fig.tight_layout()
     return _save(fig, path)
 
 

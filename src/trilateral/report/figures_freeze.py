@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from trilateral.report.amounts import AssetTotals, format_amount
+from trilateral.report.amounts import AssetTotals, base_units_of, format_amount
 from trilateral.report.figures_flows import percent
 from trilateral.report.quarter import Quarter
 from trilateral.report.records import Record, Sources, by_type, parse_time
@@ -45,6 +45,30 @@ class FreezeFigures:
     first_request_delays: list[dict[str, Any]]     # per incident: theft, first request, hours
     median_hours_to_first_request: float | None
     sources: Sources
+    requests: list[Record] = field(default_factory=list)   # the quarter's requests (last versions)
+    issuer_frozen: list[dict[str, Any]] = field(default_factory=list)  # per issuer, chain, asset
+
+
+def _issuer_frozen(traces: list[Record], quarter: Quarter, sources: Sources) -> list[dict[str, Any]]:
+    """Stolen stablecoins an issuer blacklisted (the traces' `frozen`: blacklist events or labels),
+    by the quarter of the blacklisting (the trace's creation when the time is unknown); an address
+    seen by several traces counts once."""
+    seen: dict[tuple[str, str, str, str], tuple[int, Record]] = {}
+    for rec in traces:
+        for f in rec.object.get("frozen") or ():
+            when = parse_time(f.get("block_time")) or parse_time(rec.object.get("created"))
+            if not (when and quarter.contains(when)):
+                continue
+            key = (str(f.get("issuer") or "unknown issuer"), str(f.get("chain", "")), str(f.get("asset", "")),
+                   str(f.get("address", "")))
+            seen[key] = (max(seen.get(key, (0, rec))[0], base_units_of(f)), rec)
+    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (issuer, chain, asset, _), (amount, rec) in seen.items():
+        totals[(issuer, chain, asset)][0] += amount
+        totals[(issuer, chain, asset)][1] += 1
+        sources.add(rec)
+    return [{"issuer": i, "chain": c, "asset": a, "frozen": format_amount(v, a), "addresses": n}
+            for (i, c, a), (v, n) in sorted(totals.items())]
 
 
 def _first_request_delays(requests: list[Record], incidents: dict[str, Record],
@@ -103,8 +127,9 @@ def freeze_figures(records: list[Record], quarter: Quarter) -> FreezeFigures:
         sources.add(d["theft_record"])
     hours = [d["hours"] for d in delays]
     jurisdictions = sorted(per.values(), key=lambda j: (-j.requests, j.jurisdiction))
+    issuer_frozen = _issuer_frozen(groups.get("x-trilateral-trace", []), quarter, sources)
     return FreezeFigures(quarter, jurisdictions, len(in_quarter), statuses, requested_all, frozen_all, delays,
-                         statistics.median(hours) if hours else None, sources)
+                         statistics.median(hours) if hours else None, sources, in_quarter, issuer_frozen)
 
 
 def totals_rows(requested: AssetTotals, frozen: AssetTotals) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from trilateral.attribution.actors import ActorCatalog
+from trilateral.report.actor_names import ActorNamer, NamedActor, report_catalog
 from trilateral.report.amounts import (
     AssetTotals,
     Prices,
@@ -62,6 +64,8 @@ class IncidentRow:
     usd_basis: str  # "source" | "prices" | "partly priced" | "none"
     record: Record
     dprk: bool = True  # the register's cluster (a DPRK cluster by the source), or attributed to a DPRK group
+    named: NamedActor | None = None  # the canonical actor (aliases, umbrella) when the catalogue knows it
+    linked: list[str] = field(default_factory=list)  # names of the incidents merged into this one (dedup)
 
     @property
     def stolen_text(self) -> str:
@@ -80,6 +84,7 @@ class QuarterTotals:
     usd_priced: Decimal = Decimal(0)
     usd_unknown: int = 0
     stolen: AssetTotals = field(default_factory=AssetTotals)
+    largest_usd: Decimal | None = None
 
     @property
     def usd_total(self) -> Decimal:
@@ -96,6 +101,8 @@ class IncidentFigures:
     actors: list[dict[str, Any]]               # this quarter and trailing, by actor
     sources: Sources
     other_rows: list[IncidentRow] = field(default_factory=list)   # this quarter, not DPRK-attributed
+    previous: QuarterTotals | None = None                         # the quarter before, for "what changed"
+    previous_rows: list[IncidentRow] = field(default_factory=list)
 
 
 def incident_time(incident: dict[str, Any], trace: dict[str, Any] | None) -> datetime | None:
@@ -167,8 +174,10 @@ def _usd(incident: dict[str, Any], stolen: list[dict[str, Any]], when: datetime,
     return total, "prices" if priced == len(stolen) else "partly priced"
 
 
-def incident_rows(records: list[Record], prices: Prices | None = None) -> list[IncidentRow]:
-    """Every readable incident with its date, actor, stolen amounts and USD (source-stated first)."""
+def incident_rows(records: list[Record], prices: Prices | None = None,
+                  actors: ActorCatalog | None = None) -> list[IncidentRow]:
+    """Every readable incident with its date, canonical actor, stolen amounts and USD (source-stated first)."""
+    namer = ActorNamer(report_catalog(records, actors))
     groups = by_type(records)
     sets = {r.id: r.object for r in groups.get("intrusion-set", [])}
     names = {k: str(v.get("name", k)) for k, v in sets.items()}
@@ -187,10 +196,14 @@ def incident_rows(records: list[Record], prices: Prices | None = None) -> list[I
         usd, basis = _usd(obj, stolen_entries, when, prices)
         att = attrib.get(rec.id)
         cluster = str(obj.get("x_trilateral_cluster") or "")
-        dprk = bool(cluster) or (att is not None and is_dprk_actor(att.actor, sets.get(att.actor_ref)))
-        rows.append(IncidentRow(rec.id, str(obj.get("name", rec.id)), when, Quarter.of(when),
-                                att.actor if att else (cluster or "unattributed"),
-                                att.confidence if att else None, cluster, stolen, usd, basis, rec, dprk))
+        named = namer(att.actor, sets.get(att.actor_ref, {}).get("name")) if att else namer(cluster)
+        dprk = bool(cluster) or (att is not None and is_dprk_actor(att.actor, sets.get(att.actor_ref))) or \
+            (named is not None and named.dprk)
+        actor = named.name if named is not None else "unattributed"
+        linked = [str(x.get("name", "")) for x in obj.get("x_trilateral_linked") or ()]
+        rows.append(IncidentRow(rec.id, str(obj.get("name", rec.id)), when, Quarter.of(when), actor,
+                                att.confidence if att else None, cluster, stolen, usd, basis, rec, dprk, named,
+                                linked))
     rows.sort(key=lambda r: (r.when, r.name))
     return rows
 
@@ -201,6 +214,8 @@ def _totals(quarter: Quarter, rows: list[IncidentRow]) -> QuarterTotals:
         totals.count += 1
         for (chain, asset), amount in row.stolen.totals.items():
             totals.stolen.add((chain, asset), amount)
+        if row.usd is not None and (totals.largest_usd is None or row.usd > totals.largest_usd):
+            totals.largest_usd = row.usd
         if row.usd is None:
             totals.usd_unknown += 1
         elif row.usd_basis == "source":
@@ -211,9 +226,9 @@ def _totals(quarter: Quarter, rows: list[IncidentRow]) -> QuarterTotals:
 
 
 def incident_figures(records: list[Record], quarter: Quarter, prices: Prices | None = None,
-                     history: int = 8) -> IncidentFigures:
+                     history: int = 8, actors: ActorCatalog | None = None) -> IncidentFigures:
     """This quarter's incidents, the trailing four quarters, and `history` quarters for the trend chart."""
-    every = incident_rows(records, prices)
+    every = incident_rows(records, prices, actors)
     rows = [r for r in every if r.dprk]
     others = [r for r in every if not r.dprk and r.quarter == quarter]
     by_quarter: dict[Quarter, list[IncidentRow]] = defaultdict(list)
@@ -242,14 +257,21 @@ def incident_figures(records: list[Record], quarter: Quarter, prices: Prices | N
     for r in trailing_rows:
         if r.confidence is not None:
             conf[r.actor].append(r.confidence)
-    actors = [{"actor": a, "quarter": actor_q.get(a, 0), "trailing": n,
-               "confidence": (round(sum(conf[a]) / len(conf[a])) if conf[a] else None)}
-              for a, n in sorted(actor_t.items(), key=lambda kv: (-actor_q.get(kv[0], 0), -kv[1], kv[0]))]
+    named = {r.actor: r.named for r in trailing_rows if r.named is not None}
+    usd_q: dict[str, Decimal] = defaultdict(Decimal)
+    for r in this_rows:
+        usd_q[r.actor] += r.usd or 0
+    table = [{"actor": a, "quarter": actor_q.get(a, 0), "trailing": n, "usd_quarter": usd_q.get(a, Decimal(0)),
+              "description": named[a].description if a in named else "",
+              "umbrella": named[a].umbrella if a in named else None,
+              "confidence": (round(sum(conf[a]) / len(conf[a])) if conf[a] else None)}
+             for a, n in sorted(actor_t.items(), key=lambda kv: (-actor_q.get(kv[0], 0), -kv[1], kv[0]))]
     return IncidentFigures(
         quarter=quarter, rows=this_rows,
         per_quarter=[_totals(q, by_quarter.get(q, [])) for q in quarter.trailing(history)],
-        this_quarter=_totals(quarter, this_rows), trailing=trailing, actors=actors, sources=sources,
-        other_rows=others)
+        this_quarter=_totals(quarter, this_rows), trailing=trailing, actors=table, sources=sources,
+        other_rows=others, previous=_totals(quarter.previous(), by_quarter.get(quarter.previous(), [])),
+        previous_rows=by_quarter.get(quarter.previous(), []))
 
 
 def stolen_table(totals: QuarterTotals) -> list[dict[str, Any]]:

@@ -48,19 +48,64 @@ def _sighting_time(obj: dict[str, Any]) -> datetime | None:
     return parse_time(obj.get("first_seen")) or parse_time(obj.get("created"))
 
 
+# The property that says when an object's content happened, per type; `created` for the rest.
+ABOUT_KEYS = {"sighting": ("first_seen",), "indicator": ("valid_from",), "observed-data": ("first_observed",),
+              "incident": ("x_trilateral_date", "first_seen"), "campaign": ("first_seen",),
+              "intrusion-set": ("first_seen",), "x-trilateral-trace": ("theft_time",),
+              "x-trilateral-freeze-request": ("requested_at",)}
+
+
+def about_time(record: Record) -> datetime:
+    """When the object is about (first_seen, valid_from, ..., else created), not when the hub stored it:
+    a look-back report of an earlier quarter counts the intel of that quarter."""
+    obj = record.object
+    for key in (*ABOUT_KEYS.get(record.type, ()), "created"):
+        moment = parse_time(obj.get(key))
+        if moment is not None:
+            return moment
+    return record.date_added
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def about_in(records: list[Record], quarter: Quarter) -> list[Record]:
+    """The intel records about `quarter`. STIX timestamps in UTC ('…Z') compare as text, so the 100,000
+    objects of a quarter are not parsed one by one; anything else goes through `about_time`."""
+    start, end = _utc_text(quarter.start), _utc_text(quarter.end)
+    out = []
+    for r in records:
+        if r.type in NOT_INTEL:
+            continue
+        obj = r.object
+        text = None
+        for key in (*ABOUT_KEYS.get(r.type, ()), "created"):
+            value = obj.get(key)
+            if value:
+                text = value
+                break
+        if isinstance(text, str) and len(text) >= 20 and text.endswith("Z") and text[10] == "T":
+            if start <= text[:19] < end:
+                out.append(r)
+        elif quarter.contains(about_time(r)):
+            out.append(r)
+    return out
+
+
 def intel_figures(records: list[Record], quarter: Quarter,
-                  correlations: list[dict[str, Any]] | None = None) -> IntelFigures:
-    """Counts over objects the hub received in `quarter` (date_added), as the audience may read them."""
+                  correlations: list[dict[str, Any]] | None = None, counts_only: bool = False) -> IntelFigures:
+    """Counts over the objects about `quarter` (`about_time`), as the audience may read them;
+    `counts_only` skips the sighting delays and cross-member indicators (the previous quarter's row)."""
     shares: dict[str, SubmitterShare] = {}
     sources = Sources()
     types: Counter = Counter()
     sightings_by_indicator: dict[str, list[Record]] = defaultdict(list)
-    for rec in by_type(records).get("sighting", []):
+    for rec in () if counts_only else by_type(records).get("sighting", []):
         ref = rec.object.get("sighting_of_ref")
         if isinstance(ref, str) and ref.startswith("indicator--"):
             sightings_by_indicator[ref].append(rec)
-    start, end = quarter.start, quarter.end
-    received = [r for r in records if start <= r.date_added < end and r.type not in NOT_INTEL]
+    received = about_in(records, quarter)
     keys = Counter((r.submitted_by, r.member, r.type, r.tlp) for r in received)
     for (code, member, kind, tlp), n in keys.items():
         share = shares.get(code)

@@ -186,3 +186,36 @@ def parse_stolen(specs: Iterable[str]) -> list[dict[str, str]]:
             raise InputError(f"--stolen {spec!r}: use CHAIN:ASSET:BASE_UNITS, e.g. ethereum:ETH:1500000000000000000")
         out.append({"chain": parts[0].strip(), "asset": parts[1].strip(), "amount_base_units": parts[2].strip()})
     return out
+
+
+def find_incident(hub: Any, principal: Principal, text: str, theft_time: Any = None) -> dict[str, Any] | None:
+    """The hub incident `trace --incident TEXT` names: an `incident--…` id the principal may read, else the
+    readable incident whose name is TEXT (or shares a distinctive word with it) nearest the theft's date.
+    None when nothing matches (the trace then shares an incident of its own under that name)."""
+    from trilateral.report.dedup import DAY_WINDOW, name_words
+    from trilateral.report.records import parse_time
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.startswith("incident--"):
+        found = list(query_all(hub, principal, ids=[text], types=["incident"]))
+        if not found:
+            raise InputError(f"--incident {text}: no such incident readable by {principal.code}")
+        return found[0].object
+    when = parse_time(theft_time)
+    words, exact = name_words(text), text.casefold()
+    best: tuple[float, dict[str, Any]] | None = None
+    for rec in query_all(hub, principal, types=["incident"]):
+        obj = rec.object
+        name = str(obj.get("name", ""))
+        if name.casefold() != exact and not (words and words & name_words(name)):
+            continue
+        day = parse_time(obj.get("x_trilateral_date")) or parse_time(obj.get("first_seen"))
+        gap = abs((day - when).total_seconds()) if day is not None and when is not None else 0.0
+        if when is not None and day is not None and gap > (DAY_WINDOW + 1) * 86400:
+            continue
+        rank = gap - (1 if name.casefold() == exact else 0)
+        if best is None or rank < best[0]:
+            best = (rank, obj)
+    return best[1] if best else None

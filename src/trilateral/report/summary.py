@@ -1,4 +1,4 @@
-"""The executive summary: sentences generated from the computed figures, never typed numbers."""
+"""The statistics in brief: sentences generated from the computed figures, never typed numbers."""
 
 from __future__ import annotations
 

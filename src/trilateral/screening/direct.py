@@ -6,10 +6,6 @@ addresses screen in well under a second.
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,7 +14,6 @@ _EVM = r"^0x[0-9a-fA-F]{40}$"
 _BITCOIN = r"^(?:bc1[02-9ac-hj-np-z]{11,71}|BC1[02-9AC-HJ-NP-Z]{11,71}|[13][1-9A-HJ-NP-Za-km-z]{25,34})$"
 _TRON = r"^T[1-9A-HJ-NP-Za-km-z]{33}$"
 _FAMILIES = (("ethereum", _EVM), ("bitcoin", _BITCOIN), ("tron", _TRON))
-WALLET_PATTERN = re.compile(r"cryptocurrency-wallet:address\s*=\s*'((?:[^'\\]|\\.)+)'")
 
 
 def guess_chain(address: str) -> str:
@@ -36,22 +31,43 @@ def guess_chains(addresses: pa.Array) -> np.ndarray:
 
 
 def normalise_array(chain: str, addresses: pa.Array) -> pa.Array:
-    """Trimmed; EVM chains lower-case (as trilateral.labels stores them)."""
-    from trilateral.labels.model import EVM_CHAINS
+    """Trimmed; EVM chains lower-case, Tron `T…` (as trilateral.labels stores them)."""
+    from trilateral.labels.model import EVM_CHAINS, normalise_address
 
     trimmed = pc.utf8_trim_whitespace(addresses)
+    if chain == "tron":
+        return pa.array([normalise_address("tron", a) if a else a for a in trimmed.to_pylist()], type=pa.string())
     return pc.utf8_lower(trimmed) if chain in EVM_CHAINS or chain == "ethereum" else trimmed
 
 
 def label_hit(label) -> dict:
+    """What an analyst needs to audit a hit: the label as the list wrote it, how sure, which list and
+    entry, which version, and whether the newest version still lists it (labels.versions)."""
     return {"source": label.source, "entity": label.entity, "programs": list(label.programs or ()),
-            "category": label.category}
+            "category": label.category, "label": label.label, "confidence": label.confidence,
+            "list": label.list_name, "entry_id": label.entry_id, "list_date": label.list_date,
+            "abuse": label.abuse, "status": label.status, "first_listed": label.first_listed,
+            "last_listed": label.last_listed, "delisted_on": label.delisted_on,
+            "history": label.history_dicts()}
+
+
+def indicator_hit(submitter: str, obj: dict) -> dict:
+    """A hub wallet indicator as a hit of the same shape: the hub is the list, the indicator the entry."""
+    return {"source": f"hub:{submitter}", "entity": obj.get("name") or obj["id"], "programs": [],
+            "category": "indicator", "label": obj.get("name") or obj.get("description"),
+            "confidence": obj.get("confidence") / 100 if isinstance(obj.get("confidence"), int) else None,
+            "list": f"hub:{submitter}", "entry_id": obj["id"], "list_date": str(obj.get("modified") or "")[:10] or None,
+            "abuse": None, "status": "revoked" if obj.get("revoked") else "listed",
+            "first_listed": str(obj.get("created") or "")[:10] or None, "last_listed": None, "delisted_on": None,
+            "history": []}
 
 
 def dedupe(hits: list[dict]) -> list[dict]:
+    """One hit per list entry: the same entry met again (another chain, another path) is dropped."""
     seen, out = set(), []
     for h in hits:
-        key = (h["source"], h["entity"], tuple(h["programs"]), h["category"])
+        key = (h["source"], h.get("list"), h.get("entry_id") or h.get("label"), h["entity"], tuple(h["programs"]),
+               h["category"], h.get("status"))
         if key not in seen:
             seen.add(key)
             out.append(h)
@@ -69,67 +85,67 @@ def label_hits(labels, chain: str, addresses: pa.Array) -> dict[int, list[dict]]
 
 
 def sorted_hits(labels: list) -> list[dict]:
-    """Hit dicts of one address's labels, sanctions first, duplicates dropped."""
-    return dedupe([label_hit(x) for x in sorted(labels, key=lambda x: (x.category != "sanctioned", x.source))])
+    """Hit dicts of one address's labels, listed sanctions first, delisted entries after listed ones,
+    duplicates dropped."""
+    return dedupe([label_hit(x) for x in sorted(labels, key=lambda x: (x.status != "listed",
+                                                                       x.category != "sanctioned", x.source))])
 
 
-def hub_hits(hub_index: dict[str, list[dict]], addresses: list[str]) -> dict[int, list[dict]]:
-    if not hub_index:
-        return {}
-    return {i: hub_index[a] for i, a in enumerate(addresses) if a in hub_index}
-
-
-@dataclass
 class HubIntel:
-    """What the caller may read in the hub: wallet indicator hits, and the wallets it links to the DPRK."""
+    """What the caller may read in the hub, looked up on demand through the hub's indexes
+    (trilateral.hub.lookups): indicator hits for the addresses screened, and the wallets the caller's
+    intel links to the DPRK (exposure sources, computed only when exposure needs them).
 
-    hits: dict[str, list[dict]] = field(default_factory=dict)
-    dprk_addresses: set[str] = field(default_factory=set)
+    Without a hub (`HubIntel()`) there is no hub intel: no hits, no extra sources.
+    """
+
+    def __init__(self, hub=None, principal=None, dprk_names: frozenset[str] = frozenset(),
+                 dprk_ids: frozenset[str] = frozenset()) -> None:
+        self.hub, self.principal = hub, principal
+        self.dprk_names, self.dprk_ids = dprk_names, dprk_ids
+        self._dprk_addresses: set[str] | None = None
+
+    def hits_for(self, addresses: list[str]) -> dict[int, list[dict]]:
+        """Position -> hub indicator hits for the addresses the caller may read an indicator about."""
+        if self.hub is None or not addresses:
+            return {}
+        from trilateral.hub.lookups import indicators_naming
+        from trilateral.hub.observables import normalise
+
+        keys = [normalise("wallet", a) for a in addresses]
+        found = indicators_naming(self.hub, self.principal, "wallet", [k for k in keys if k is not None])
+        hits = {value: [indicator_hit(rec.submitted_by, rec.object) for rec in records]
+                for value, records in found.items()}
+        return {i: hits[k] for i, k in enumerate(keys) if k in hits}
+
+    @property
+    def dprk_addresses(self) -> set[str]:
+        if self._dprk_addresses is None:
+            self._dprk_addresses = set() if self.hub is None else dprk_linked_wallets(
+                self.hub, self.principal, self.dprk_names, self.dprk_ids)
+        return self._dprk_addresses
 
 
-def _wallets(pattern: str) -> list[str]:
-    out = []
-    for address in WALLET_PATTERN.findall(pattern):
-        address = address.strip()
-        out.append(address.lower() if re.match(_EVM, address) else address)
-    return out
+def dprk_linked_wallets(hub, principal, dprk_names: frozenset[str], dprk_ids: frozenset[str]) -> set[str]:
+    """Wallets of readable indicators that `indicates` a DPRK intrusion set (by STIX id, name or
+    alias, or attribution wording), directly or via an incident / campaign `attributed-to` one."""
+    from trilateral.hub.lookups import readable_of_type, relationships_to, wallets_of_indicators
+    from trilateral.refdata.catalog import is_dprk_text
+
+    dprk = set(dprk_ids)
+    for rec in readable_of_type(hub, principal, "intrusion-set"):
+        obj = rec.object
+        if any(str(n).casefold() in dprk_names for n in (obj.get("name", ""), *(obj.get("aliases") or ()))) \
+                or is_dprk_text(str(obj.get("description", ""))):
+            dprk.add(obj["id"])
+    if not dprk:
+        return set()
+    targets = dprk | {r.get("source_ref") for r in relationships_to(hub, principal, dprk, "attributed-to")}
+    indicators = {r.get("source_ref") for r in relationships_to(hub, principal, targets, "indicates")}
+    return wallets_of_indicators(hub, principal, indicators)
 
 
 def build_hub_intel(hub, principal, dprk_names: frozenset[str] = frozenset(),
                     dprk_ids: frozenset[str] = frozenset()) -> HubIntel:
-    """Wallet indicators `principal` may read; those that `indicates` a DPRK intrusion set (by STIX id,
-    name or alias, or attribution wording), directly or via an incident / campaign `attributed-to`
-    one, also make their wallets exposure sources."""
-    from trilateral.refdata.catalog import is_dprk_text
-
-    intel = HubIntel(defaultdict(list))
-    patterns: dict[str, list[str]] = {}
-    relationships: list[dict] = []
-    dprk = set(dprk_ids)
-    cursor = None
-    while True:
-        page = hub.query(principal, collection=None, types=["indicator", "relationship", "intrusion-set"],
-                         cursor=cursor)
-        for rec in page.records:
-            obj = rec.object
-            if obj["type"] == "indicator":
-                patterns[obj["id"]] = _wallets(str(obj.get("pattern", "")))
-                for key in patterns[obj["id"]]:
-                    intel.hits[key].append({"source": f"hub:{rec.submitted_by}",
-                                            "entity": obj.get("name") or obj["id"], "programs": [],
-                                            "category": "indicator"})
-            elif obj["type"] == "relationship":
-                relationships.append(obj)
-            elif any(n.casefold() in dprk_names for n in (obj.get("name", ""), *(obj.get("aliases") or ()))) \
-                    or is_dprk_text(str(obj.get("description", ""))):
-                dprk.add(obj["id"])
-        if not page.more:
-            break
-        cursor = page.next_cursor
-    targets = dprk | {r.get("source_ref") for r in relationships
-                      if r.get("relationship_type") == "attributed-to" and r.get("target_ref") in dprk}
-    for r in relationships:
-        if r.get("relationship_type") == "indicates" and r.get("target_ref") in targets:
-            intel.dprk_addresses.update(patterns.get(r.get("source_ref", ""), ()))
-    intel.hits = dict(intel.hits)
-    return intel
+    """The caller's hub intel for one screening call (look-ups happen when the screen asks)."""
+    return HubIntel(hub, principal, dprk_names, dprk_ids)

@@ -38,7 +38,9 @@ def _screener(request: Request):
 @router.post("", include_in_schema=False)
 @router.post("/")
 def screen(body: ScreenRequest, request: Request, principal: Principal = Depends(require_principal)) -> list[dict]:
-    """[{"address", "chain", "hits": [{"source", "entity", "programs", "category"}], "exposure"}]"""
+    """[{"address", "chain", "hits": [{"source", "entity", "programs", "category", "label", "confidence", "list",
+    "entry_id", "list_date", "abuse", "status", "first_listed", "last_listed", "delisted_on", "history"}],
+    "exposure"}]"""
     screener = _screener(request)
     try:
         hub_intel = screener.hub_intel(request.app.state.hub, principal)

@@ -1,7 +1,7 @@
 """Screen addresses: direct hits (sanctions and other labels, hub indicators) and indirect exposure.
 
-Output per address, exactly: {"address", "chain", "hits": [{"source", "entity", "programs", "category"}],
-"exposure": float}. Labels come only from trilateral.labels; hub intel only through Hub.query with the
+Output per address, exactly: {"address", "chain", "hits": [hit], "exposure": float}, a hit being
+screening.direct.label_hit (what the list wrote, its confidence, list, entry, version and status). Labels come only from trilateral.labels; hub intel only through Hub.query with the
 caller's principal (so the TLP policy decides what the caller sees); chain data only from ChainStore.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from trilateral.core.chains import CHAINS, EVM_CHAINS
 from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
 from trilateral.screening.direct import (
@@ -22,7 +23,6 @@ from trilateral.screening.direct import (
     build_hub_intel,
     dedupe,
     guess_chains,
-    hub_hits,
     label_hits,
     normalise_array,
     sorted_hits,
@@ -119,11 +119,12 @@ class Screener:
         return build_hub_intel(hub, principal, names, ids)
 
     def direct_hits(self, chain: str, addresses: pa.Array,
-                    hub_index: dict[str, list[dict]] | None = None) -> dict[int, list[dict]]:
+                    hub_intel: HubIntel | None = None) -> dict[int, list[dict]]:
         """Position -> hits on `chain` (labels, sanctions first, then hub indicators); clean ones absent."""
         hits = label_hits(self.labels, chain, addresses)
-        for i, extra in hub_hits(hub_index or {}, addresses.to_pylist() if hub_index else []).items():
-            hits[i] = dedupe(hits.get(i, []) + extra)
+        if hub_intel is not None:
+            for i, extra in hub_intel.hits_for(addresses.to_pylist()).items():
+                hits[i] = dedupe(hits.get(i, []) + extra)
         return hits
 
     # ---- exposure --------------------------------------------------------------------------------
@@ -171,7 +172,12 @@ class Screener:
         ids = table.column("address_id").to_numpy()
         if not np.array_equal(ids, np.arange(len(ids))):
             raise InputError(f"{self.settings.chain_dir / chain}: address ids are not dense; re-ingest the chain")
-        return table.column("address").combine_chunks()
+        addresses = table.column("address").combine_chunks()
+        if CHAINS.get(chain) is not None and CHAINS[chain].address_format == "tron":  # labels hold `T…`
+            from trilateral.chain.store import shown_tron
+
+            addresses = pa.array([shown_tron(a) for a in addresses.to_pylist()], type=pa.string())
+        return addresses
 
     def exposure(self, chain: str, addresses: list[str], hops: int,
                  extra_sources: set[str] | None = None) -> list[float]:
@@ -229,14 +235,13 @@ class Screener:
     def _screen(self, addresses: Iterable[str], *, chain: str | None, hops: int,
                 hub_intel: HubIntel) -> list[dict]:
         raw = pa.array(list(addresses), type=pa.string())
-        hub_index = hub_intel.hits
         if chain is not None:
             normalised = normalise_array(chain, raw)
             chains = np.full(len(raw), chain, dtype=object)
-            hits = self.direct_hits(chain, normalised, hub_index)
+            hits = self.direct_hits(chain, normalised, hub_intel)
             texts = normalised.to_pylist()
         else:
-            chains, texts, hits = self._resolve_chains(raw, hub_index)
+            chains, texts, hits = self._resolve_chains(raw, hub_intel)
         results = [{"address": a, "chain": c, "hits": hits.get(i, []), "exposure": 0.0}
                    for i, (a, c) in enumerate(zip(texts, chains.tolist(), strict=True))]
         if hops > 0:
@@ -244,9 +249,15 @@ class Screener:
             for i, c in enumerate(chains.tolist()):
                 by_chain[c].append(i)
             for c, idx in by_chain.items():
-                exposure = self.exposure(c, [texts[i] for i in idx], hops, hub_intel.dprk_addresses)
-                for i, e in zip(idx, exposure, strict=True):
-                    results[i]["exposure"] = e
+                # an EVM address written alone may live on any EVM chain: the highest exposure counts
+                family = [c] + ([e for e in EVM_CHAINS if e != c and e in self.chain_store.chains()]
+                                if chain is None and c in EVM_CHAINS else [])
+                for each in family:
+                    # the hub's DPRK-linked wallets are looked up only when a chain is there to trace
+                    extra = hub_intel.dprk_addresses if each in self.chain_store.chains() else None
+                    exposure = self.exposure(each, [texts[i] for i in idx], hops, extra)
+                    for i, e in zip(idx, exposure, strict=True):
+                        results[i]["exposure"] = max(results[i]["exposure"], e)
         return results
 
     def _labelled_addresses(self) -> tuple[pa.Array, pa.Table]:
@@ -259,7 +270,7 @@ class Screener:
             self._labelled = (pc.unique(table.column("address")), table)
         return self._labelled
 
-    def _resolve_chains(self, raw: pa.Array, hub_index) -> tuple[np.ndarray, list[str], dict[int, list[dict]]]:
+    def _resolve_chains(self, raw: pa.Array, hub_intel: HubIntel) -> tuple[np.ndarray, list[str], dict[int, list[dict]]]:
         """Without --chain: guess from the format; an address labelled on some chain is reported on it
         (the guessed chain first when it is one of them) with the hits of every chain it is labelled on."""
         import pyarrow.compute as pc
@@ -296,7 +307,7 @@ class Screener:
                 found = self.labels.lookup(c, pa.array([texts[p] for p in ps], type=pa.string()))
                 for p, labs in zip(ps, found, strict=True):
                     hits[p] = dedupe(hits.get(p, []) + sorted_hits(labs))
-        for p, extra in hub_hits(hub_index or {}, texts if hub_index else []).items():
+        for p, extra in hub_intel.hits_for(texts).items():
             hits[p] = dedupe(hits.get(p, []) + extra)
         return chains, texts, hits
 
@@ -306,13 +317,13 @@ def screen_addresses(addresses: list[str], *, chain: str | None = None, hops: in
     """The `screen` command: hub indicators count only when a reader (`--as CODE`) is named."""
     settings = settings or Settings.from_env()
     screener = Screener(settings)
-    hub_intel = None
-    if reader_code:
-        from trilateral.hub import Hub
+    if not reader_code:
+        return screener.screen(addresses, chain=chain, hops=hops)
+    from trilateral.hub import Hub
 
-        hub = Hub.open(settings)
-        try:
-            hub_intel = screener.hub_intel(hub, hub.principal(reader_code))
-        finally:
-            hub.close()
-    return screener.screen(addresses, chain=chain, hops=hops, hub_intel=hub_intel)
+    hub = Hub.open(settings)
+    try:  # hub intel is looked up during the screen: the hub stays open until it ends
+        hub_intel = screener.hub_intel(hub, hub.principal(reader_code))
+        return screener.screen(addresses, chain=chain, hops=hops, hub_intel=hub_intel)
+    finally:
+        hub.close()

@@ -57,8 +57,11 @@ def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: 
     same files. `partition_blocks` writes Ethereum in ethereum-etl's partitioned `export_all` layout
     (see EthWriter); the rows are the same.
     """
-    if scenario not in SCENARIOS:
-        raise InputError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)} (trilateral sim list)")
+    from trilateral.sim.multichain import NAME as MULTICHAIN
+
+    if scenario not in SCENARIOS and scenario != MULTICHAIN:
+        raise InputError(f"unknown scenario {scenario!r}; choose one of {', '.join([*SCENARIOS, MULTICHAIN])} "
+                         "(trilateral sim list)")
     if transfers < MIN_TRANSFERS:
         raise InputError(f"--transfers {transfers} is too small: use at least {MIN_TRANSFERS}")
     if seed < 0:
@@ -72,8 +75,13 @@ def generate(scenario: str, transfers: int, seed: int, out_dir: Path, progress: 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        summary = _generate(SCENARIOS[scenario], transfers, seed, tmp, progress or (lambda stage, done: None),
-                            start if start is not None else GENESIS_TIME, partition_blocks)
+        if scenario == MULTICHAIN:  # Ethereum, BSC and Tron: its own generator (sim.multichain)
+            from trilateral.sim.multichain import generate_bridge_tron
+
+            summary = generate_bridge_tron(transfers, seed, tmp, start if start is not None else GENESIS_TIME)
+        else:
+            summary = _generate(SCENARIOS[scenario], transfers, seed, tmp, progress or (lambda stage, done: None),
+                                start if start is not None else GENESIS_TIME, partition_blocks)
         if out_dir.exists():
             out_dir.rmdir()
         tmp.rename(out_dir)

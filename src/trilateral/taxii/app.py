@@ -76,7 +76,9 @@ def create_app(settings: Settings | None = None, hub: object | None = None) -> F
         description="TAXII 2.1 server of the trilateral intel hub. Authenticate with HTTP Basic "
                     "(member or client code : token) or `Authorization: Bearer TOKEN`.",
         version="2.1",
-        docs_url="/docs",
+        # no Swagger UI: FastAPI's page loads its script from a public CDN at a floating version with no
+        # integrity hash, a supply-chain risk for a hub of restricted intel. The OpenAPI document stays.
+        docs_url=None,
         redoc_url=None,
     )
     app.router.redirect_slashes = False  # TAXII paths end with '/'; no redirects, a 404 TAXII error instead

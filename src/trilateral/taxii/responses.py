@@ -36,11 +36,14 @@ def object_bytes(record: Any) -> bytes:
     return orjson.dumps(record.object)
 
 
-def envelope_bytes(items: Iterable[bytes], key: str, more: bool, next_token: str | None) -> bytes:
-    """`{"more": .., "next": .., key: [..]}` without re-serialising the items."""
+def envelope_bytes(items: Iterable[bytes], key: str, more: bool, next_token: str | None,
+                   extra: Mapping[str, Any] | None = None) -> bytes:
+    """`{"more": .., "next": .., key: [..]}` without re-serialising the items; `extra`: more members."""
     head = b'{"more":' + (b"true" if more else b"false")
     if more and next_token:
         head += b',"next":' + orjson.dumps(next_token)
+    for name, value in (extra or {}).items():
+        head += b',' + orjson.dumps(name) + b':' + orjson.dumps(value)
     parts = list(items)
     if not parts:
         return head + b"}"

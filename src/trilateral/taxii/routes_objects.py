@@ -99,8 +99,18 @@ def _objects_page(request: Request, principal: Principal, collection_id: str, fi
         audit(principal, records, collection_id)
     count_objects(request, len(records))
     first, last = _bounds(records)
-    body = envelope_bytes((object_bytes(r) for r in records), "objects", page.more, page.next_cursor)
+    body = envelope_bytes((object_bytes(r) for r in records), "objects", page.more, page.next_cursor,
+                          _provenance(hub_of(request), principal, records))
     return paged_response(body, first, last)
+
+
+def _provenance(hub: Any, principal: Principal, records: list) -> dict[str, Any] | None:
+    """For a peer node (federation): origin node and original submitter of each object, in order."""
+    if not records or not hasattr(hub, "is_peer") or not hub.is_peer(principal):
+        return None
+    from trilateral.federation.core import PROVENANCE_KEY
+
+    return {PROVENANCE_KEY: hub.provenance(records)}
 
 
 @router.get(COLLECTION + "objects/", summary="Objects this principal may read", dependencies=[Depends(filter_docs)])

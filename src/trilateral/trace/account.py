@@ -34,6 +34,7 @@ class BridgeLink:
     out_asset: str
     out_amount: int
     out_time: int
+    confidence: float = 1.0  # a matched bridge link's (chain.bridges); protocol-stated links are certain
 
 
 @dataclass
@@ -253,7 +254,8 @@ class _AccountPass:
             out = share.scaled(lk.out_amount, max(lk.in_amount, amount))
             if not out:
                 continue
-            out = Taint(min(out.amount, lk.out_amount), min(out.mixed, out.amount), out.conf_mass, taint.hops + 1)
+            out = Taint(min(out.amount, lk.out_amount), min(out.mixed, out.amount), out.conf_mass * lk.confidence,
+                        taint.hops + 1)
             self.outgoing.append(Injection(lk.out_chain, lk.out_time, lk.out_address, lk.out_asset, out.amount,
                                            out, "bridge", lk.out_tx, f"link {lk.in_tx} -> {lk.out_tx}",
                                            chain, src_text))

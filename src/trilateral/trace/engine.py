@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from trilateral.chain import ChainStore
 from trilateral.core.amount import format_units
+from trilateral.core.chains import tron_to_base58, tron_to_hex
 from trilateral.core.errors import InputError
 from trilateral.trace.account import AccountChain, BridgeLink, run_account_pass
 from trilateral.trace.loader import (
@@ -57,6 +58,9 @@ class _ChainWork:
     injections: list[Injection] = field(default_factory=list)
 
 
+TRON_TX = re.compile(r"^(?:0x)?[0-9a-fA-F]{64}$")
+
+
 def parse_seeds(chain: str, seeds: list[str]) -> tuple[list[str], list[str]]:
     """Split seed strings into (addresses, tx hashes); a clear error for anything else."""
     addresses, txs = [], []
@@ -66,6 +70,10 @@ def parse_seeds(chain: str, seeds: list[str]) -> tuple[list[str], list[str]]:
             continue
         if chain == "bitcoin":
             (txs if BTC_TX.match(s) else addresses).append(s)
+        elif chain == "tron" and TRON_TX.match(s):
+            txs.append("0x" + s.lower().removeprefix("0x"))
+        elif chain == "tron":
+            addresses.append(tron_to_base58(tron_to_hex(s)))  # T… or 41…; a clear error otherwise
         elif EVM_TX.match(s):
             txs.append(s.lower())
         elif EVM_ADDRESS.match(s):
@@ -330,7 +338,7 @@ class Tracer:
                            dict(links_by_tx), injections, dict(deposit_times), gaps=options.gaps,
                            contracts=contract_ids(self.con, store, chain, id_list))
         outgoing = self._exact_pass(acc, result, options, since)
-        frozen_by_events(result, chain, events, texts)
+        frozen_by_events(result, chain, lambda: store.events(chain), lambda ids: store.addresses(chain, ids))
         coverage = store.coverage(chain)
         for (c, address, asset), amount in sorted(result.holdings.items()):
             held_since = result.holding_info.get((c, address, asset), (0.0, since))[1]
@@ -397,7 +405,8 @@ def _anonymity_allows(pool: int, deposits_by_pool: dict[int, list[int]], ev: dic
 def _bridge_link(lk: dict) -> BridgeLink:
     return BridgeLink(lk["in_tx"], (lk["in_address"] or "").lower() if (lk["in_address"] or "").startswith("0x")
                       else lk["in_address"], _int(lk["in_amount"]), lk["out_chain"], lk["out_tx"] or "",
-                      lk["out_address"] or "", lk["out_asset"] or "", _int(lk["out_amount"]), int(lk["timestamp"]))
+                      lk["out_address"] or "", lk["out_asset"] or "", _int(lk["out_amount"]), int(lk["timestamp"]),
+                      1.0 if lk.get("confidence") is None else float(lk["confidence"]))
 
 
 def _int(text: str | None) -> int:

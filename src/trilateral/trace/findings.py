@@ -49,6 +49,13 @@ FINDINGS_SCHEMA: dict[str, Any] = {
                            "amount_base_units": {"type": "string", "pattern": "^[0-9]+$"},
                            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
                            "since": {"type": ["string", "null"]}}}},
+        "frozen": {"type": "array", "items": {
+            "type": "object",
+            "required": ["chain", "address", "asset", "amount_base_units", "issuer", "tx_hash", "block_time", "source"],
+            "properties": {"chain": {"type": "string"}, "address": {"type": "string"}, "asset": {"type": "string"},
+                           "amount_base_units": {"type": "string", "pattern": "^[0-9]+$"},
+                           "issuer": {"type": "string"}, "tx_hash": {"type": ["string", "null"]},
+                           "block_time": {"type": ["string", "null"]}, "source": {"type": "string"}}}},
         "warnings": {"type": "array", "items": {
             "type": "object", "required": ["kind", "chain", "address", "detail"],
             "properties": {"kind": {"enum": list(WARNING_KINDS)}, "chain": {"type": "string"},
@@ -112,7 +119,8 @@ def build_findings(result: TraceResult, incident: str | None = None) -> dict[str
         "unexplained": [] if result.gaps == "clean" else
         [{k: v for k, v in u.items() if k != "time"} | {"time": iso(u["time"])} for u in result.unexplained
          if not u["never_received"]],
-        "frozen": [dict(v, chain=c, address=a) for (c, a), v in sorted(result.frozen.items())],
+        "frozen": [{"chain": c, "address": a, **v, "block_time": iso(v.get("block_time"))}
+                   for (c, a, _), v in sorted(result.frozen.items())],
         "totals": totals(result),
     }
     doc["warnings"] = warnings_of(result, doc)
@@ -127,7 +135,7 @@ def holdings_of(result: TraceResult) -> list[dict[str, Any]]:
         out.append({"chain": chain, "address": address, "asset": asset, "contract": result.contracts.get((chain, asset)),
                     **_amounts(result, chain, asset, amount),
                     "confidence": round(conf, 4), "since": iso(since) if since else None,
-                    "frozen": (chain, address) in result.frozen})
+                    "frozen": (chain, address, asset) in result.frozen})
     return out
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trilateral.core.amount import format_units
+from trilateral.core.chains import issuers
 from trilateral.core.errors import InputError
 from trilateral.trace.authorities import Authority, issuer_routes
 from trilateral.trace.findings import edges_into, explain
@@ -26,19 +27,7 @@ DEFAULT_MEMBERS = ("US", "KR", "JP")
 STATUSES = ("requested", "frozen", "partially_frozen", "refused")
 NO_MEMBER = "no member jurisdiction"
 
-ISSUERS: dict[tuple[str, str], tuple[str, str]] = {  # (chain, token contract) -> (issuer, ticker)
-    ("ethereum", "0xdac17f958d2ee523a2206206994597c13d831ec7"): ("Tether", "USDT"),
-    ("ethereum", "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"): ("Circle", "USDC"),
-    ("tron", "TR7NHqjeKQxGTCi8q8ZY4pxL8otSzgjLj6t"): ("Tether", "USDT"),
-    ("tron", "TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8"): ("Circle", "USDC"),
-    ("polygon", "0xc2132d05d31c914a87c6611c10748aeb04b58e8f"): ("Tether", "USDT"),
-    ("polygon", "0x3c499c542cef5e3811e1192ce70d8cc03d5c3359"): ("Circle", "USDC"),
-    ("arbitrum", "0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9"): ("Tether", "USDT"),
-    ("arbitrum", "0xaf88d065e77c8cc2239327c5edb3a432268e5831"): ("Circle", "USDC"),
-    ("base", "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913"): ("Circle", "USDC"),
-    ("avalanche", "0x9702230a8ea53601f5cd2dc00fdbc13d4df4a8c7"): ("Tether", "USDT"),
-    ("avalanche", "0xb97ef9ef8734c71904d8002f8b6bc66dd9c48a6e"): ("Circle", "USDC"),
-}
+ISSUERS: dict[tuple[str, str], tuple[str, str]] = issuers()  # (chain, token contract) -> (issuer, ticker)
 ISSUER_JURISDICTION = {"Circle": "US", "Tether": None}  # used when no member is configured for the issuer
 MIN_SHARE = 0.001  # a request must cover at least 0.1 % of the stolen value of an asset ...
 MIN_USD = Decimal(10_000)  # ... or, when every amount in it has a price, at least USD 10,000

@@ -107,7 +107,7 @@ class TraceResult:
     presumed: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # gap value tainted
     unexplained: list[dict] = field(default_factory=list)  # outflows beyond what the data shows received
     warnings: list[dict] = field(default_factory=list)  # {kind, chain, address, detail}
-    frozen: dict[tuple[str, str], dict] = field(default_factory=dict)  # (chain, address) -> blacklist event
+    frozen: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # holding key -> findings' `frozen` row
     victims: set[tuple[str, str]] = field(default_factory=set)  # where the stolen value came from
     contracts: dict[tuple[str, str], str] = field(default_factory=dict)  # (chain, asset symbol) -> token contract
 

@@ -53,7 +53,8 @@ def findings_bundle(findings: dict[str, Any], tlp: Tlp = Tlp.AMBER, *, incident_
         "flows": findings.get("flows", {}), "stats": findings["stats"], "object_marking_refs": marking,
         "incident": findings.get("incident"), "gaps": findings.get("gaps"),
         "holdings": [{k: v for k, v in h.items() if v is not None} for h in findings.get("holdings", [])],
-        "frozen": findings.get("frozen", []), "totals": findings.get("totals", []),
+        "frozen": [{k: v for k, v in f.items() if v is not None} for f in findings.get("frozen", [])],
+        "totals": findings.get("totals", []),
         "warnings": [{k: v for k, v in w.items() if v is not None} for w in findings.get("warnings", [])],
     })
     never = {(v["chain"], v["address"]) for v in findings.get("victims", [])} | \

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from trilateral.chain.ethereum_etl import ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL
 from trilateral.chain.rpc import DECIMALS_SELECTOR, SYMBOL_SELECTOR, RpcClient, _abi_string
+from trilateral.core.chains import CHAINS
 from trilateral.core.errors import InputError
+from trilateral.watch.evm_traces import TraceSource
 from trilateral.watch.model import Block, Transfer, Withdrawal
 
-NATIVE = {"ethereum": "ETH", "bsc": "BNB", "polygon": "POL", "avalanche": "AVAX"}
+NATIVE = {c.name: c.native for c in CHAINS.values() if c.evm}
 
 
 class EvmAdapter:
     """Follows one EVM chain by polling `eth_blockNumber` and reading whole blocks."""
 
-    def __init__(self, chain: str, url: str) -> None:
+    def __init__(self, chain: str, url: str, traces: bool = False) -> None:
         self.chain = chain
         self.client = RpcClient(url, timeout=30.0)
         self.native = NATIVE.get(chain, "ETH")
         self.tokens: dict[str, tuple[str, int]] = {}
+        self.tracer = TraceSource(self.client, self.native) if traces else None
 
     def head(self) -> int:
         return int(self.client.call("eth_blockNumber"), 16)
@@ -31,7 +34,8 @@ class EvmAdapter:
         return self.blocks(number, number)[0]
 
     def blocks(self, lo: int, hi: int) -> list[Block]:
-        """Blocks lo..hi in three round trips (blocks, their logs, receipts of value transfers)."""
+        """Blocks lo..hi in three round trips (blocks, their logs, receipts of value transfers), and one
+        more for internal transfers with `traces`."""
         raw = self.client.batch([("eth_getBlockByNumber", [hex(n), True]) for n in range(lo, hi + 1)])
         if any(b is None for b in raw):
             raise InputError(f"node {self.client.url} has no block in {lo}..{hi}")
@@ -45,15 +49,18 @@ class EvmAdapter:
         for log in sorted(logs or [], key=lambda lg: (int(lg["blockNumber"], 16), int(lg["logIndex"], 16))):
             if not log.get("removed") and log["blockHash"] in hashes:
                 by_tx.setdefault(log["transactionHash"], []).append(log)
-        return [self._block(b, ok, by_tx) for b in raw]
+        internal = self.tracer.internal(raw) if self.tracer else {}
+        return [self._block(b, ok, by_tx, internal) for b in raw]
 
-    def _block(self, b: dict, ok: set[str], by_tx: dict[str, list[dict]]) -> Block:
+    def _block(self, b: dict, ok: set[str], by_tx: dict[str, list[dict]], internal: dict[str, list[Transfer]]
+               ) -> Block:
         block = Block(self.chain, int(b["number"], 16), b["hash"], b["parentHash"], int(b["timestamp"], 16))
         new_tokens: set[str] = set()
         for tx in b["transactions"]:
             if tx["hash"] in ok:
                 block.transfers.append(Transfer(tx["hash"], tx["from"].lower(), tx["to"].lower(), self.native,
                                                 int(tx["value"], 16)))
+            block.transfers.extend(internal.get(tx["hash"], ()))  # contract calls moving value (--traces)
             for log in by_tx.get(tx["hash"], []):
                 topics, address = log["topics"], log["address"].lower()
                 if topics[0] == ERC20_TRANSFER and len(topics) == 3 and len(log["data"]) == 66:

@@ -4,11 +4,13 @@ database, print one line per alert, and let the outbox deliver."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from trilateral.core.chains import CHAINS
 from trilateral.core.principal import Principal
 from trilateral.core.settings import Settings
 from trilateral.trace.freeze import DEFAULT_MEMBERS
@@ -17,11 +19,12 @@ from trilateral.trace.roles import role_from_labels
 from trilateral.watch.alerts import alert_body, freeze_request, line, retraction_body, route
 from trilateral.watch.core import Outcome, WatchCore
 from trilateral.watch.deliver import Deliverer
+from trilateral.watch.heads import HeadSubscription
+from trilateral.watch.links import LiveLinks, Midgard
 from trilateral.watch.store import CaseRow, WatchStore
 
 BATCH_BLOCKS = 32  # blocks fetched per round trip when behind the tip
-NATIVES = {"ethereum": ("ETH", 18), "bitcoin": ("BTC", 8), "bsc": ("BNB", 18), "polygon": ("POL", 18),
-           "avalanche": ("AVAX", 18), "arbitrum": ("ETH", 18), "optimism": ("ETH", 18), "base": ("ETH", 18)}
+NATIVES = {c.name: (c.native, c.decimals) for c in CHAINS.values()}
 
 
 def stix_time(at: datetime | None = None) -> str:
@@ -49,8 +52,13 @@ def load_roles(settings: Settings, chains: list[str]) -> dict[str, dict[str, Rol
 
 class Watcher:
     def __init__(self, hub: Any, adapters: list[Any], *, confirmations: int = 0, from_block: int | None = None,
-                 emit: Callable[[str], None] = print, submit_as: str | None = None) -> None:
+                 emit: Callable[[str], None] = print, submit_as: str | None = None,
+                 ws: dict[str, str] | None = None, midgard: str | None = None) -> None:
         self.hub = hub
+        self.links = LiveLinks(hub.engine, Midgard(midgard), emit) if midgard else None
+        self.rounds = 0  # polls done by run()
+        self.new_head = threading.Event()  # set by WebSocket head subscriptions (`ws`: chain -> ws:// URL)
+        self.subscriptions = [HeadSubscription(url, self.new_head) for chain, url in (ws or {}).items()]
         self.store = WatchStore(hub.engine)
         self.adapters = {a.chain: a for a in adapters}
         self.confirmations = confirmations
@@ -76,7 +84,13 @@ class Watcher:
             self.core.remove_case(case_id)
             del self.cases[case_id]
         for case_id, row in open_now.items():
-            if case_id not in self.cases:
+            known = self.cases.get(case_id)
+            if known is not None and known.spec() != row.spec():  # seeds added (a live THORChain link)
+                kv = self.core.cases[case_id].kv
+                self.core.remove_case(case_id)
+                self.core.add_case(row.spec(), kv)
+                self.cases[case_id] = row
+            elif known is None:
                 self.core.add_case(row.spec(), self.store.load_kv(f"case:{case_id}"))
                 self.cases[case_id] = row
 
@@ -96,23 +110,35 @@ class Watcher:
         number = cursor[0] + 1 if cursor else (self.from_block if self.from_block is not None else max(head, 0))
         done = 0
         while number <= head:
+            batch: list[tuple[Outcome, list[dict[str, Any]], list[tuple[str, str, str]]]] = []
             for block in adapter.blocks(number, min(head, number + BATCH_BLOCKS - 1)):
                 if cursor and cursor[0] == block.number - 1 and block.parent_hash != cursor[1]:
+                    self._commit(batch)
+                    batch = []
                     self._revert_top(chain)  # the branch changed under us: step back and fetch again
                     cursor = self.store.cursor(chain)
                     number = cursor[0] + 1 if cursor else block.number - 1
                     break
                 outcome = self.core.apply(block)
                 bodies, deliveries = self._prepare(outcome)
-                self.store.commit_block(self.core, outcome, bodies, deliveries)
-                for body in bodies:
-                    self.emit(line(body))
-                if deliveries:
-                    self.wake()
+                batch.append((outcome, bodies, deliveries))
                 cursor = (block.number, block.hash)
                 number = block.number + 1
                 done += 1
+            self._commit(batch)
         return done
+
+    def _commit(self, batch: list[tuple[Outcome, list[dict[str, Any]], list[tuple[str, str, str]]]]) -> None:
+        """The blocks fetched together (one when following the tip) in one transaction; their alert
+        lines are printed and delivery woken only once it is committed."""
+        if not batch:
+            return
+        self.store.commit_blocks(self.core, batch)
+        for _, bodies, _ in batch:
+            for body in bodies:
+                self.emit(line(body))
+        if any(deliveries for _, _, deliveries in batch):
+            self.wake()
 
     def _unwind(self, chain: str) -> None:
         """Blocks we processed that the node no longer has (a reorg): retract them, newest first."""
@@ -175,21 +201,29 @@ class Watcher:
 
     # -- loop ------------------------------------------------------------------------------------
     def run(self, poll_seconds: float = 0.5, once: bool = False, stop: Callable[[], bool] | None = None) -> None:
+        for sub in self.subscriptions:
+            sub.start()
         self.warm()
         for lane in self.lanes:
             lane.start()
         try:
             while True:
+                self.new_head.clear()
                 self.poll()
+                if self.links is not None and self.links.run_once():
+                    self.poll()  # follow the linked cases from now on
+                self.rounds += 1
                 if once or (stop and stop()):
                     break
-                time.sleep(poll_seconds)
+                self.new_head.wait(poll_seconds)  # a new head announced over WebSocket, or the next poll
             if once:  # deliver what this round raised before returning
                 deadline = time.monotonic() + 30
                 while self.store.due() and time.monotonic() < deadline:
                     self.wake()
                     time.sleep(0.05)
         finally:
+            for sub in self.subscriptions:
+                sub.stop()
             for lane in self.lanes:
                 lane.stop()
             for adapter in self.adapters.values():

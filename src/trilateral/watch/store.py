@@ -131,20 +131,31 @@ class WatchStore:
                      deliveries: list[tuple[str, str, str]]) -> None:
         """Everything one block did, atomically: changed state, the block and its undo, its alerts
         (webhook JSON) and their outbox rows (idempotency key, destination, body)."""
-        b = outcome.block
+        self.commit_blocks(core, [(outcome, alerts, deliveries)])
+
+    def commit_blocks(self, core: WatchCore, done: list[tuple[Outcome, list[dict[str, Any]],
+                                                              list[tuple[str, str, str]]]]) -> None:
+        """Several consecutive blocks of one chain in one transaction (catching up): the state as it
+        is after the last, each block with its own undo, alerts and outbox rows. All or nothing, so
+        a crash redoes the whole batch and delivers each alert once."""
+        if not done:
+            return
         at = now_us()
         with writing(self.engine) as conn:
-            self._write_state(conn, core, outcome.changed())
-            conn.execute(t.blocks.insert().values(chain=b.chain, number=b.number, hash=b.hash, parent_hash=b.parent_hash,
-                                                  timestamp=b.timestamp, undo=_encode_undo(outcome.undo),
-                                                  processed_us=at))
-            conn.execute(t.blocks.delete().where(t.blocks.c.chain == b.chain,
-                                                 t.blocks.c.number <= b.number - KEEP_BLOCKS))
-            if alerts:
-                conn.execute(t.alerts.insert(), [
-                    {"key": a["id"], "case_id": a["case"]["id"], "chain": b.chain, "block_number": b.number,
-                     "block_hash": b.hash, "kind": a["kind"], "body": json.dumps(a), "created_us": at} for a in alerts])
-            self._enqueue(conn, deliveries, at)
+            self._write_state(conn, core, [c for outcome, _, _ in done for c in outcome.changed()])
+            conn.execute(t.blocks.insert(), [
+                {"chain": o.block.chain, "number": o.block.number, "hash": o.block.hash,
+                 "parent_hash": o.block.parent_hash, "timestamp": o.block.timestamp, "undo": _encode_undo(o.undo),
+                 "processed_us": at} for o, _, _ in done])
+            last = done[-1][0].block
+            conn.execute(t.blocks.delete().where(t.blocks.c.chain == last.chain,
+                                                 t.blocks.c.number <= last.number - KEEP_BLOCKS))
+            rows = [{"key": a["id"], "case_id": a["case"]["id"], "chain": o.block.chain, "block_number": o.block.number,
+                     "block_hash": o.block.hash, "kind": a["kind"], "body": json.dumps(a), "created_us": at}
+                    for o, alerts, _ in done for a in alerts]
+            if rows:
+                conn.execute(t.alerts.insert(), rows)
+            self._enqueue(conn, [d for _, _, deliveries in done for d in deliveries], at)
 
     def undo_of(self, chain: str, number: int) -> tuple[str, list[UndoEntry]] | None:
         with reading(self.engine) as conn:

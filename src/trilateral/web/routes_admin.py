@@ -1,5 +1,6 @@
-"""Administration (members only): members and clients, tokens (rotate, revoke, a new client), and
-the audit log's verification. A member manages itself and its own clients, never another member."""
+"""Administration (members only): members and clients, tokens (rotate, revoke, a new client), the
+audit log (read-only, the agency's own entries through `Hub.audit_entries`) and its verification.
+A member manages itself and its own clients, never another member."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from trilateral.web.app import render
 from trilateral.web.deps import Viewer, check_csrf, current_viewer
 
 router = APIRouter(include_in_schema=False)
+ADMIN_PAGE_ENTRIES = 15
+AUDIT_PAGE_ENTRIES = 50
 
 
 def _forbidden(request: Request, viewer: Viewer) -> Response:
@@ -24,8 +27,22 @@ def manageable(viewer: Viewer, code: str, sponsor: str | None) -> bool:
 def _page(request: Request, viewer: Viewer, status: int = 200, **extra: object) -> Response:
     hub = request.app.state.hub
     people = hub.list_principals()
-    return render(request, "admin.html", viewer, status=status, people=people,
+    log = hub.audit_entries(viewer.principal, limit=ADMIN_PAGE_ENTRIES)
+    return render(request, "admin.html", viewer, status=status, people=people, log=log,
                   can=lambda p: manageable(viewer, p.code, p.sponsor), **extra)
+
+
+def _before(request: Request) -> int | None:
+    value = request.query_params.get("before", "")
+    return int(value) if value.isdigit() else None
+
+
+@router.get("/admin/audit")
+def audit_page(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    if not viewer.is_member:
+        return _forbidden(request, viewer)
+    log = request.app.state.hub.audit_entries(viewer.principal, before=_before(request), limit=AUDIT_PAGE_ENTRIES)
+    return render(request, "audit.html", viewer, log=log, first=_before(request) is None)
 
 
 @router.get("/admin")

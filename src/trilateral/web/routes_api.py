@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from functools import partial
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,7 +20,8 @@ from trilateral.core.errors import TrilateralError
 from trilateral.web.deps import Viewer, active_principal, check_csrf, current_viewer
 from trilateral.web.routes_pages import feed_query
 from trilateral.web.services import cases as case_service
-from trilateral.web.services import intel
+from trilateral.web.services import intel, recent
+from trilateral.web.services.today import ALERT_WINDOW_DAYS
 
 router = APIRouter(prefix="/api/console", include_in_schema=False)
 LIVE_POLL_SECONDS = 1.0
@@ -90,6 +90,16 @@ async def case_graph(case_id: str, request: Request, viewer: Viewer = Depends(cu
     return _json(graph)
 
 
+@router.get("/cases/{case_id}/context")
+def case_context_json(case_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    from trilateral.web.services.case_context import context
+
+    case = _case(request, viewer, case_id)
+    if case is None:
+        return _error("no such case that you may read", 404)
+    return _json(context(request.app.state.hub, viewer.principal, case).as_json())
+
+
 @router.get("/cases/{case_id}/explain")
 def case_explain(case_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
     case = _case(request, viewer, case_id)
@@ -118,31 +128,51 @@ def _event(kind: str, data: Any, ident: str | None = None) -> bytes:
     return (head + f"event: {kind}\ndata: ").encode() + orjson.dumps(data, default=str) + b"\n\n"
 
 
+@router.get("/audit")
+def audit_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    """The agency's audit entries, newest first (members only, as the Administration screen)."""
+    if not viewer.is_member:
+        return _error("administration is for member agencies", 403)
+    before = request.query_params.get("before", "")
+    log = request.app.state.hub.audit_entries(viewer.principal, before=int(before) if before.isdigit() else None)
+    return _json({"entries": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                               "detail": e.detail, "hidden_ids": e.hidden_ids} for e in log.entries],
+                  "older": log.older})
+
+
+@router.get("/alerts")
+def alerts_json(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    """The chain watch's alerts of the last week the principal may read, newest first (Today's list)."""
+    since = datetime.now(UTC) - timedelta(days=ALERT_WINDOW_DAYS)
+    found, more = recent.new_alerts(request.app.state.hub, viewer.principal, since)
+    return _json({"items": [a.as_json() for a in found], "more": more})
+
+
 @router.get("/live")
 async def live(request: Request, viewer: Viewer = Depends(current_viewer)) -> StreamingResponse:
-    """New intel the principal may read, as it arrives (polls the hub, so objects submitted by any
-    process or worker appear); the stream ends when the session stops being valid."""
+    """New alerts and new intel the principal may read, as they arrive, in every collection (polls the
+    hub, so objects submitted by any process or worker, the chain watch included, appear); the stream
+    ends when the session stops being valid."""
     hub = request.app.state.hub
     last_id = request.headers.get("last-event-id")
     try:  # a reconnecting browser resumes after the last object it was sent
         start = datetime.fromisoformat(last_id) if last_id else datetime.now(UTC)
     except ValueError:
         start = datetime.now(UTC)
+    collections = await run_in_threadpool(hub.collections, viewer.principal)
+    since = {c.id: start for c in collections}
 
     async def stream() -> AsyncIterator[bytes]:
-        since, quiet = start, 0.0
+        quiet = 0.0
         yield b"retry: 3000\n\n"
         while not await request.is_disconnected():
             if await run_in_threadpool(active_principal, hub, viewer.session) is None:
                 yield _event("signed-out", {})
                 return
-            page = await run_in_threadpool(partial(hub.query, viewer.principal, collection="shared",
-                                                   added_after=since, limit=50))
-            for rec in page.records:
-                it = intel.item(rec)
-                since = max(since, rec.date_added)
-                yield _event("intel", it.as_json(), since.isoformat())
-            quiet = 0.0 if page.records else quiet + LIVE_POLL_SECONDS
+            events = await run_in_threadpool(recent.live_batch, hub, viewer.principal, since)
+            for kind, data, added in events:
+                yield _event(kind, data, added.isoformat())
+            quiet = 0.0 if events else quiet + LIVE_POLL_SECONDS
             if quiet >= LIVE_HEARTBEAT_SECONDS:
                 quiet = 0.0
                 yield b": keep-alive\n\n"

@@ -1,5 +1,5 @@
-"""Cases pages: the list, one case (graph, off-ramps, holdings, freeze requests) and recording an
-exchange's answer to a freeze request (members only)."""
+"""Cases pages: the list, one case (graph, off-ramps, holdings, freeze requests, linked incident and
+attribution) and recording an exchange's answer to a freeze request (members only)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,18 @@ def case_page(case_id: str, request: Request, viewer: Viewer = Depends(current_v
         return render(request, "error.html", viewer, status=404, message="No case with that id that you may read.")
     return render(request, "case.html", viewer, case=case, statuses=case_service.STATUSES,
                   message=request.query_params.get("saved", ""))
+
+
+@router.get("/cases/{case_id}/context")
+def case_context_fragment(case_id: str, request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    """The linked incident and its attribution (loaded after the case page: it reads hub objects)."""
+    from trilateral.web.services.case_context import context
+
+    hub = request.app.state.hub
+    case = case_service.get_case(hub.settings.home, viewer.principal, case_id)
+    if case is None:
+        return render(request, "error.html", viewer, status=404, message="No case with that id that you may read.")
+    return render(request, "_case_context.html", viewer, ctx=context(hub, viewer.principal, case))
 
 
 @router.post("/cases/{case_id}/freeze")

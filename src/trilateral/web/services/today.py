@@ -3,7 +3,6 @@ what partners shared since yesterday, each read through the hub's policy."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,9 +10,11 @@ from typing import Any
 
 from trilateral.core.principal import Principal
 from trilateral.web.services import cases as case_service
-from trilateral.web.services.intel import FeedItem, FeedQuery, feed
+from trilateral.web.services.intel import FeedItem
+from trilateral.web.services.recent import Alert, new_alerts, partner_items
 
 ACTION_WINDOW_DAYS = 365
+ALERT_WINDOW_DAYS = 7
 
 
 @dataclass
@@ -22,14 +23,11 @@ class TodaySummary:
     unanswered: list[tuple[case_service.Case, dict[str, Any]]] = field(default_factory=list)
     partners: list[FeedItem] = field(default_factory=list)
     partners_more: bool = False
-    watch_available: bool = False
+    alerts: list[Alert] = field(default_factory=list)
+    alerts_more: bool = False
+    alerts_since: datetime | None = None
     since: datetime | None = None
     own: list[str] = field(default_factory=list)
-
-
-def watch_available() -> bool:
-    """Alerts come from the chain watch package once it is part of this installation."""
-    return importlib.util.find_spec("trilateral.watch") is not None
 
 
 def summary(hub: Any, principal: Principal, home: Path, now: datetime | None = None) -> TodaySummary:
@@ -37,12 +35,13 @@ def summary(hub: Any, principal: Principal, home: Path, now: datetime | None = N
     now = now or datetime.now(UTC)
     since = now - timedelta(days=1)
     cases = case_service.visible_cases(home, principal)
-    page = feed(hub, principal, FeedQuery(collection="shared", since=since))
     own = own_agency(hub, principal)
-    partners = [i for i in page.items if i.submitter not in own]
+    partners, partners_more = partner_items(hub, principal, since, own)
+    alerts_since = now - timedelta(days=ALERT_WINDOW_DAYS)
+    alerts, alerts_more = new_alerts(hub, principal, alerts_since)
     return TodaySummary(cases=cases, unanswered=[(c, r) for c in cases for r in c.unanswered],
-                        partners=partners, partners_more=page.next_cursor is not None,
-                        watch_available=watch_available(), since=since, own=sorted(own))
+                        partners=partners, partners_more=partners_more, alerts=alerts, alerts_more=alerts_more,
+                        alerts_since=alerts_since, since=since, own=sorted(own))
 
 
 def own_agency(hub: Any, principal: Principal) -> set[str]:

@@ -7,7 +7,7 @@
   const table = document.querySelector("[data-live-feed]");
   const body = table && table.querySelector("tbody");
   const own = new Set(((table && table.dataset.own) || "").split(",").filter(Boolean));
-  if (!csrf || !body || !window.EventSource) return;
+  if (!csrf || !body || !window.EventSource) return;  // only Today listens
   const cell = (value) => { const td = document.createElement("td"); td.textContent = value; return td; };
   const source = new EventSource("/api/console/live");
   source.addEventListener("intel", (ev) => {
@@ -26,13 +26,24 @@
     const empty = document.getElementById("no-partners");
     if (empty) empty.remove();
   });
-  source.addEventListener("alert", (ev) => {  // from the chain watch, when it runs on this hub
+  source.addEventListener("alert", (ev) => {  // from the chain watch, shared through the hub
     const alert = JSON.parse(ev.data);
     const list = document.getElementById("live-alerts");
     if (!list) return;
     const li = document.createElement("li");
-    li.textContent = `${alert.chain || ""} ${alert.address || ""}: ${alert.amount || ""} ${alert.asset || ""}`.trim();
+    li.className = "fresh alert-" + alert.status;
+    const badge = document.createElement("span");
+    badge.className = "tlp " + (TLP[alert.tlp] || ""); badge.textContent = alert.tlp; li.append(badge, " ");
+    const a = document.createElement("a");
+    a.href = "/intel/object/" + encodeURIComponent(alert.id); a.textContent = alert.name; li.append(a);
+    if (alert.entity) li.append(" — " + alert.entity);
+    if (alert.case) li.append(" (case " + alert.case + ")");
+    if (alert.status === "retracted") { const s = document.createElement("strong"); s.textContent = " retracted"; li.append(s); }
+    const when = document.createElement("span");
+    when.className = "muted"; when.textContent = " " + alert.date_added.replace("T", " ").slice(0, 16) + " UTC"; li.append(when);
     list.prepend(li);
+    const empty = document.getElementById("no-alerts");
+    if (empty) empty.remove();
   });
   source.addEventListener("signed-out", () => { source.close(); window.location.href = "/login"; });
 })();

@@ -1,0 +1,166 @@
+"""One sync round: pull every readable collection of each peer over TAXII 2.1 into this node.
+
+Each page is stored in one transaction together with its provenance rows and the advanced cursor,
+so a crash (kill -9) anywhere leaves either the page and its cursor or neither: the next round
+resumes exactly after the last stored page, and re-reading a page is harmless (idempotent on
+(id, modified)). Validation runs before the transaction, as in `hub.ingest`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field
+
+from trilateral.core.principal import Principal, PrincipalKind
+from trilateral.core.tlp import MARKING_ID_TO_TLP
+from trilateral.federation import directory, schema, store, tombstones
+from trilateral.federation.client import InvalidNext, Page, PeerCollection, PeerError, TaxiiPeer
+from trilateral.federation.core import TOMBSTONE_TYPE, Cursor, Provenance, Verdict, judge
+from trilateral.hub import ingest
+from trilateral.hub.database import bulk_insert, reading, writing
+from trilateral.hub.hub import SHARED, Hub
+from trilateral.hub.reads import SYNCED_FROM
+from trilateral.hub.types import SubmitResult, from_micros
+
+log = logging.getLogger("trilateral.federation")
+PAGE_SIZE = int(os.environ.get("TRILATERAL_SYNC_PAGE_SIZE", "5000"))
+
+
+@dataclass
+class PeerResult:
+    peer: str
+    error: str | None = None
+    received: int = 0  # versions stored here for the first time
+    duplicates: int = 0
+    skipped: int = 0  # our own objects, or versions a tombstone deleted
+    refused: list[str] = field(default_factory=list)
+    deleted: int = 0  # versions removed by the peer's tombstones
+    pulled: bool = True  # False: no token for that peer (it reads us; we do not read it)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE) -> list[PeerResult]:
+    """Sync with every peer (or `only` that one); each peer's failure is recorded, not raised."""
+    with reading(hub.engine) as conn:
+        node = store.node_code(conn)
+        peers = store.peers(conn, only)
+    if node is None:
+        raise PeerError("this hub is not a federation node: run `trilateral init --node CODE` first")
+    if only is not None and not peers:
+        raise PeerError(f"no peer {only} (see `trilateral peer list`)")
+    directory.publish(hub, node)
+    results = []
+    for peer in peers:
+        result = PeerResult(peer.code)
+        if not peer.token:  # a read-only peer: it pulls from us, we do not pull from it
+            results.append(PeerResult(peer.code, pulled=False))
+            continue
+        try:
+            sync_peer(hub, node, peer, result, page_size)
+        except PeerError as exc:
+            result.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one bad peer must not stop the others; the error is kept
+            log.exception("sync with %s failed", peer.code)
+            result.error = f"{type(exc).__name__}: {exc}"
+        with writing(hub.engine) as conn:
+            store.record_attempt(conn, peer.code, result.error, result.received)
+        results.append(result)
+    return results
+
+
+def sync_peer(hub: Hub, node: str, peer: store.Peer, result: PeerResult, page_size: int = PAGE_SIZE) -> None:
+    local = {c.id for c in hub.collections(Principal(node, PrincipalKind.MEMBER))}
+    with TaxiiPeer(peer.url, node, peer.token) as client:
+        for collection in client.collections():
+            target = collection.id if collection.id in local else SHARED
+            _pull_collection(hub, node, peer.code, client, collection, target, result, page_size)
+
+
+def _pull_collection(hub: Hub, node: str, peer: str, client: TaxiiPeer, collection: PeerCollection, target: str,
+                     result: PeerResult, page_size: int) -> None:
+    with reading(hub.engine) as conn:
+        cursor = store.load_cursor(conn, peer, collection.id)
+    while True:
+        try:
+            page = client.page(collection, cursor.params(page_size))
+        except InvalidNext:
+            cursor = cursor.restart_round()
+            with writing(hub.engine) as conn:
+                store.save_cursor(conn, peer, collection.id, cursor)
+            continue
+        after = cursor.after_page(more=page.more, next_token=page.next_token, last=page.date_added_last)
+        apply_page(hub, node, peer, collection.id, target, page, after, result)
+        cursor = after
+        if not page.more or not page.next_token:
+            return
+
+
+def apply_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str, page: Page, after: Cursor,
+               result: PeerResult) -> None:
+    """Judge, validate and store one page, its provenance and the cursor after it, in one transaction."""
+    items = [o for o in page.objects if isinstance(o, dict)]
+    provs = [Provenance.from_peer(peer, page.provenance[i] if page.provenance else None)
+             for i, o in enumerate(page.objects) if isinstance(o, dict)]
+    known = ingest.known_versions(hub.engine, collection, items)
+    prepared = [ingest.prepare(i, obj, known) for i, obj in enumerate(items)]
+    with writing(hub.engine) as conn:
+        ids = [p.stix_id for p in prepared if isinstance(p, ingest.Prepared)]
+        owners = store.owners(conn, ids)
+        dead = store.tombstoned(conn, collection, ids)
+        groups: dict[Provenance, list[ingest.Prepared]] = {}
+        stones: list[tuple[dict, str]] = []
+        entries: list[tuple[dict, str]] = []
+        for obj, prov, prep in zip(items, provs, prepared, strict=True):
+            if obj.get("id") in MARKING_ID_TO_TLP:
+                continue  # the standard TLP definitions: built into every hub
+            if isinstance(prep, ingest.Failure):
+                result.refused.append(prep.reason)
+                continue
+            decision = judge(prep.stix_id, prov, peer=peer, node=node, owner=owners.get(prep.stix_id),
+                             tombstoned=(prep.stix_id, prep.modified_us) in dead)
+            if decision.verdict is Verdict.REFUSED:
+                result.refused.append(decision.reason)
+                continue
+            if decision.verdict is not Verdict.KEEP:
+                result.skipped += 1
+                continue
+            owners.setdefault(prep.stix_id, prov.submitter)
+            groups.setdefault(prov, []).append(prep)
+            if prep.stix_type == TOMBSTONE_TYPE:
+                stones.append((obj, prov.origin))
+            elif prep.stix_type == "identity" and directory.CODE_KEY in obj:
+                entries.append((obj, prov.origin))
+        for prov, group in groups.items():
+            _store_group(conn, peer, collection, prov, group, result)
+        for stone, origin in stones:
+            result.deleted += tombstones.apply(conn, collection, stone, origin)
+        for entry, origin in entries:
+            refused = directory.learn(conn, entry, origin)
+            if refused:
+                result.refused.append(refused)
+        store.save_cursor(conn, peer, cursor_key, after)
+
+
+def _store_group(conn, peer: str, collection: str, prov: Provenance, group: list[ingest.Prepared],  # type: ignore[no-untyped-def]
+                 result: PeerResult) -> None:
+    """Store versions under their original submitter (so the policy reads them as at their origin)."""
+    if prov.submitter == prov.submitter_member:
+        submitter = Principal(prov.submitter, PrincipalKind.MEMBER)
+    else:
+        submitter = Principal(prov.submitter, PrincipalKind.CLIENT, prov.submitter_member)
+    status_id = str(uuid.uuid4())
+    stamp = store.now_us()
+    ingest.create_status(conn, status_id, submitter, collection, len(group), f'{{"federation": "{peer}"}}')
+    outcome = SubmitResult(status_id=status_id, date_added=from_micros(stamp), total=len(group))
+    ingest.store_batch(conn, submitter, collection, status_id, SYNCED_FROM + prov.origin, group, outcome)
+    versions = {(p.stix_id, p.version or ""): p.modified_us for p in group}
+    rows = [(collection, sid, versions[(sid, v)], prov.origin, peer, stamp) for sid, v in outcome.stored]
+    bulk_insert(conn, schema.objects, ("collection", "stix_id", "modified_us", "origin", "via", "received_us"), rows)
+    result.received += len(outcome.stored)
+    result.duplicates += len(outcome.duplicates)
+    result.refused.extend(reason for _, reason in outcome.failed)

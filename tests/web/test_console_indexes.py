@@ -1,0 +1,40 @@
+"""Migration 0006: the console's read indexes exist as hub/schema.py declares them, and the reads they
+are for use them (an id look-up without its collection, a type read in date order, a sighting count)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from trilateral.hub import Hub
+from trilateral.hub.schema import objects
+
+CONSOLE_INDEXES = {"ix_objects_stix_id": ["stix_id"], "ix_objects_type_added": ["stix_type", "date_added_us", "seq"],
+                   "ix_objects_ref": ["ref_id"]}
+
+
+def test_migrated_indexes_match_the_schema(hub: Hub) -> None:
+    found = {i["name"]: i["column_names"] for i in sa.inspect(hub.engine).get_indexes("objects")}
+    declared = {i.name: [c.name for c in i.columns] for i in objects.indexes}
+    for name, columns in CONSOLE_INDEXES.items():
+        assert found.get(name) == columns == declared[name], name
+
+
+def test_sqlite_plans_use_the_console_indexes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from trilateral.core.settings import Settings
+
+    home = tmp_path / "h"
+    hub = Hub.open(Settings.from_env({"TRILATERAL_HOME": str(home),
+                                      "TRILATERAL_DATABASE_URL": f"sqlite:///{home / 'hub.sqlite3'}"}))
+    try:
+        with hub.engine.connect() as conn:
+            def plan(sql: str) -> str:
+                return " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+
+            assert "ix_objects_stix_id" in plan("SELECT seq FROM objects WHERE stix_id = 'indicator--x'")
+            assert "ix_objects_type_added" in plan(
+                "SELECT seq FROM objects WHERE stix_type = 'x-trilateral-action' AND date_added_us > 5 "
+                "ORDER BY date_added_us, seq LIMIT 10")
+            assert "ix_objects_ref" in plan("SELECT count(*) FROM objects WHERE ref_id = 'indicator--x' "
+                                            "AND stix_type = 'sighting'")
+    finally:
+        hub.close()
