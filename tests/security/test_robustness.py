@@ -24,6 +24,10 @@ def test_10_deeply_nested_object_fails_alone_with_its_id(hub: Hub, tmp_path: Pat
     assert status["success_count"] == 2 and status["failure_count"] == 1
     assert status["failures"][0]["id"] == deep["id"] and "nested" in status["failures"][0]["message"]
     assert {o["id"] for o in hub.objects("JP", *(o["id"] for o in good))} == {o["id"] for o in good}
+    odd = [{"type": "indicator", "id": 'x--"\u0000'}, {**indicator(Tlp.GREEN), "modified": "2" * 60},
+           indicator(Tlp.RED, recipients=["KR\u0000"])]  # NUL and over-long text: PostgreSQL refuses both
+    status = hub.post("KR", *odd, indicator(Tlp.GREEN, value="198.18.10.99"))
+    assert status["success_count"] == 1 and status["failure_count"] == 3
 
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}",
               "objects": [indicator(Tlp.GREEN, value="198.18.10.20"),
