@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def test_12_revocation_recipient_limit_and_member_names(hub: Hub) -> None:
     token = hub.add("GB")
     hub.server.tokens["GB"] = token
     ours = indicator(Tlp.GREEN, value="198.18.12.1")
+    time.sleep(2.5)  # the TAXII layer remembers each principal's collection list for 2 s (taxii/deps.py)
     hub.post("GB", ours, collection="member-GB")
     assert hub.get("US", "/api/v1/collections/member-GB/objects/").status_code == 200
     assert ours["id"] in hub.cli("intel", "export", "--as", "US").stdout
