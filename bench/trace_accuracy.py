@@ -33,7 +33,10 @@ from pathlib import Path
 from trilateral.chain import ChainStore
 from trilateral.chain.ingest import ingest
 from trilateral.labels import LabelStore
+from trilateral.sim.mixer_world import generate_world_b
 from trilateral.trace import TraceOptions, Tracer, build_findings
+from trilateral.trace.mixers import parse_heuristics
+from trilateral.trace.roles import StaticLabels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,6 +55,15 @@ def generate(scenario: str, transfers: int, seed: int, out: Path, partition_bloc
     subprocess.run([str(ROOT / ".venv/bin/trilateral"), "sim", "generate", "--scenario", scenario,
                     "--transfers", str(transfers), "--seed", str(seed), *extra, str(out)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+WORLD_B = "world-b"  # the independent laundering world (trilateral.sim.mixer_world), not the simulator
+HEURISTIC_SETS = "all;address_reuse;gas_funding;timing;multi_denomination;anonymity_set"  # beside the default
+
+
+def world_b_labels(out: Path) -> StaticLabels:
+    rows = json.loads((out / "labels.json").read_text())
+    return StaticLabels({(c, a): [(cat, e, j)] for c, a, cat, e, j in rows})
 
 
 def load(out: Path, chain_dir: Path) -> None:
@@ -194,6 +206,8 @@ def main() -> None:
     ap.add_argument("--policies", default="haircut,poison,fifo")
     ap.add_argument("--json", default=None)
     ap.add_argument("--degrade", type=float, default=0.0, help="share of each path's rows removed (0: no run)")
+    ap.add_argument("--heuristic-sets", default=HEURISTIC_SETS,
+                    help="';'-separated mixer heuristic sets scored with the first policy (per-heuristic figures)")
     args = ap.parse_args()
     print(f"command: {' '.join(sys.argv)}")
     print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
@@ -204,11 +218,15 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 out, chain_dir = Path(tmp) / "sim", Path(tmp) / "chain"
                 t0 = time.perf_counter()
-                generate(scenario, args.transfers, seed, out)
-                load(out, chain_dir)
+                if scenario == WORLD_B:
+                    generate_world_b(out, seed=seed)
+                    ingest(chain_dir, fmt="etl", source=str(out / "ethereum"), chain="ethereum", show_progress=False)
+                else:
+                    generate(scenario, args.transfers, seed, out)
+                    load(out, chain_dir)
                 prep = time.perf_counter() - t0
                 truth = json.loads((out / "ground_truth.json").read_text())
-                tracer = Tracer(ChainStore(chain_dir), sim_labels(out))
+                tracer = Tracer(ChainStore(chain_dir), world_b_labels(out) if scenario == WORLD_B else sim_labels(out))
                 chain = truth["seeds"][0]["chain"]  # a scenario's thefts are on one chain
                 seeds = sorted({s["tx_hash"] for s in truth["seeds"] if s["chain"] == chain})
                 full = {}
@@ -230,17 +248,25 @@ def main() -> None:
                     for k, v in s.items():
                         if ":" in k:
                             print(f"    {k:28s} R {v['recall']:.3f} P {v['precision']:.3f}")
+                policy = args.policies.split(",")[0]
+                for hs in [h for h in args.heuristic_sets.split(";") if h and h != "default"]:
+                    s = score(build_findings(tracer.trace(chain, seeds, TraceOptions(
+                        policy=policy, mixer_heuristics=parse_heuristics(hs)))), truth)
+                    rows.append({"scenario": scenario, "seed": seed, "policy": policy, "heuristics": hs, **s})
+                    print(f"{scenario:22s} seed {seed} {policy:8s} heuristics {hs}: mixer R {s['mixer']['recall']:.3f} "
+                          f"P {s['mixer']['precision']:.3f} | non-mixer R {s['non_mixer']['recall']:.3f} "
+                          f"P {s['non_mixer']['precision']:.3f}", flush=True)
                 if args.degrade > 0 and chain == "ethereum":
                     degraded += degraded_runs(args, scenario, seed, out, truth, full)
     print("\nmean over seeds (value-weighted per run, then averaged):")
     groups = defaultdict(list)
     for r in rows:
-        groups[(r["scenario"], r["policy"])].append(r)
-    for (scenario, policy), rs in groups.items():
+        groups[(r["scenario"], r["policy"], r.get("heuristics", "default"))].append(r)
+    for (scenario, policy, hs), rs in groups.items():
         def mean(part, key, rs=rs):
             vals = [r[part][key] for r in rs if r[part][key] == r[part][key]]
             return sum(vals) / len(vals) if vals else float("nan")
-        print(f"{scenario:22s} {policy:8s} non-mixer R {mean('non_mixer', 'recall'):.3f} "
+        print(f"{scenario:22s} {policy:8s} [{hs}] non-mixer R {mean('non_mixer', 'recall'):.3f} "
               f"P {mean('non_mixer', 'precision'):.3f} | mixer R {mean('mixer', 'recall'):.3f} "
               f"P {mean('mixer', 'precision'):.3f} | all R {mean('all', 'recall'):.3f} P {mean('all', 'precision'):.3f}")
     if degraded:
@@ -249,7 +275,8 @@ def main() -> None:
         for r in degraded:
             dgroups[(r["scenario"], r["policy"], r["degraded"])].append(r)
         for (scenario, policy, tag), rs in dgroups.items():
-            full_r = [r["non_mixer"]["recall"] for r in rows if (r["scenario"], r["policy"]) == (scenario, policy)]
+            full_r = [r["non_mixer"]["recall"] for r in rows
+                      if (r["scenario"], r["policy"], r.get("heuristics", "default")) == (scenario, policy, "default")]
             named = [r["named"] for r in rs if r["named"] == r["named"]]
             held = [r["named_or_held"] for r in rs if r["named_or_held"] == r["named_or_held"]]
             print(f"{scenario:22s} {policy:8s} {tag:6s} non-mixer R {sum(r['non_mixer']['recall'] for r in rs) / len(rs):.3f}"

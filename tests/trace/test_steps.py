@@ -74,7 +74,7 @@ def test_mixer_withdrawal_to_a_gas_funded_address_is_linked_with_its_confidence(
     # R holds 9.9 mixed + 0.01 gas ETH, so haircut sends them in that proportion
     assert got.mixed == (10 * E - E // 10) * got.taint_amount // (10 * E - E // 10 + E // 100)
     link = result.mixer_links[0]
-    assert "gas_funding" in link["evidence"] and link["confidence"] >= 0.85
+    assert "gas_funding" in {e["heuristic"] for e in link["evidence"]} and link["confidence"] >= 0.85
     assert 0.85 <= got.conf_mass / got.taint_amount < 1.0
 
 

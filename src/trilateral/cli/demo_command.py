@@ -138,6 +138,11 @@ def _serve(console, summary, host: str, port: int) -> None:  # type: ignore[no-u
     for code, token in summary.tokens.items():
         console.print(f"  code {code:<14} token {token}", soft_wrap=True, highlight=False)
     console.print("Stop with Ctrl-C.")
+    from trilateral.taxii.server import plain_http_warning
+
+    warning = plain_http_warning(host, tls=False)  # the demo has no certificate: say so beyond loopback
+    if warning:
+        typer.echo(warning, err=True)
     uvicorn.run(create_app(Settings.from_env()), host=host, port=port, log_level="warning")
 
 

@@ -68,6 +68,13 @@ def trace_command(
     share_as: str = typer.Option(None, "--share-as", help="Submit the STIX bundle to the hub as this member."),
     tlp: str = typer.Option("amber", "--tlp", help="TLP of the shared bundle."),
     mixer_confidence: float = typer.Option(0.5, "--mixer-confidence", help="Least confidence to follow a mixer link."),
+    mixer_heuristics: str = typer.Option("default", "--mixer-heuristics",
+                                         help="Mixer link heuristics, comma-separated: address_reuse, gas_funding, "
+                                              "relayer, timing, multi_denomination, anonymity_set; default (the "
+                                              "first four) or all."),
+    coinjoin: str = typer.Option("haircut", "--coinjoin",
+                                 help="Taint through Bitcoin CoinJoins: haircut (every output its tainted share) "
+                                      "or poison (every output in full)."),
     gaps: str = typer.Option("taint", "--gaps",
                              help="Value an address sends beyond what the data shows it receiving: taint "
                                   "(presumed stolen at its tainted share), clean, or report (clean, listed)."),
@@ -87,11 +94,13 @@ def trace_command(
     from trilateral.core.settings import Settings
     from trilateral.core.tlp import Tlp
     from trilateral.trace import TraceOptions, Tracer, build_findings, explain, explain_text
+    from trilateral.trace.mixers import parse_heuristics
 
     settings = Settings.from_env()
     err = Console(stderr=True)
     tracer = Tracer(ChainStore(settings.chain_dir), _labels(settings))
     options = TraceOptions(policy=policy, after=unix_time(after, '--after'), mixer_min_confidence=mixer_confidence,
+                           mixer_heuristics=parse_heuristics(mixer_heuristics), coinjoin=coinjoin,
                            gaps=gaps, progress=lambda m: err.print(f"[dim]{m}[/dim]"))
     with err.status("tracing"):
         result = tracer.trace(chain, [s for s in seeds.split(",") if s.strip()], options)

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from trilateral.trace.mixers import MixerBook, MixerWithdrawal
+from trilateral.trace.mixers import DEFAULT_HEURISTICS, MixerBook, MixerWithdrawal
 from trilateral.trace.model import Edge, Injection, Role, TraceResult
 from trilateral.trace.taint import NO_TAINT, Ledger, Ledgers, Taint, fresh_taint, sum_taints
 
@@ -72,6 +72,8 @@ class AccountChain:
     gaps: str = "taint"  # what value sent beyond the known balance carries (taint.GAP_MODES)
     opening: dict[tuple[int, int], int] = field(default_factory=dict)  # (address, asset) -> balance before
     contracts: set[int] = field(default_factory=set)  # addresses known to be contracts
+    mixer_deposits: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # pool -> [(time, depositor)]
+    mixer_heuristics: frozenset[str] = DEFAULT_HEURISTICS  # trace.mixers heuristics switched on
 
 
 def run_account_pass(chain: AccountChain, result: TraceResult, mixer_min_confidence: float = 0.5,
@@ -86,9 +88,10 @@ class _AccountPass:
         self.c = chain
         self.r = result
         self.ledgers = Ledgers(result.policy)
-        self.mixers = MixerBook(chain.chain, mixer_min_confidence, mixer_window)
+        self.mixers = MixerBook(chain.chain, mixer_min_confidence, mixer_window, chain.mixer_heuristics)
         for pool, times in chain.mixer_deposit_times.items():
             self.mixers.set_deposit_times(pool, times)
+        self.mixers.set_patterns(chain.mixer_deposits, chain.withdrawals)
         self.touched: set[int] = set()  # addresses that ever held taint
         self.gas_funded: dict[int, int] = {}  # address -> time it got native value from a tainted address
         self.outgoing: list[Injection] = []
@@ -228,7 +231,7 @@ class _AccountPass:
             self.r.flow("exchange", chain, sym, taint.amount)
             self.edge(ts, tx, src, dst, asset, amount, taint, "exchange")
         elif role.kind == "mixer":
-            self.mixers.deposit(dst, ts, tx, src, amount, taint, self.text(src))
+            self.mixers.deposit(dst, ts, tx, src, amount, taint, self.text(src), asset)
             self.r.flow("mixer", chain, sym, taint.amount)
             self.edge(ts, tx, src, dst, asset, amount, taint, "mixer")
         elif role.kind == "bridge":
@@ -345,17 +348,17 @@ class _AccountPass:
     # -- mixers --------------------------------------------------------------------------------
     def withdrawal(self, w: MixerWithdrawal) -> None:
         linked = self.mixers.withdraw(w, self.touched, self.gas_funded)
+        asset = w.asset if w.asset >= 0 else self.c.rows.native_asset
         if linked is None:  # not linked: the payout still arrives, clean
             if w.amount:
-                self.deliver(w.timestamp, w.tx_hash, w.pool, w.to, self.c.rows.native_asset, w.amount, NO_TAINT,
-                             "mixer")
+                self.deliver(w.timestamp, w.tx_hash, w.pool, w.to, asset, w.amount, NO_TAINT, "mixer")
             return
         taint, link = linked
         link["to"] = self.text(w.to)
         link["pool"] = self.text(w.pool)
         self.r.mixer_links.append(link)
-        self.r.mixer_flows[(self.c.chain, self.symbol(self.c.rows.native_asset))] += taint.amount
-        self.deliver(w.timestamp, w.tx_hash, w.pool, w.to, self.c.rows.native_asset, w.amount, taint, "mixer")
+        self.r.mixer_flows[(self.c.chain, self.symbol(asset))] += taint.amount
+        self.deliver(w.timestamp, w.tx_hash, w.pool, w.to, asset, w.amount, taint, "mixer")
 
     def finish(self) -> None:
         chain = self.c.chain

@@ -6,13 +6,14 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow.compute as pc
 
 from trilateral.chain import ChainStore
 from trilateral.core.amount import format_units
+from trilateral.core.chains import normalise_address as shown_address
 from trilateral.core.chains import tron_to_base58, tron_to_hex
 from trilateral.core.errors import InputError
 from trilateral.trace.account import AccountChain, BridgeLink, run_account_pass
@@ -26,12 +27,22 @@ from trilateral.trace.loader import (
     opening_balances,
     tx_seed_rows,
 )
-from trilateral.trace.mixers import MixerWithdrawal
+from trilateral.trace.mixers import DEFAULT_HEURISTICS
 from trilateral.trace.model import Injection, Role, TraceResult
+from trilateral.trace.pools import (
+    KNOWN_TORNADO_POOLS,
+    PoolActivity,
+    events_by_pool,
+    first_funding,
+    linkable,
+    load_pool_transfers,
+    pool_activity,
+)
 from trilateral.trace.reach import KIND_CODES, NEVER, subgraph_rows, time_respecting_reach
 from trilateral.trace.roles import LabelSource, infer_deposit_addresses, role_from_labels
 from trilateral.trace.services import frozen_by_events, mark_frozen
 from trilateral.trace.taint import GAP_MODES, POLICIES
+from trilateral.trace.utxo_pass import COINJOIN_POLICIES
 from trilateral.trace.utxo_trace import trace_utxo_chain
 
 EVM_TX = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -48,6 +59,8 @@ class TraceOptions:
     mixer_window: int = 30 * 86_400
     dust_fraction: float = 1e-5  # transfers below this share of an asset's stolen amount are not followed
     gaps: str = "taint"  # outflows beyond the known inflow: taint | clean | report (docs/tracing.md)
+    mixer_heuristics: frozenset[str] = DEFAULT_HEURISTICS  # trace.mixers heuristics switched on
+    coinjoin: str = "haircut"  # taint through a CoinJoin: haircut | poison (trace.utxo_pass)
     progress: Callable[[str], None] | None = None
 
 
@@ -111,6 +124,8 @@ class Tracer:
     def trace(self, chain: str, seeds: list[str], options: TraceOptions) -> TraceResult:
         if options.policy not in POLICIES:
             raise InputError(f"unknown policy {options.policy!r}: use one of {', '.join(POLICIES)}")
+        if options.coinjoin not in COINJOIN_POLICIES:
+            raise InputError(f"unknown --coinjoin {options.coinjoin!r}: use one of {', '.join(COINJOIN_POLICIES)}")
         if options.gaps not in GAP_MODES:
             raise InputError(f"unknown --gaps {options.gaps!r}: use one of {', '.join(GAP_MODES)}")
         if chain not in self.store.chains():
@@ -208,8 +223,17 @@ class Tracer:
         events = events.filter(pc.greater_equal(events.column("timestamp"), since))
         ev = {name: events.column(name).to_pylist() for name in
               ("timestamp", "tx_hash", "contract_id", "event", "to_id", "relayer_id", "fee_hi", "fee_lo")}
-        for pool in {c for c, e in zip(ev["contract_id"], ev["event"], strict=True) if e.startswith("tornado")}:
+        ev["from_id"] = events.column("from_id").to_pylist()
+        pool_events = events_by_pool(ev)
+        known = [int(a) for a in store.address_ids(chain, list(KNOWN_TORNADO_POOLS)).tolist() if a >= 0]
+        for pool in set(pool_events) | set(known):  # labelled pools join as the reach finds them
             roles[pool] = Role("mixer", "Tornado Cash", "mixing_service")
+        activity: dict[int, PoolActivity] = {}
+
+        def load_pools() -> None:
+            new = [a for a, r in roles.items() if r.kind == "mixer" and a not in activity]
+            for pool, transfers in load_pool_transfers(self.con, store, chain, new, since).items():
+                activity[pool] = pool_activity(pool, transfers, pool_events.get(pool, []))
         links = [lk for lk in self.links() if lk["in_chain"] == chain]
         in_ids = store.address_ids(chain, [lk["in_address"] for lk in links]) if links else np.zeros(0, np.int64)
         link_txs = [lk["in_tx"] for lk in links]
@@ -231,14 +255,6 @@ class Tracer:
                 if a >= 0:
                     reach[a] = min(reach[a], inj.timestamp)
 
-        withdrawals_by_pool: dict[int, list[int]] = defaultdict(list)
-        deposits_by_pool: dict[int, list[int]] = defaultdict(list)
-        ev["from_id"] = events.column("from_id").to_pylist()
-        for k, e in enumerate(ev["event"]):
-            if e == "tornado_withdrawal":
-                withdrawals_by_pool[ev["contract_id"][k]].append(k)
-            elif e == "tornado_deposit":
-                deposits_by_pool[ev["contract_id"][k]].append(k)
         dust = _dust_thresholds(graph, seed_ids, tx_rows, work.injections, inj_ids, store.assets(chain),
                                 options.dust_fraction)
         checked = np.zeros(graph.n_addresses, dtype=bool)
@@ -247,14 +263,15 @@ class Tracer:
             time_respecting_reach(graph.from_id, graph.to_id, graph.timestamp, graph.tx_key, kind, reach,
                                   graph.amount_hi, graph.amount_lo, graph.asset_id, dust)
             grew = False
-            for pool, ks in withdrawals_by_pool.items():
-                if reach[pool] == NEVER or not _anonymity_allows(pool, deposits_by_pool, ev, reach, options):
-                    continue  # withdrawers already reached (gas funding, reuse) need no expansion
-                for k in ks:  # the pool's tainted share could link any later withdrawal
-                    t, to = ev["timestamp"][k], ev["to_id"][k]
-                    if reach[pool] <= t <= reach[pool] + options.mixer_window and reach[to] > t:
-                        reach[to] = t
-                        grew = True
+            load_pools()
+            reached_pools = {p: int(reach[p]) for p in activity if reach[p] < NEVER}
+            funded = first_funding(graph.from_id, graph.to_id, graph.timestamp, graph.asset_id, reach,
+                                   sorted({w.to for p in reached_pools for w in activity[p].withdrawals}))
+            for w in linkable(activity, reached_pools, lambda a, t: bool(reach[a] <= t), options.mixer_window,
+                              options.mixer_min_confidence, options.mixer_heuristics, funded):
+                if reach[w.to] > w.timestamp:  # some heuristic could link it: its recipient is reached
+                    reach[w.to] = w.timestamp
+                    grew = True
             new = np.flatnonzero((reach < NEVER) & ~checked)
             checked[new] = True
             new_roles = False
@@ -286,8 +303,9 @@ class Tracer:
                                                                         graph.timestamp))
         result.subgraph_transfers += len(rows)
 
+        load_pools()
         ids = set(rows.from_id.tolist()) | set(rows.to_id.tolist()) | set(roles) | \
-            {int(x) for x in ev["to_id"] if x is not None and x >= 0}
+            {w.to for act in activity.values() for w in act.withdrawals}
         id_list = sorted(i for i in ids if i >= 0)
         texts = dict(zip(id_list, store.addresses(chain, id_list), strict=True))
         outflows: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -307,23 +325,14 @@ class Tracer:
                              strict=True))
         for aid, sym in symbols.items():
             if contracts.get(aid):
-                result.contracts[(chain, sym or f"asset:{aid}")] = str(contracts[aid]).lower()
+                result.contracts[(chain, sym or f"asset:{aid}")] = shown_address(chain, str(contracts[aid]))
             result.decimals[(chain, sym or f"asset:{aid}")] = int(
                 assets.column("decimals").to_pylist()[assets.column("asset_id").to_pylist().index(aid)])
         payouts = {(rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i])): rows.amount[i]
                    for i in range(len(rows)) if roles.get(int(rows.from_id[i]), Role("x")).kind == "mixer"}
-        withdrawals = []
-        deposit_times: dict[int, list[int]] = defaultdict(list)
-        for k, e in enumerate(ev["event"]):
-            pool = ev["contract_id"][k]
-            if e == "tornado_deposit":
-                deposit_times[pool].append(ev["timestamp"][k])
-            elif e == "tornado_withdrawal" and ev["to_id"][k] is not None and reach[pool] < NEVER:
-                to = int(ev["to_id"][k])
-                fee = (int(ev["fee_hi"][k] or 0) << 64) | int(ev["fee_lo"][k] or 0)
-                withdrawals.append(MixerWithdrawal(ev["timestamp"][k], pool, to,
-                                                   int(ev["relayer_id"][k]) if ev["relayer_id"][k] is not None else -1,
-                                                   fee, payouts.get((ev["tx_hash"][k], pool, to), 0), ev["tx_hash"][k]))
+        withdrawals = [w if w.amount else replace(w, amount=payouts.get((w.tx_hash, pool, w.to), 0))
+                       for pool, act in activity.items() if reach[pool] < NEVER for w in act.withdrawals]
+        deposit_times = {pool: act.deposit_times for pool, act in activity.items()}
         links_by_tx: dict[str, list[BridgeLink]] = defaultdict(list)
         for lk in links:
             links_by_tx[lk["in_tx"]].append(_bridge_link(lk))
@@ -336,7 +345,9 @@ class Tracer:
         acc = AccountChain(chain, rows, texts, {k: v or f"asset:{k}" for k, v in symbols.items()}, roles,
                            {a: t for a, t in seed_ids.items()}, set(work.tx_seeds), withdrawals,
                            dict(links_by_tx), injections, dict(deposit_times), gaps=options.gaps,
-                           contracts=contract_ids(self.con, store, chain, id_list))
+                           contracts=contract_ids(self.con, store, chain, id_list),
+                           mixer_deposits={p: act.deposits for p, act in activity.items()},
+                           mixer_heuristics=options.mixer_heuristics)
         outgoing = self._exact_pass(acc, result, options, since)
         frozen_by_events(result, chain, lambda: store.events(chain), lambda ids: store.addresses(chain, ids))
         coverage = store.coverage(chain)
@@ -387,19 +398,6 @@ def _dust_thresholds(graph: AccountGraph, seed_ids: dict[int, int], tx_rows, inj
         if a >= 0:
             stolen[0] += float(inj.amount)  # bridge exits arrive in the native asset in practice
     return stolen * fraction
-
-
-def _anonymity_allows(pool: int, deposits_by_pool: dict[int, list[int]], ev: dict, reach: np.ndarray,
-                      options: TraceOptions) -> bool:
-    """Whether deposits from reached addresses are a large enough share of the pool's deposits for a
-    withdrawal without other evidence to reach the link threshold (trace.mixers)."""
-    ks = deposits_by_pool.get(pool, [])
-    if not ks:
-        return False
-    start = int(reach[pool])
-    window = [k for k in ks if start <= ev["timestamp"][k] <= start + options.mixer_window]
-    mine = sum(1 for k in window if ev["from_id"][k] is not None and reach[ev["from_id"][k]] <= ev["timestamp"][k])
-    return bool(window) and mine / len(window) >= options.mixer_min_confidence
 
 
 def _bridge_link(lk: dict) -> BridgeLink:
@@ -456,6 +454,7 @@ def _absorb(out: TraceResult, p: TraceResult) -> None:
         out.stolen[k] += v
     out.edges.extend(p.edges)
     out.mixer_links.extend(p.mixer_links)
+    out.coinjoins.extend(p.coinjoins)
     out.holdings.update(p.holdings)
     out.holding_info.update(p.holding_info)
     for k, v in p.presumed.items():

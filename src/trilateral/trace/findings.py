@@ -108,7 +108,7 @@ def build_findings(result: TraceResult, incident: str | None = None) -> dict[str
         "flows": flows,
         "mixer": {"crossed": [{"chain": c, "asset": a, "amount_base_units": str(v)}
                               for (c, a), v in sorted(result.mixer_flows.items())],
-                  "links": result.mixer_links},
+                  "links": result.mixer_links, "coinjoins": result.coinjoins},
         "stats": {"transfers_scanned": int(result.transfers_scanned), "seconds": round(result.seconds, 3),
                   "subgraph_transfers": int(result.subgraph_transfers),
                   "reached_addresses": int(result.reached_addresses),

@@ -94,6 +94,7 @@ class TraceResult:
     stolen: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     edges: list[Edge] = field(default_factory=list)
     mixer_links: list[dict] = field(default_factory=list)
+    coinjoins: list[dict] = field(default_factory=list)  # CoinJoin transactions taint crossed (trace.utxo_pass)
     holdings: dict[tuple[str, str, str], int] = field(default_factory=dict)  # tainted value left at addresses
     seeds: list[dict] = field(default_factory=list)
     theft_time: int | None = None

@@ -9,6 +9,7 @@ transactions with one large change output so that `--explain` reads as the analy
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from trilateral.trace.account import BridgeLink
@@ -16,6 +17,8 @@ from trilateral.trace.model import Edge, Injection, Role, TraceResult
 from trilateral.trace.taint import NO_TAINT, Taint, fresh_taint
 from trilateral.trace.utxo import UTXO_POLICIES
 
+COINJOIN_MIN = 3  # equal outputs and distinct input addresses that make a CoinJoin
+COINJOIN_POLICIES = ("haircut", "poison")
 PEEL_SHARE = (9, 10)  # a change output of >= 90 % of the value marks a peel-chain step
 
 
@@ -39,6 +42,7 @@ class UtxoChain:
     seed_txs: set[str] = field(default_factory=set)
     links_by_tx: dict[str, list[BridgeLink]] = field(default_factory=dict)
     injections: list[Injection] = field(default_factory=list)
+    coinjoin: str = "haircut"  # policy through CoinJoin transactions (COINJOIN_POLICIES)
 
 
 def run_utxo_pass(chain: UtxoChain, result: TraceResult) -> list[Injection]:
@@ -57,6 +61,7 @@ def run_utxo_pass(chain: UtxoChain, result: TraceResult) -> list[Injection]:
     for tx in _dependency_order(chain.txs):
         ins = [(value, taint.pop((stx, sidx), NO_TAINT)) for stx, sidx, _, value in tx.inputs]
         values = [v for _, _, v in tx.outputs]
+        joined = None
         if tx.tx_hash in chain.seed_txs:
             outs = [fresh_taint(v, hops=1) for v in values]
             for v in values:
@@ -64,7 +69,11 @@ def run_utxo_pass(chain: UtxoChain, result: TraceResult) -> list[Injection]:
             fee_taint = NO_TAINT
         elif any(t for _, t in ins):
             fee = max(sum(v for v, _ in ins) - sum(values), 0)
-            outs, fee_taint = allocate(ins, values, fee)
+            joined = coinjoin_denomination(tx)
+            if joined:
+                outs, fee_taint = coinjoin_taint(chain, tx, ins, values, fee, joined, result)
+            else:
+                outs, fee_taint = allocate(ins, values, fee)
         else:
             outs, fee_taint = [NO_TAINT] * len(values), NO_TAINT
         if fee_taint:
@@ -80,7 +89,7 @@ def run_utxo_pass(chain: UtxoChain, result: TraceResult) -> list[Injection]:
             if not out:
                 continue
             role = chain.roles.get(addr)
-            kind = "peel" if peel else "transfer"
+            kind = "coinjoin" if joined else "peel" if peel else "transfer"
             if role is None:
                 taint[(tx.tx_hash, idx)] = out
                 result.edges.append(Edge(chain.chain, tx.timestamp, tx.tx_hash, src_text, addr, sym, value,
@@ -125,6 +134,34 @@ def run_utxo_pass(chain: UtxoChain, result: TraceResult) -> list[Injection]:
         result.holding_info[(chain.chain, addr, sym)] = (min(1.0, conf_mass / amount), since)
         result.flow("unresolved", chain.chain, sym, amount)
     return outgoing
+
+
+def coinjoin_denomination(tx: UtxoTx) -> tuple[int, int] | None:
+    """(denomination, count) of a Wasabi/Whirlpool-style CoinJoin: at least COINJOIN_MIN equal outputs
+    paid from at least COINJOIN_MIN distinct input addresses (a batch payout has one sender)."""
+    counts = Counter(v for _, _, v in tx.outputs if v > 0)
+    if not counts:
+        return None
+    value, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    senders = {addr for _, _, addr, _ in tx.inputs}
+    return (value, n) if n >= COINJOIN_MIN and len(senders) >= COINJOIN_MIN else None
+
+
+def coinjoin_taint(chain: UtxoChain, tx: UtxoTx, ins: list[tuple[int, Taint]], values: list[int], fee: int,
+                   joined: tuple[int, int], result: TraceResult) -> tuple[list[Taint], Taint]:
+    """Taint through a CoinJoin by the chain's CoinJoin policy, marked mixed, and the CoinJoin flagged
+    in the findings: `haircut` gives every output (the equal ones are indistinguishable) the
+    transaction's tainted share of its value; `poison` taints every output in full."""
+    outs, fee_taint = UTXO_POLICIES[chain.coinjoin](ins, values, fee)
+    tainted_in = sum(t.amount for _, t in ins)
+    result.mixer_flows[(chain.chain, chain.symbol)] += tainted_in
+    result.coinjoins.append({
+        "chain": chain.chain, "tx_hash": tx.tx_hash, "time": tx.timestamp, "policy": chain.coinjoin,
+        "denomination_base_units": str(joined[0]), "equal_outputs": joined[1],
+        "inputs": len(tx.inputs), "input_addresses": len({a for _, _, a, _ in tx.inputs}),
+        "tainted_in_base_units": str(tainted_in),
+        "tainted_out_base_units": str(sum(t.amount for t in outs))})
+    return [t.as_mixed() if t else t for t in outs], fee_taint
 
 
 def _is_peel(values: list[int]) -> bool:

@@ -81,7 +81,8 @@ def trace_utxo_chain(tracer: Tracer, chain: str, work: _ChainWork, result: Trace
     for lk in links:
         by_tx.setdefault(lk["in_tx"], []).append(_bridge_link(lk))
     utxo = UtxoChain(chain, "BTC" if chain == "bitcoin" else chain.upper(), txs, roles,
-                     dict(work.address_seeds), set(work.tx_seeds), by_tx, list(work.injections))
+                     dict(work.address_seeds), set(work.tx_seeds), by_tx, list(work.injections),
+                     coinjoin=options.coinjoin)
     return run_utxo_pass(utxo, result)
 
 
