@@ -25,18 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "src"))
 
+from bench.ingest import CEILING as CSV_CEILING  # noqa: E402  (the same ceiling as bench/ingest.py)
 from bench.ingest import replace_section, run_child  # noqa: E402
 
-CSV_CEILING = """
-import glob, sys, duckdb
-src, out = sys.argv[1], sys.argv[2]
-con = duckdb.connect()
-con.execute("SET enable_progress_bar=false")
-con.execute("SET memory_limit='2GB'")
-for name in ("blocks", "transactions", "token_transfers", "tokens"):
-    files = sorted(glob.glob(f"{src}/{name}/**/*.csv", recursive=True)) or [f"{src}/{name}.csv"]
-    con.execute(f"COPY (SELECT * FROM read_csv({files!r})) TO '{out}/{name}.parquet' (FORMAT parquet, COMPRESSION zstd)")
-"""
 JSON_CEILING = """
 import glob, sys, duckdb
 src, out = sys.argv[1], sys.argv[2]

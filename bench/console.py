@@ -1,6 +1,7 @@
 """Console benchmark: server time per page at 1,000,000 stored objects, and case graphs in Chromium.
 
     .venv/bin/python bench/console.py [--stored 1000000] [--requests 40] [--edges 10000,50000]
+        [--keep DIR [--build-only | --graphs-only]]   # build the stores once in DIR and reuse them
 
 Setup (not measured): a SQLite hub bulk-loaded with `--stored` indicators (bench/correlation.py's
 loader), 2,000 recent objects submitted through the hub, 100 chain-watch alerts, an incident with its
@@ -220,7 +221,7 @@ def build(workdir: Path, stored: int, edges: list[int]) -> tuple[Path, str, dict
     return home, db, tokens, {"object_id": object_id, "case_id": case_ids[edges[0]]}, case_ids
 
 
-BUILD_VERSION = 2  # bump when build() changes: --keep then builds afresh in a new subdirectory
+BUILD_VERSION = 3  # bump when build() changes: --keep then builds afresh in a new subdirectory
 
 
 def build_or_reuse(workdir: Path, stored: int, edges: list[int]) -> tuple:
@@ -237,7 +238,7 @@ def build_or_reuse(workdir: Path, stored: int, edges: list[int]) -> tuple:
     return home, db, tokens, fills, case_ids
 
 
-def run(workdir: Path, stored: int, n: int, edges: list[int], graphs: bool) -> dict:
+def run(workdir: Path, stored: int, n: int, edges: list[int], graphs: bool, pages: bool = True) -> dict:
     home, db, tokens, fills, case_ids = build_or_reuse(workdir, stored, edges)
     log = workdir / "access.jsonl"
     from tests.taxii.conftest import free_port
@@ -246,12 +247,12 @@ def run(workdir: Path, stored: int, n: int, edges: list[int], graphs: bool) -> d
     proc = serve(home, db, log, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        pages = measure_pages(base, log, tokens, fills, n)
+        timed = measure_pages(base, log, tokens, fills, n) if pages else {}
         graph = measure_graph(base, tokens["US"], case_ids) if graphs else {}
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    return {"pages": pages, "graph": graph}
+    return {"pages": timed, "graph": graph}
 
 
 def main() -> None:
@@ -262,6 +263,7 @@ def main() -> None:
     ap.add_argument("--edges", default="10000,50000")
     ap.add_argument("--keep", type=Path, help="build the stores in this directory and reuse them on the next run")
     ap.add_argument("--build-only", action="store_true", help="with --keep: build the stores, measure nothing")
+    ap.add_argument("--graphs-only", action="store_true", help="measure the case graphs only (no page timings)")
     args = ap.parse_args()
     edges = [int(x) for x in args.edges.split(",")]
     print(f"$ {' '.join(sys.argv)}")
@@ -274,8 +276,9 @@ def main() -> None:
             build_or_reuse(args.keep / "baseline", args.baseline, edges[:1])
             build_or_reuse(args.keep / "large", args.stored, edges)
             return
-        base = run(args.keep / "baseline", args.baseline, args.requests, edges[:1], graphs=False)
-        big = run(args.keep / "large", args.stored, args.requests, edges, graphs=True)
+        base = run(args.keep / "baseline", args.baseline, args.requests, edges[:1], graphs=False,
+                   pages=not args.graphs_only)
+        big = run(args.keep / "large", args.stored, args.requests, edges, graphs=True, pages=not args.graphs_only)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             base = run(Path(tmp) / "baseline", args.baseline, args.requests, edges[:1], graphs=False)

@@ -120,7 +120,7 @@ def main() -> None:
              f"Command: `.venv/bin/python bench/label_versions.py --labels {args.labels} --churn {args.churn} "
              f"--repeat {args.repeat}`",
              f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (shared)",
-             f"Workload: one list of {args.labels:,} labels in two versions ({dropped:,} dropped, {dropped:,} added) "
+             f"Workload: one list of {args.labels:,} labels in two versions ({dropped:,} dropped, {dropped:,} added)"
              f"{''.join('; ' + n for n in notes)}: {stored_rows:,} stored rows -> {table.num_rows:,} entries, {delisted:,} delisted",
              "", "| run | seconds | ratio to reading the rows |", "|---|---:|---:|",
              f"| one version: read + concat stored rows (baseline) | {single_read:.3f} | 1.00 |",

@@ -57,6 +57,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--poll", type=float, default=0.1, help="watch --poll")
+    ap.add_argument("--ws", action="store_true", help="watch --ws (new heads by eth_subscribe; --poll the fallback)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="watch-latency-"))
     env = dict(os.environ, TRILATERAL_HOME=str(tmp / "home"))
@@ -99,7 +100,9 @@ def main() -> None:
 
         start = int(node.rpc("eth_blockNumber"), 16) + 1
         watch = subprocess.Popen([sys.executable, "-m", "trilateral", "watch", "--rpc", f"ethereum={node.url}",
-                                  "--from-block", str(start), "--poll", str(args.poll), "--as", "US"], env=env,
+                                  "--from-block", str(start), "--poll", str(args.poll), "--as", "US",
+                                  *(["--ws", "ethereum=" + node.url.replace("http://", "ws://")] if args.ws else [])],
+                                 env=env,
                                  stdout=(tmp / "watch.out").open("w"), stderr=subprocess.STDOUT)
         threads = [threading.Thread(target=poll_taxii, daemon=True), threading.Thread(target=noise, daemon=True)]
         for t in threads:
@@ -133,7 +136,7 @@ def main() -> None:
     every = hooks + taxii
     missed = expected - len(ids) + (deposits - len(seen_taxii))
     duplicates = receiver.duplicates + len(receiver.accepted) - len(ids)
-    print(f"rounds {args.rounds}, watch --poll {args.poll}, load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"rounds {args.rounds}, watch --poll {args.poll}{' --ws' if args.ws else ''}, load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"(a) webhook: {len(hooks)} alerts, p50 {statistics.median(hooks):.3f} s, p99 {percentile(hooks, 0.99):.3f} s, "
           f"max {max(hooks):.3f} s")
     print(f"(b) TAXII as {CLIENT}: {len(taxii)} alerts, p50 {statistics.median(taxii):.3f} s, "

@@ -52,3 +52,22 @@ def test_rivals_share_confidence_and_the_better_fit_wins() -> None:
     dep2 = _dep("d2", 1000, 1_000_000_000)
     pairs = {(d.tx, r.tx) for d, r, _ in match([dep, dep2], [mine, twin], min_confidence=0.0)}
     assert len(pairs) == 2 and {r for _, r in pairs} == {"mine", "twin"}
+
+
+def test_real_explorer_labels_give_exchanges_and_bridge_contracts_per_chain(home) -> None:
+    """The Etherscan-family scrape (etherscan, bscscan, polygonscan, arbiscan, …) labels exchanges and
+    bridges on each EVM chain: the labels per chain the trace and the bridge matching read."""
+    from collections import Counter
+
+    from tests.conftest import shared_data
+    from trilateral.chain.bridges import bridge_contracts
+    from trilateral.labels import LabelStore
+
+    labels = LabelStore()
+    labels.import_file(shared_data("etherscan_labels", "evm_address_labels.csv"))
+    table = labels.table().to_pylist()
+    exchanges = Counter(r["chain"] for r in table if r["category"] == "exchange")
+    assert all(exchanges[c] > 0 for c in ("ethereum", "bsc", "polygon", "arbitrum", "optimism", "avalanche"))
+    contracts = bridge_contracts(labels, ["ethereum", "bsc", "polygon", "arbitrum"])
+    assert sum(1 for c in contracts.values() if c) >= 3
+    assert all(a == a.lower() and a.startswith("0x") for c in contracts.values() for a in c)

@@ -54,8 +54,9 @@ def test_each_chain_ingests_with_its_native_asset_and_stablecoin(chain: str, hom
     assert assets == {CHAINS[chain].native: 18, ticker: decimals}
     stats = json.loads(_invoke("chain", "stats", "--json").stdout)["chains"]
     assert list(stats) == [chain] and stats[chain]["transfers"] == 2
+    assert (stats[chain]["chain_id"], stats[chain]["native"]) == (CHAINS[chain].chain_id, CHAINS[chain].native)
     [event] = store.events(chain).to_pylist()
-    assert event["event"] == "blacklist_added" and store.addresses(chain, [event["to_id"]]) == [addr(3)]
+    assert event["event"] == "AddedBlackList" and store.addresses(chain, [event["to_id"]]) == [addr(3)]
 
 
 def test_trace_on_bsc_reaches_an_exchange_in_bnb(home: Path, tmp_path: Path) -> None:
@@ -98,3 +99,10 @@ def test_unknown_chain_and_wrong_format_are_one_clear_line(home: Path, tmp_path:
     assert "tron" in str(result.exception)  # the message lists the chains there are
     result = runner.invoke(app, ["chain", "ingest", "--chain", "bsc", "--format", "tron-node", str(tmp_path)])
     assert result.exit_code != 0 and "use --chain tron" in str(result.exception)
+
+
+def test_watch_knows_the_chains_of_the_table(home: Path) -> None:
+    result = runner.invoke(app, ["watch", "--rpc", "dogechain=http://127.0.0.1:1", "--once"])
+    assert result.exit_code != 0 and "unknown chain 'dogechain'" in str(result.exception)
+    result = runner.invoke(app, ["watch", "--rpc", "tron=http://127.0.0.1:1", "--once"])
+    assert result.exit_code != 0 and "not built yet" in str(result.exception)

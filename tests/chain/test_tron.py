@@ -100,7 +100,7 @@ def test_tether_blacklist_is_a_freeze_event(tmp_path: Path) -> None:
     ingest(tmp_path / "store", fmt="trongrid", chain="tron", source=str(path), show_progress=False)
     store = ChainStore(tmp_path / "store")
     events = store.events("tron").to_pylist()
-    assert [e["event"] for e in events] == ["blacklist_added"]
+    assert [e["event"] for e in events] == ["AddedBlackList"]
     assert store.addresses("tron", [events[0]["to_id"]]) == [C]
 
 

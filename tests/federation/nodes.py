@@ -139,18 +139,19 @@ class Node:
 
 
 def link(nodes: Iterable[Node], pairs: Iterable[tuple[str, str]]) -> None:
-    """For each (reader, source): `reader` pulls from `source` (peer add at source, peer token at reader)."""
+    """Every node registers every other as a peer (`peer add`: its member principal and URL); then for
+    each (reader, source) the reader gets the token to present to the source (`peer token`). A peer
+    without a token is read-only: it pulls from this node, this node does not pull from it."""
     by = {n.code: n for n in nodes}
+    tokens = {}
+    for source in by.values():
+        with source.hub() as hub:
+            for reader in by:
+                if reader != source.code:
+                    tokens[(reader, source.code)] = add_peer(hub, reader, f"{by[reader].base}/taxii2/")
     for reader, source in pairs:
-        with by[source].hub() as hub:
-            token = add_peer(hub, reader, f"{by[reader].base}/taxii2/")
         with by[reader].hub() as hub:
-            from trilateral.federation import store
-            from trilateral.hub.database import writing
-
-            with writing(hub.engine) as conn:  # reader knows source as a peer too (its URL)
-                store.add_peer(conn, source, f"{by[source].base}/taxii2/")
-            set_peer_token(hub, source, token)
+            set_peer_token(hub, source, tokens[(reader, source)])
 
 
 @contextmanager
@@ -176,6 +177,7 @@ def federation(tmp: Path, pg_url: str | None, pairs: Iterable[tuple[str, str]] |
         for node in nodes.values():
             node.wait()
         link(nodes.values(), pairs)
+        converge(nodes, rounds=4)  # a first round: every node learns the clients the others host
         yield nodes
         logs = {n.code: n.stderr.read_text(errors="replace") for n in nodes.values()}
     for code, log in logs.items():

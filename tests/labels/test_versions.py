@@ -101,6 +101,10 @@ def test_ofac_asset_lists_of_two_dates_delist_exactly_the_published_removals(tmp
         reports = [labels.import_file(f) for f in files]
         assert {(r.format, r.list_name, r.list_date) for r in reports} == {("ofac-list", "OFAC SDN", day)}
     assert labels.list_versions()["OFAC SDN"] == ["2024-09-27", "2025-11-19"]
+    [ofac] = labels.lists()
+    assert (ofac["list"], ofac["delisted"], len(ofac["versions"])) == ("OFAC SDN", 90, 17 + 19)
+    assert {v["list_date"] for v in ofac["versions"]} == {"2024-09-27", "2025-11-19"}
+    assert all(v["date_basis"] == "file path" and v["format"] == "ofac-list" for v in ofac["versions"])
     rows = labels.table().to_pylist()
     delisted = {r["address"].lower() for r in rows if r["status"] == "delisted"}
     assert delisted == removed_between_asset_lists() and len(delisted) == 90
@@ -207,6 +211,9 @@ def test_empty_imports_exit_non_zero_say_why_and_keep_the_previous_version(home:
     assert f"{header_only} (address-csv): nothing imported" in err and f"{empty_pack} (tagpack): nothing" in err
     assert "3 of 3 file(s) gave no label" in err
     assert LabelStore().table().num_rows == before and LabelStore().list_versions() == {"OFAC SDN": ["2024-05-03"]}
+    [listed] = json.loads(runner.invoke(app, ["labels", "lists", "--json"]).stdout)
+    assert (listed["list"], listed["listed"], listed["delisted"]) == ("OFAC SDN", before, 0)
+    assert [v["path"] for v in listed["versions"]] == [str(legacy.resolve())]
     # --json reports why as well, and a mixed run still fails
     result = runner.invoke(app, ["labels", "import", str(legacy), str(header_only), "--json"])
     assert result.exit_code == 1

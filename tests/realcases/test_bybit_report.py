@@ -26,6 +26,7 @@ from tests.report.pdfpages import page_texts, render_pages
 from typer.testing import CliRunner
 
 from trilateral.cli import app
+from trilateral.core.tlp import Tlp
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "report"
 pytestmark = pytest.mark.slow
@@ -183,6 +184,9 @@ def test_intel_is_counted_by_the_quarter_it_is_about(report):
         q1 = sum(1 for r in csv.DictReader(fh) if r["quarter"] == "2025-Q1")
     jp = next(s for s in intel.submitters if s.code == "JP")
     assert jp.by_type["incident"] == q1        # the register rows of 2025Q1, stored today
+    assert set(jp.by_tlp) == {Tlp.CLEAR}       # as stored: dedup's merged view does not recount intel
+    kr = next(s for s in intel.submitters if s.code == "KR")
+    assert kr.by_type["incident"] == 1         # KR's own Bybit incident is KR's intel, though merged
 
 
 def test_pdf_pages_rendered_and_kept_for_a_person(report):

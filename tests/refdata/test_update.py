@@ -57,6 +57,9 @@ def test_update_fetches_every_source_and_imports_them(home, mirror):
     labels = LabelStore(settings)
     [ronin] = labels.lookup("ethereum", ["0x098b716b8aaf21512996dc57eb0615e2383e2f96"])
     assert any(lab.source == "OFAC SDN" and "DPRK3" in lab.programs for lab in ronin)
+    # SDN.CSV has no date of its own: it is the XML's publication, so one version, nothing delisted
+    assert labels.list_versions()["OFAC SDN"] == ["2025-11-19"]
+    assert all(lab.status == "listed" for lab in ronin) and report["sources"][2]["list_date"] == "2025-11-19"
     [boat] = labels.lookup("bitcoin", ["1BoatSLRHtKNngkdXEeobR76b53LETtpyT"])
     assert boat and boat[0].programs == ("CYBER2",)
 

@@ -94,7 +94,8 @@ def test_freezes_per_issuer_and_decisions():
     usdt = {"chain": "ethereum", "asset": "USDT"}
     t = trace(2, inc["id"], "2025-01-10T00:00:00Z", 100 * ETH,
               holdings=[{**usdt, "address": "0xc", "amount_base_units": "7000000", "frozen": True}],
-              frozen=[{"chain": "ethereum", "address": "0xc", "source": "blacklist event"}])
+              frozen=[{**usdt, "address": "0xc", "amount_base_units": "7000000", "issuer": "Tether",
+                       "tx_hash": "0x01", "block_time": "2025-01-12T00:00:00Z", "source": "blacklist event"}])
     req = obj("x-trilateral-freeze-request", 3, kind="issuer", exchange="Tether", jurisdiction="US", routed_to="US",
               requested_at="2025-01-11T00:00:00Z", status="requested", incident_ref=inc["id"],
               deposit_addresses=[{**usdt, "address": "0xd", "amount_base_units": "5000000",

@@ -94,3 +94,12 @@ def test_issuer_blacklistings_in_traces_count_once_in_their_quarter() -> None:
     assert (row["issuer"], row["asset"], row["addresses"]) == ("Tether", "USDT", 1)
     assert row["frozen"].startswith("2.5") and freeze_figures(traces, Q3).total_requests == 0
     assert [r["addresses"] for r in freeze_figures(traces, Q3.previous()).issuer_frozen] == [1]
+
+
+def test_older_frozen_rows_take_their_amounts_from_the_frozen_holdings() -> None:
+    trace = rec({"type": "x-trilateral-trace", "id": "x-trilateral-trace--3", "created": "2026-08-02T00:00:00.000Z",
+                 "holdings": [{"chain": "ethereum", "address": "0xc", "asset": "USDT", "amount_base_units": "7000000",
+                               "frozen": True}],
+                 "frozen": [{"chain": "ethereum", "address": "0xc", "source": "blacklist event"}]})
+    (row,) = freeze_figures([trace], Q3).issuer_frozen
+    assert (row["issuer"], row["asset"], row["addresses"]) == ("Tether", "USDT", 1) and row["frozen"].startswith("7")

@@ -137,3 +137,21 @@ def test_a_lost_or_different_key_is_a_clear_error(hub: OpsHub) -> None:
         assert done.returncode == 1 and "key is missing" in done.stderr, done.stderr
     finally:
         (hub.home / "audit.key.bak").rename(hub.home / "audit.key")
+
+
+def test_a_key_file_others_may_read_is_refused(tmp_path: Path) -> None:
+    from trilateral.core.errors import ConfigurationError
+    from trilateral.core.settings import Settings
+    from trilateral.hub.audit_key import load
+
+    settings = Settings.from_env({"TRILATERAL_HOME": str(tmp_path)})
+    key = load(settings, create=True)
+    assert key is not None and len(key) == 32 and stat.S_IMODE((tmp_path / "audit.key").stat().st_mode) == 0o600
+    assert load(settings, create=False) == key  # made once, then read
+    (tmp_path / "audit.key").chmod(0o644)
+    with pytest.raises(ConfigurationError, match="readable by others"):
+        load(settings, create=False)
+    (tmp_path / "audit.key").chmod(0o600)
+    (tmp_path / "audit.key").write_text("not hex\n")
+    with pytest.raises(ConfigurationError, match="64 hexadecimal digits"):
+        load(settings, create=False)

@@ -130,3 +130,37 @@ def test_dprk_linked_wallets_come_from_readable_relationships(hub: OpsHub, tmp_p
         names = frozenset({"lazarus group"})
         assert dprk_linked_wallets(h, h.principal("KR"), names, frozenset()) == {wallet(21)}
         assert dprk_linked_wallets(h, h.principal("US"), names, frozenset()) == {wallet(21), wallet(22)}
+
+
+def test_migration_0005_indexes_the_targets_of_relationships_already_stored(database_url: str) -> None:
+    """A hub upgraded from 0004 finds its existing relationships by target (lower-case, as ingest stores)."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from trilateral.hub.database import MIGRATIONS_DIR, make_engine, writing
+
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def upgrade(to: str) -> None:
+        with writing(engine) as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, to)
+
+    try:
+        upgrade("0004")
+        target = "intrusion-set--4A3E9C2B-0000-4000-8000-000000000001"
+        body = json.dumps({"type": "relationship", "id": "relationship--1", "target_ref": target,
+                           "source_ref": "indicator--1", "relationship_type": "indicates"})
+        with writing(engine) as conn:
+            conn.execute(sa.text(
+                "INSERT INTO objects (collection, stix_id, stix_type, spec_version, modified_us, date_added_us, tlp, "
+                "submitter_code, submitter_member, content_hash, body, shadow) VALUES ('shared', 'relationship--1', "
+                "'relationship', '2.1', 1, 1, 1, 'US', 'US', :h, :b, false)"), {"h": "0" * 64, "b": body})
+        upgrade("head")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT ref_id FROM objects")).scalar() == target.lower()
+    finally:
+        engine.dispose()

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from trilateral.sim import SCENARIOS
+from trilateral.sim import SCENARIOS, multichain
 
 CLI = [sys.executable, "-m", "trilateral"]
 
@@ -23,7 +23,7 @@ def test_sim_list_names_every_scenario_with_its_steps(home):
     result = _run(["sim", "list", "--json"], home)
     assert result.returncode == 0, result.stderr
     listed = {row["name"]: row["steps"] for row in json.loads(result.stdout)}
-    assert set(listed) == set(SCENARIOS) and all("theft" in steps for steps in listed.values())
+    assert set(listed) == set(SCENARIOS) | {multichain.NAME} and all("theft" in steps for steps in listed.values())
 
 
 def test_unknown_scenario_is_one_clear_line(home, tmp_path):

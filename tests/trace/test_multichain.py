@@ -43,7 +43,9 @@ def test_trace_from_ethereum_through_bsc_to_usdt_on_tron(home: Path, tmp_path: P
 
     seeds = ",".join(s["tx_hash"] for s in truth["seeds"])
     out = tmp_path / "findings.json"
-    run = _cli(["trace", "--chain", "ethereum", "--from", seeds, "--policy", "haircut", "--json", str(out)], home)
+    assert _cli(["init"], home).returncode == 0
+    run = _cli(["trace", "--chain", "ethereum", "--from", seeds, "--policy", "haircut", "--json", str(out),
+                "--freeze-dir", str(tmp_path / "freeze")], home)
     assert run.returncode == 0, run.stderr
     findings = json.loads(out.read_text())
     found = {(o["chain"], o["address"], o["asset"]): int(o["amount_base_units"]) for o in findings["offramps"]}
@@ -54,3 +56,8 @@ def test_trace_from_ethereum_through_bsc_to_usdt_on_tron(home: Path, tmp_path: P
     assert recall >= 0.95 and precision >= 0.95, (recall, precision)
     jurisdictions = {o["jurisdiction"] for o in findings["offramps"]}
     assert jurisdictions <= {o["jurisdiction"] for o in truth["offramps"]}
+    # freeze requests weigh Tron USDT against the USDT stolen on Ethereum; Tether is asked for what is held
+    plan = json.loads((tmp_path / "freeze" / "freeze_requests.json").read_text())
+    shares = {r["exchange"]: r["share_of_stolen"] for r in plan["requests"]}
+    assert plan["below_minimum"] == [] and shares.get("Tether", 0) > 0.01
+    assert 0.9 < sum(v for k, v in shares.items() if k != "Tether") <= 1.0

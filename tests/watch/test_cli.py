@@ -62,6 +62,10 @@ def test_bad_input_gives_one_clear_line(run, home: Path) -> None:
     assert_one_clear_line(run(["member", "webhook", "KR", "--url", "ftp://x"], home), "https://")
     assert_one_clear_line(run(["watch", "--rpc", "ethereum"], home), "CHAIN=URL")
     assert_one_clear_line(run(["watch", "--rpc", "ethereum=http://127.0.0.1:9", "--once"], home), "127.0.0.1:9")
+    assert_one_clear_line(run(["watch", "--rpc", "ethereum=http://127.0.0.1:9", "--ws", "bitcoin=ws://127.0.0.1:9"],
+                              home), "CHAIN=ws://")
+    assert_one_clear_line(run(["watch", "--rpc", "ethereum=http://127.0.0.1:9", "--ws", "ethereum=http://x"], home),
+                          "CHAIN=ws://")
 
 
 def test_case_from_a_finished_trace_starts_with_its_holdings(run, home: Path, tmp_path: Path) -> None:

@@ -72,6 +72,20 @@ def test_swap_carries_taint_into_a_stablecoin_that_then_rests() -> None:
     assert c.apply(ch.block()).alerts == []  # no new alert while the same amount rests
 
 
+def test_no_issuer_alert_where_the_issuer_already_blacklisted() -> None:
+    c, ch = core(), Chain()
+    frozen, free = addr(1), addr(2)
+    c.apply(ch.block(assets={USDT: ("USDT", 6)}, blacklists=[(USDT, frozen, True)]))  # Tether's AddedBlackList
+    out = c.apply(ch.block((THIEF, frozen, USDT, 5 * 10**6), (THIEF, free, USDT, 3 * 10**6)))
+    assert [(x.kind, x.address) for x in out.alerts] == [("issuer_freeze", free)]
+    undo = c.apply(ch.block(blacklists=[(USDT, frozen, False)])).undo  # RemovedBlackList: free to move again
+    out = c.apply(ch.block((THIEF, frozen, USDT, 10**6)))
+    assert [(x.kind, x.address, x.amount) for x in out.alerts] == [("issuer_freeze", frozen, 6 * 10**6)]
+    c.revert(out.undo)
+    c.revert(undo)  # a reorg undoes the removal: blacklisted again
+    assert c.apply(ch.block((THIEF, frozen, USDT, 10**6))).alerts == []
+
+
 def test_reorg_revert_retracts_state_exactly() -> None:
     c, ch = core(), Chain()
     a, b = addr(1), addr(2)

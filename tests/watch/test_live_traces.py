@@ -92,3 +92,22 @@ def test_geth_call_tracer_shape() -> None:
         {"type": "STATICCALL", "from": "0xB", "to": "0xH"}]}
     assert [(t.src, t.dst, t.amount) for t in from_call_frame(frame, "0x1", "ETH")] == \
         [("0xb", "0xc", 3), ("0xc", "0xg", 1)]
+
+
+@pytest.mark.ganache
+def test_issuer_blacklist_logs_reach_the_core() -> None:
+    from tests.chain.test_rpc_ganache import _log_emitter
+    from trilateral.chain.ethereum_etl import BLACKLIST_TOPICS
+
+    topic = {name: t for t, name in BLACKLIST_TOPICS.items()}
+    with ganache() as node:
+        w = setup_world(node)
+        tether = w.node.send(w.a["deployer"], data=_log_emitter(topic["AddedBlackList"], indexed=False))["contractAddress"]
+        circle = w.node.send(w.a["deployer"], data=_log_emitter(topic["UnBlacklisted"], indexed=True))["contractAddress"]
+        start = int(node.rpc("eth_blockNumber"), 16) + 1
+        w.send("deployer", tether, 0, "0x" + word(w.a["stash"]))
+        w.send("deployer", circle, 0, "0x" + word(w.a["fresh"]))
+        adapter = EvmAdapter("ethereum", node.url)
+        blocks = adapter.blocks(start, start + 1)
+        adapter.close()
+    assert [b.blacklists for b in blocks] == [[(tether, w.a["stash"], True)], [(circle, w.a["fresh"], False)]]

@@ -155,7 +155,9 @@ def test_a_revoked_principal_is_signed_out_and_cannot_sign_in(browser, world) ->
     context, page = signed_in(browser, world, REVOKED)
     try:
         assert page.url.rstrip("/") == world["base"]
+        page.wait_for_timeout(1500)  # the live stream is open
         world["hub"].revoke(REVOKED)
+        page.wait_for_url("**/login", timeout=15_000)  # Today's live stream signs the page out by itself
         page.goto("/intel")
         assert "/login" in page.url
         page.fill("#code", REVOKED)

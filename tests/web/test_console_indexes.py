@@ -1,4 +1,4 @@
-"""Migration 0006: the console's read indexes exist as hub/schema.py declares them, and the reads they
+"""Migrations 0005-0006: the console's read indexes exist as hub/schema.py declares them, and the reads they
 are for use them (an id look-up without its collection, a type read in date order, a sighting count)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from trilateral.hub import Hub
 from trilateral.hub.schema import objects
 
-CONSOLE_INDEXES = {"ix_objects_stix_id": ["stix_id"], "ix_objects_type_added": ["stix_type", "date_added_us", "seq"],
+CONSOLE_INDEXES = {"ix_objects_stix_id": ["stix_id"], "ix_objects_type": ["stix_type", "date_added_us", "seq"],
                    "ix_objects_ref": ["ref_id"]}
 
 
@@ -31,10 +31,26 @@ def test_sqlite_plans_use_the_console_indexes(tmp_path) -> None:  # type: ignore
                 return " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
 
             assert "ix_objects_stix_id" in plan("SELECT seq FROM objects WHERE stix_id = 'indicator--x'")
-            assert "ix_objects_type_added" in plan(
+            assert "ix_objects_type" in plan(
                 "SELECT seq FROM objects WHERE stix_type = 'x-trilateral-action' AND date_added_us > 5 "
                 "ORDER BY date_added_us, seq LIMIT 10")
             assert "ix_objects_ref" in plan("SELECT count(*) FROM objects WHERE ref_id = 'indicator--x' "
                                             "AND stix_type = 'sighting'")
     finally:
         hub.close()
+
+
+def test_newest_reads_latest_first_within_the_policy(hub: Hub) -> None:
+    from tests.hub.conftest import bundle, indicator
+    from trilateral.core.tlp import Tlp
+
+    hub.init()
+    hub.add_principal("KR-UPBIT", "Upbit", client_of="KR")
+    objs = [indicator(f"192.0.2.{n}", Tlp.RED if n % 3 == 0 else Tlp.GREEN, recipients=["US"] if n % 3 == 0 else None)
+            for n in range(12)]
+    for o in objs:
+        hub.submit(hub.principal("JP"), bundle(o))
+    page = hub.newest(hub.principal("KR-UPBIT"), limit=5)
+    readable = [o["id"] for n, o in enumerate(objs) if n % 3]  # the RED ones are for US only
+    assert [r.id for r in page.records] == readable[::-1][:5] and page.more and page.next_cursor is None
+    assert [r.id for r in hub.newest(hub.principal("US"), limit=20).records] == [o["id"] for o in objs][::-1]

@@ -34,10 +34,6 @@ from trilateral.core.errors import InputError
 
 TORNADO_DEPOSIT = "0xa945e51eec50ab98c161376f0db4cf2aeba3ec92755fe2fcd388bdbbb80ff196"
 TORNADO_WITHDRAWAL = "0xe9e508bad6d4c3227e881ca19068f099da81b5164dd6d62b2eaf1e8bc6c34931"
-# stablecoin issuers' freezes: Tether `AddedBlackList(address)` (address in data; Ethereum and Tron),
-# Circle `Blacklisted(address indexed)` (address in topic 2); stored as events `blacklist_added`
-TETHER_BLACKLIST = "0x42e160154868087d6bfdc0ca23d96a1c1cfa32f1b72ba9ba27b69b98a0d819dc"
-CIRCLE_BLACKLIST = "0xffa4e6181777692565cf28528fc88fd1516ea86b56da075235fa575af6a4b855"
 ERC20_TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 # Stablecoin issuers' blacklist events, stored under their Solidity names: Tether's USDT
 # (`AddedBlackList(address)`, the address in data) and Circle's FiatToken (`Blacklisted(address

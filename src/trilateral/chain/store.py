@@ -236,8 +236,11 @@ class ChainStore:
                 if batch.get("last_time") is not None:
                     last = batch["last_time"] if last is None else max(last, batch["last_time"])
             model = manifest["model"]
+            spec = CHAINS.get(chain)
             entry: dict[str, Any] = {
                 "model": model,
+                "chain_id": spec.chain_id if spec else None,
+                "native": spec.native if spec else None,
                 "blocks": totals.get("blocks", 0),
                 "transactions": totals.get("transactions", 0),
                 "transfers": totals.get("transfers", 0) if model == "account" else totals.get("outputs", 0),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trilateral.chain.common import BadRow
-from trilateral.chain.ethereum_etl import ERC20_TRANSFER, TETHER_BLACKLIST
+from trilateral.chain.ethereum_etl import BLACKLIST_TOPICS, ERC20_TRANSFER
 from trilateral.chain.explorer import SYNTH_LOG_INDEX, SYNTH_TX_INDEX
 from trilateral.core.chains import CHAINS, tron_to_hex
 from trilateral.core.errors import InputError
@@ -32,6 +32,8 @@ TRON_GENESIS_MS = 1529891469000  # block 1 of Tron mainnet; one block per 3-seco
 SLOT_MS = 3000
 TRANSFER_SELECTOR = "a9059cbb"  # transfer(address,uint256)
 TRANSFER_FROM_SELECTOR = "23b872dd"  # transferFrom(address,address,uint256)
+TETHER_EVENTS = {name: topic for topic, name in BLACKLIST_TOPICS.items() if name in ("AddedBlackList",
+                                                                                   "RemovedBlackList")}
 KNOWN_TOKENS = {tron_to_hex(c): (t, d) for c, (_, t, d) in CHAINS["tron"].tokens.items()}
 
 
@@ -191,17 +193,19 @@ def _trc20_row(out: TronRows, row: dict[str, Any]) -> None:
 
 
 def _event_row(out: TronRows, row: dict[str, Any]) -> None:
-    """TronGrid contract events: `AddedBlackList(address _user)` is kept as a blacklist log."""
-    if row["event_name"] != "AddedBlackList":
+    """TronGrid contract events: Tether's `AddedBlackList` / `RemovedBlackList(address _user)` are kept
+    as their logs (stored as events under those names; the trace reads them as freezes)."""
+    topic = TETHER_EVENTS.get(row["event_name"])
+    if topic is None:
         return
     result = row.get("result") or {}
     user = result.get("_user") or result.get("0")
     if not user:
-        raise ValueError("AddedBlackList without `_user`")
+        raise ValueError(f"{row['event_name']} without `_user`")
     h, block, ts_ms = tx_hash(row["transaction_id"]), int(row["block_number"]), int(row["block_timestamp"])
     out.logs.append({"log_index": int(row.get("event_index") or 0), "transaction_hash": h, "block_number": block,
                      "address": tron_to_hex(row["contract_address"]),
-                     "data": "0x" + tron_to_hex(user)[2:].rjust(64, "0"), "topics": TETHER_BLACKLIST})
+                     "data": "0x" + tron_to_hex(user)[2:].rjust(64, "0"), "topics": topic})
     out.blocks.setdefault(block, (ts_ms // 1000, None))
     out.times.append(ts_ms // 1000)
 
@@ -282,7 +286,7 @@ def _tx_info(out: TronRows, info: dict[str, Any]) -> set[str]:
                                         "transaction_hash": h, "log_index": n, "block_number": block,
                                         "transaction_index": -1})
             _known_token(out, contract)
-        elif topics and topics[0] == TETHER_BLACKLIST:
+        elif topics and topics[0] in TETHER_EVENTS.values():
             out.logs.append({"log_index": n, "transaction_hash": h, "block_number": block, "address": contract,
-                             "data": data, "topics": TETHER_BLACKLIST})
+                             "data": data, "topics": topics[0]})
     return {h}

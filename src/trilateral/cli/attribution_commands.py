@@ -59,7 +59,14 @@ def refdata_update(as_json: bool = typer.Option(False, "--json")) -> None:
         _emit(report)
     else:
         for s in report["sources"]:
-            typer.echo(f"{s['name']}: imported from {s['url']}")
+            if not s.get("nothing_imported"):
+                typer.echo(f"{s['name']}: imported from {s['url']}" + (
+                    f" (version {s['list_date']}, {s['delisted']:,} entries delisted)" if s.get("delisted") else ""))
+    empty = [s for s in report["sources"] if s.get("nothing_imported")]
+    for s in empty:
+        typer.echo(f"error: {s['name']} from {s['url']}: nothing imported: {s['nothing_imported']}", err=True)
+    if empty:
+        raise typer.Exit(1)
 
 
 def _stderr_console():

@@ -193,6 +193,22 @@ def labels_import(
         raise typer.Exit(1)
 
 
+@labels_app.command("lists")
+def labels_lists(as_json: bool = typer.Option(False, "--json", help="Print the lists as JSON on stdout.")) -> None:
+    """The stored lists and their versions: date (and where it came from), files, entries listed and delisted."""
+    from trilateral.labels import LabelStore
+
+    lists = LabelStore(Settings.from_env()).lists()
+    if as_json:
+        typer.echo(json.dumps(lists, indent=1))
+        return
+    for item in lists:
+        typer.echo(f"{item['list']}: {item['listed']:,} entries listed, {item['delisted']:,} delisted")
+        for v in item["versions"]:
+            typer.echo(f"  {v['list_date'] or 'undated'} ({v['date_basis'] or 'before list versions'}) "
+                       f"{v['format'] or ''} {v['path'] or v['dataset']} imported {v['imported_at'] or '?'}")
+
+
 @labels_app.command("export")
 def labels_export(
     out: Path = typer.Option(..., "--out", help="TagPack YAML file to write"),

@@ -24,6 +24,8 @@ def demo_command(
     host: str = typer.Option("127.0.0.1", "--host", help="With --serve: address to listen on."),
     port: int = typer.Option(8000, "--port", help="With --serve: port to listen on."),
     live: bool = typer.Option(False, "--live", help="Instead: launder a theft on a local ganache and watch it live."),
+    federated: bool = typer.Option(False, "--federated",
+                                   help="Then run US, KR and JP as three nodes syncing over TAXII; show what each holds."),
 ) -> None:
     """Generate, ingest, attribute, trace, freeze, share and report a Lazarus-style theft, end to end."""
     if live:
@@ -66,8 +68,28 @@ def demo_command(
         summary = run_demo(options, on_step)
 
     _print_summary(console, summary, time.perf_counter() - started)
+    if federated:
+        _federated(console, options.home)
     if serve:
         _serve(console, summary, host, port)
+
+
+def _federated(console, home: Path) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from trilateral.demo.federated import run_federated
+
+    held = run_federated(home.expanduser().resolve(), lambda text: console.print(f"    {text}", highlight=False))
+    levels = ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+    table = Table(title="What each member's node holds (versions, by origin node and TLP)")
+    table.add_column("node")
+    table.add_column("origin")
+    for level in levels:
+        table.add_column(level.removeprefix("TLP:"), justify="right")
+    for node, counts in held.items():
+        for origin in sorted({o for o, _ in counts}):
+            table.add_row(node, origin, *(str(counts.get((origin, level), 0)) for level in levels))
+    console.print(table)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -116,6 +138,11 @@ def _serve(console, summary, host: str, port: int) -> None:  # type: ignore[no-u
     for code, token in summary.tokens.items():
         console.print(f"  code {code:<14} token {token}", soft_wrap=True, highlight=False)
     console.print("Stop with Ctrl-C.")
+    from trilateral.taxii.server import plain_http_warning
+
+    warning = plain_http_warning(host, tls=False)  # the demo has no certificate: say so beyond loopback
+    if warning:
+        typer.echo(warning, err=True)
     uvicorn.run(create_app(Settings.from_env()), host=host, port=port, log_level="warning")
 
 

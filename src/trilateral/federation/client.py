@@ -7,6 +7,7 @@ envelope next to `objects`. httpx gives both, keeps one pooled connection per pe
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -42,7 +43,9 @@ class Page:
 class TaxiiPeer:
     """One peer node (or any TAXII 2.1 server) read with HTTP Basic: our node code and our token."""
 
-    def __init__(self, discovery_url: str, user: str, token: str | None, timeout: float = 60.0) -> None:
+    def __init__(self, discovery_url: str, user: str, token: str | None, timeout: float | None = None) -> None:
+        if timeout is None:  # a slow server (medallion pages in quadratic time) may need more
+            timeout = float(os.environ.get("TRILATERAL_SYNC_TIMEOUT", "120"))
         self.discovery_url = discovery_url if discovery_url.endswith("/") else discovery_url + "/"
         auth = httpx.BasicAuth(user, token) if token else None
         self.http = httpx.Client(auth=auth, timeout=timeout, headers={"Accept": TAXII_ACCEPT},
@@ -96,7 +99,7 @@ class TaxiiPeer:
             response = self.http.get(url, params=params)
         except httpx.HTTPError as exc:
             raise PeerError(f"{url}: {type(exc).__name__}: {exc}") from None
-        if response.status_code == 400 and "next" in params:
+        if response.status_code in (400, 404, 410) and "next" in params:  # expired or foreign token
             raise InvalidNext(f"{url}: {_taxii_reason(response)}")
         if response.status_code != 200:
             raise PeerError(f"{url}: HTTP {response.status_code}: {_taxii_reason(response)}")

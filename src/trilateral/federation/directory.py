@@ -21,6 +21,7 @@ from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub import audit
 from trilateral.hub.database import AUDIT_LOCK_KEY
 from trilateral.hub.hub import Hub
+from trilateral.hub.ingest import _RANDOM, DATE_WINDOW_US
 from trilateral.hub.schema import object_recipients, objects, principals
 
 CODE_KEY = "x_trilateral_code"
@@ -75,8 +76,8 @@ def learn(conn: sa.Connection, obj: dict[str, Any], origin: str) -> str | None:
 def _readd_named(conn: sa.Connection, code: str) -> int:
     """Give RED versions naming a newly learnt client a new date_added, so its node's next pull sees them.
 
-    Its node's cursor is already past versions stored before this node knew the client (they were not
-    readable for that node then). Only readers of those versions are affected: the submitter, which
+    Its node's cursor may already be past versions stored before this node knew the client (a version
+    relayed from a third node, or one stored before the directory arrived). Only readers of those versions are affected: the submitter, which
     may see them once more (idempotent), and the new reader. date_added stays unique and in commit order.
     """
     o = objects.c
@@ -93,6 +94,8 @@ def _readd_named(conn: sa.Connection, code: str) -> int:
     for collection, seqs in by_collection.items():
         last = conn.execute(sa.select(sa.func.max(o.date_added_us)).where(o.collection == collection)).scalar()
         start = max(time.time_ns() // 1000, (last or 0) + 1)
-        for n, seq in enumerate(seqs):
-            conn.execute(objects.update().where(o.seq == seq).values(date_added_us=start + n))
+        # random gaps, as hub.ingest.store_batch draws them (gaps must not count hidden versions)
+        offsets = sorted(_RANDOM.sample(range(max(DATE_WINDOW_US, 20 * len(seqs))), len(seqs)))
+        for offset, seq in zip(offsets, seqs, strict=True):
+            conn.execute(objects.update().where(o.seq == seq).values(date_added_us=start + offset))
     return len(rows)

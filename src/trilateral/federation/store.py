@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from trilateral.core.errors import InputError
 from trilateral.federation import schema
 from trilateral.federation.core import Cursor
+from trilateral.hub import ownership
 from trilateral.hub.database import text_in
 from trilateral.hub.schema import meta, objects
 
@@ -102,16 +103,8 @@ def save_cursor(conn: sa.Connection, peer: str, collection: str, cursor: Cursor)
 
 
 def owners(conn: sa.Connection, ids: Iterable[str]) -> dict[str, str]:
-    """stix id -> submitter of the first version this node stored (the object's owner)."""
-    out: dict[str, str] = {}
-    ordered = sorted(set(ids))
-    for i in range(0, len(ordered), _CHUNK):
-        chunk = ordered[i:i + _CHUNK]
-        first = (sa.select(sa.func.min(objects.c.seq)).where(text_in(conn, objects.c.stix_id, chunk))
-                 .group_by(objects.c.stix_id))
-        rows = conn.execute(sa.select(objects.c.stix_id, objects.c.submitter_code).where(objects.c.seq.in_(first)))
-        out.update({r.stix_id: r.submitter_code for r in rows})
-    return out
+    """stix id -> its owner here (hub/ownership.py: the principal that stored its first version)."""
+    return ownership.load_owners(conn, ids)
 
 
 def tombstoned(conn: sa.Connection, collection: str, ids: Iterable[str]) -> set[tuple[str, int]]:

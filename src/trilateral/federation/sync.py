@@ -157,7 +157,8 @@ def _store_group(conn, peer: str, collection: str, prov: Provenance, group: list
     stamp = store.now_us()
     ingest.create_status(conn, status_id, submitter, collection, len(group), f'{{"federation": "{peer}"}}')
     outcome = SubmitResult(status_id=status_id, date_added=from_micros(stamp), total=len(group))
-    ingest.store_batch(conn, submitter, collection, status_id, SYNCED_FROM + prov.origin, group, outcome)
+    ingest.store_batch(conn, submitter, collection, status_id, SYNCED_FROM + prov.origin, group, outcome,
+                       recipients_checked=True)
     versions = {(p.stix_id, p.version or ""): p.modified_us for p in group}
     rows = [(collection, sid, versions[(sid, v)], prov.origin, peer, stamp) for sid, v in outcome.stored]
     bulk_insert(conn, schema.objects, ("collection", "stix_id", "modified_us", "origin", "via", "received_us"), rows)

@@ -71,7 +71,7 @@ def _create_file(path: Path) -> bytes:
 
 def load(settings: Settings, *, create: bool) -> bytes | None:
     """The configured key (environment first, then the file); created in the file if `create`."""
-    value = settings.extra.get(ENV_VAR) or None
+    value = settings.extra.get(ENV_VAR) or os.environ.get(ENV_VAR) or None
     if value is not None:
         return _parse(value, ENV_VAR)
     path = settings.home / FILE_NAME
@@ -106,7 +106,7 @@ def resolve(settings: Settings, engine: sa.Engine) -> bytes:
             with reading(engine) as conn:
                 recorded = conn.execute(sa.select(meta.c.value).where(meta.c.key == KEY_ID)).scalar()
     if recorded != key_id(key):
-        where = ENV_VAR if settings.extra.get(ENV_VAR) else str(settings.home / FILE_NAME)
+        where = ENV_VAR if settings.extra.get(ENV_VAR) or os.environ.get(ENV_VAR) else str(settings.home / FILE_NAME)
         raise ConfigurationError(f"the audit key in {where} is not this hub's (fingerprint {key_id(key)}, the hub "
                                  f"expects {recorded}): point TRILATERAL_HOME or {ENV_VAR} at the hub's key")
     _bound[engine] = key

@@ -250,6 +250,20 @@ class Hub:
             self.audit_returned(principal, result.records, collection)
         return result
 
+    def newest(self, principal: Principal, *, collection: str | None = SHARED,
+               added_after: datetime | str | None = None, types: Sequence[str] | None = None,
+               limit: int = 50) -> QueryPage:
+        """The newest versions (latest version of each object) the principal may read, newest first:
+        one page, no cursor (the console's Today; TAXII pages oldest first with `query`)."""
+        if collection is not None:
+            self.collection(principal, collection)
+        filters = reads.Filters(collection, added_after, None, types, ("last",), None)
+        with reading(self.engine) as conn:
+            filters.peer = self._peer_view(conn, principal)
+            result = reads.newest_page(conn, principal, filters, limit)
+        self.audit_returned(principal, result.records, collection)
+        return result
+
     def audit_returned(self, principal: Principal, records: Sequence[Any], collection: str | None) -> None:
         """Audit the AMBER+STRICT and RED versions among `records` (exactly what was returned)."""
         stored = [r for r in records if isinstance(getattr(r, "tlp", None), Tlp)]

@@ -284,7 +284,8 @@ class _Outcome:
 
 
 def store_batch(conn: sa.Connection, principal: Principal, collection: str, status_id: str, source: str | None,
-                batch: list[Prepared | Failure], result: SubmitResult, none_stored: bool = False) -> int:
+                batch: list[Prepared | Failure], result: SubmitResult, none_stored: bool = False,
+                recipients_checked: bool = False) -> int:
     """Store one batch inside the caller's transaction; returns the earliest date_added (µs) it gave.
 
     Every stored version gets its own date_added: a distinct random offset, drawn independently per
@@ -310,7 +311,10 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
     ids = {p.stix_id for p in batch if isinstance(p, Prepared)}
     authors = {p.created_by_ref for p in batch if isinstance(p, Prepared) and p.created_by_ref}
     ledger = ownership.Ledger(ownership.load_owners(conn, ids | authors))
-    codes = _known_codes(conn, {c for p in batch if isinstance(p, Prepared) for c in p.recipients})
+    named = {c for p in batch if isinstance(p, Prepared) for c in p.recipients}
+    # recipients_checked: federation sync stores a peer's version as its origin addressed it; a
+    # recipient hosted on a node this one does not know yet reads nothing here (docs/federation.md)
+    codes = named if recipients_checked else _known_codes(conn, named)
     outcome = None
     if none_stored:
         outcome = _decide(status_id, principal.code, batch, {}, ledger, codes)

@@ -94,7 +94,8 @@ def indicators_naming(hub, principal: Principal, kind: str, values: Iterable[str
 
 def relationships_to(hub, principal: Principal, targets: set[str], relationship_type: str) -> list[dict]:
     """Readable relationships of `relationship_type` whose target_ref is one of `targets`."""
-    refs = sorted({t.lower() for t in targets if isinstance(t, str) and len(t) <= MAX_REF_LENGTH})
+    targets = {t.lower() for t in targets if isinstance(t, str)}  # ids compare lower-case
+    refs = sorted(t for t in targets if len(t) <= MAX_REF_LENGTH)
     if not refs:
         return []
     o = objects
@@ -109,18 +110,20 @@ def relationships_to(hub, principal: Principal, targets: set[str], relationship_
     out = []
     for record in read_by_ids(hub, principal, found, ["relationship"]):
         obj = record.object
-        if obj.get("relationship_type") == relationship_type and obj.get("target_ref") in targets:
+        if obj.get("relationship_type") == relationship_type and str(obj.get("target_ref", "")).lower() in targets:
             out.append(obj)
     return out
 
 
 def readable_of_type(hub, principal: Principal, stix_type: str) -> list[StoredObject]:
-    """Every readable object of one type (meant for small types such as intrusion-set)."""
+    """Every readable object of one type (meant for small types such as intrusion-set), from the
+    collections the caller may use (not a revoked member's: the same rule as export)."""
+    active = {c.id for c in hub.collections(principal)}
     out: list[StoredObject] = []
     cursor = None
     while True:
         page = hub.query(principal, collection=None, types=[stix_type], cursor=cursor)
-        out.extend(page.records)
+        out.extend(r for r in page.records if r.collection in active)
         if not page.more:
             return out
         cursor = page.next_cursor

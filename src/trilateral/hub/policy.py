@@ -93,4 +93,4 @@ def node_visible_clause(member: Principal, objects: sa.Table | sa.sql.Alias, rec
                                      recipients.c.code == principals.c.code,
                                      principals.c.sponsor == member.code)
     return sa.or_(visible_clause(member, objects, recipients),
-                  sa.and_(objects.c.tlp == int(Tlp.RED), named_client))
+                  sa.and_(objects.c.shadow == sa.false(), objects.c.tlp == int(Tlp.RED), named_client))

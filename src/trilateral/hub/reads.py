@@ -175,6 +175,23 @@ def read_cursor(secret: bytes, principal: Principal, digest: str, cursor: str) -
     return d, s
 
 
+def columns_of(kind: str) -> list[sa.Column]:
+    o = objects
+    columns = [o.c.seq, o.c.collection, o.c.stix_id, o.c.version, o.c.modified_us, o.c.date_added_us,
+               o.c.spec_version, o.c.tlp, o.c.submitter_code, o.c.submitter_member]
+    return columns + [o.c.body] if kind == "objects" else columns
+
+
+def newest_page(conn: sa.Connection, principal: Principal, filters: Filters, limit: int) -> QueryPage:
+    """The newest visible versions, latest first, as one page (no cursor): the same index read
+    backwards, for screens that show what just arrived."""
+    size = max(1, min(limit, MAX_PAGE))
+    o = objects
+    rows = conn.execute(sa.select(*columns_of("objects")).where(*filters.where(principal, o))
+                        .order_by(o.c.date_added_us.desc(), o.c.seq.desc()).limit(size + 1)).all()
+    return QueryPage([stored_object(r, principal) for r in rows[:size]], len(rows) > size, None)
+
+
 def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filters, *, kind: str,
          limit: int | None, cursor: str | None) -> tuple[list[sa.Row], bool, str | None]:
     """One keyset page of visible versions: rows, whether more follow, and the signed next cursor."""
@@ -189,10 +206,7 @@ def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filt
         # a row-value comparison, not an OR of two conditions, so both SQLite and PostgreSQL seek the
         # (collection, date_added_us, seq) index to the cursor instead of filtering from the start
         conds.append(sa.tuple_(o.c.date_added_us, o.c.seq) > sa.tuple_(sa.literal(d), sa.literal(s)))
-    columns = [o.c.seq, o.c.collection, o.c.stix_id, o.c.version, o.c.modified_us, o.c.date_added_us,
-               o.c.spec_version, o.c.tlp, o.c.submitter_code, o.c.submitter_member]
-    if kind == "objects":
-        columns.append(o.c.body)
+    columns = columns_of(kind)
     order: tuple[Any, ...] = (o.c.date_added_us, o.c.seq)
     if filters.ids and conn.dialect.name == "sqlite":
         # An id look-up must probe uq_objects_version (collection, stix_id, ...). Sorting on the bare

@@ -203,6 +203,24 @@ class LabelStore:
         """List name -> its stored version dates, oldest first."""
         return versions_by_list(stored_versions(self.root))
 
+    def lists(self) -> list[dict]:
+        """Per list: its versions (oldest first, with their files) and how many entries are listed or
+        delisted now: what `labels lists` shows an auditor."""
+        table = self.table()
+        counts: dict[tuple[str, str], int] = {}
+        if table.num_rows:
+            grouped = table.group_by(["list_name", "status"]).aggregate([([], "count_all")])
+            for name, status, n in zip(*(grouped.column(c).to_pylist() for c in ("list_name", "status", "count_all")),
+                                       strict=True):
+                counts[(name, status)] = n
+        out: dict[str, dict] = {}
+        for v in sorted(stored_versions(self.root), key=lambda v: (v.list_name, v.list_date or "", v.file)):
+            item = out.setdefault(v.list_name, {"list": v.list_name, "listed": counts.get((v.list_name, "listed"), 0),
+                                                "delisted": counts.get((v.list_name, "delisted"), 0),
+                                                "versions": []})
+            item["versions"].append(v.as_dict())
+        return list(out.values())
+
     def stored(self) -> pa.Table:
         """Every stored label row as imported (all versions), in the current schema."""
         files = sorted(self.root.glob("labels-*.parquet")) if self.root.is_dir() else []
@@ -250,6 +268,7 @@ class LabelStore:
         gc.disable()  # a million fresh lists would otherwise trigger the cycle collector again and again
         try:
             out: list[list[Label]] = [[] for _ in range(len(idx))]
+            index.materialize(idx[idx >= 0])
             for i in np.flatnonzero(idx >= 0).tolist():
                 out[i] = index.labels(int(idx[i]))
         finally:
@@ -260,6 +279,12 @@ class LabelStore:
     def lookup_indices(self, chain: str, addresses: list[str] | pa.Array) -> np.ndarray:
         """For bulk screening: per address the index of its label group, -1 when unlabelled."""
         return self._build_index().positions(chain, addresses)
+
+
+# Label's fields in order, as table columns (`extra` is not stored; `seen` becomes `history`)
+LABEL_COLUMNS = ("address", "chain", "entity", "category", "jurisdiction", "source", "confidence", "programs", "label",
+                 "actor", "abuse", "confidence_level", "entry_id", "list_name", "list_date", "status", "first_listed",
+                 "last_listed", "delisted_on", "seen")
 
 
 class _Index:
@@ -285,8 +310,8 @@ class _Index:
             first = pc.index_in(distinct, value_set=addresses).to_numpy(zero_copy_only=False)
             self.by_chain[chain] = (distinct.combine_chunks() if hasattr(distinct, "combine_chunks") else distinct,
                                     groups[first])
-        self._columns: dict[str, list] | None = None
         self._cache: dict[int, list[Label]] = {}
+        self._histories: dict[tuple, tuple] = {}
 
     def positions(self, chain: str, addresses: list[str] | np.ndarray | pa.Array) -> np.ndarray:
         """Label group of each address (-1 when it has none)."""
@@ -299,25 +324,35 @@ class _Index:
         pos = pc.index_in(query, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False)
         return np.where(pos >= 0, groups[pos], -1)
 
+    def materialize(self, groups: np.ndarray) -> None:
+        """Make the Label objects of these groups in one take of their rows (only hits are converted,
+        so a look-up of a few addresses in a large store costs a few rows, not the whole table)."""
+        todo = np.array([g for g in np.unique(groups).tolist() if g not in self._cache], dtype=np.int64)
+        if todo.size == 0:
+            return
+        starts, ends = self.starts[todo], self.starts[todo + 1]
+        lengths = ends - starts
+        offsets = np.cumsum(lengths) - lengths
+        rows = self.order[np.arange(int(lengths.sum())) - np.repeat(offsets, lengths) + np.repeat(starts, lengths)]
+        sub = self.table.take(pa.array(rows))
+        made = [Label(*row[:7], tuple(row[7] or ()), *row[8:12], None, *row[12:-1],
+                      self._history(row[13], row[16], row[-1]))
+                for row in zip(*(sub.column(name).to_pylist() for name in LABEL_COLUMNS), strict=True)]
+        for g, offset, n in zip(todo.tolist(), offsets.tolist(), lengths.tolist(), strict=True):
+            self._cache[g] = made[offset:offset + n]
+
+    def _history(self, list_name: str, first_listed: str | None, seen: list[str] | None) -> tuple:
+        """Shared per (list, first listed, versions seen): most entries of a list have the same one."""
+        key = (list_name, first_listed, tuple(seen or ()))
+        found = self._histories.get(key)
+        if found is None:
+            found = self._histories[key] = history(seen, self.versions.get(list_name, []), first_listed)
+        return found
+
     def labels(self, group: int) -> list[Label]:
-        cached = self._cache.get(group)
-        if cached is None:
-            if self._columns is None:
-                self._columns = {name: self.table.column(name).to_pylist() for name in self.table.column_names}
-            c = self._columns
-            cached = [Label(address=c["address"][r], chain=c["chain"][r], entity=c["entity"][r],
-                            category=c["category"][r], jurisdiction=c["jurisdiction"][r], source=c["source"][r],
-                            confidence=c["confidence"][r], programs=tuple(c["programs"][r] or ()),
-                            label=c["label"][r], actor=c["actor"][r], abuse=c["abuse"][r],
-                            confidence_level=c["confidence_level"][r], entry_id=c["entry_id"][r],
-                            list_name=c["list_name"][r], list_date=c["list_date"][r], status=c["status"][r],
-                            first_listed=c["first_listed"][r], last_listed=c["last_listed"][r],
-                            delisted_on=c["delisted_on"][r],
-                            history=history(c["seen"][r], self.versions.get(c["list_name"][r], []),
-                                            c["first_listed"][r]))
-                      for r in self.order[self.starts[group]:self.starts[group + 1]].tolist()]
-            self._cache[group] = cached
-        return list(cached)
+        if group not in self._cache:
+            self.materialize(np.array([group], dtype=np.int64))
+        return list(self._cache[group])
 
 
 def _upgrade(table: pa.Table) -> pa.Table:

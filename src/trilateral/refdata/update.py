@@ -174,6 +174,7 @@ def update(settings: Settings | None = None, env: dict[str, str] | None = None,
         progress = progress_factory(source.name) if progress_factory else None
         fetched.append((source, download(source.url(env), downloads / source.filename, progress)))
     report: dict = {"sources": []}
+    ofac_date = None  # SDN.CSV carries no date: it is the same publication as the XML fetched with it
     for source, path in fetched:
         if source.kind == "attack":
             catalog, stored = import_attack(path, settings)
@@ -182,8 +183,13 @@ def update(settings: Settings | None = None, env: dict[str, str] | None = None,
         else:
             from trilateral.labels import LabelStore
 
-            result = LabelStore(settings).import_file(path)
+            result = LabelStore(settings).import_file(path, list_date=ofac_date if source.filename == "SDN.CSV"
+                                                      else None)
+            if result.format == "sdn-xml":
+                ofac_date = result.list_date
             report["sources"].append({"name": source.name, "url": source.url(env), "format": result.format,
                                       "labels": result.labels, "addresses": result.addresses,
-                                      "skipped": len(result.skipped)})
+                                      "skipped": len(result.skipped), "list": result.list_name,
+                                      "list_date": result.list_date, "delisted": result.delisted,
+                                      "nothing_imported": result.nothing_imported})
     return report

@@ -30,7 +30,6 @@ CONFIDENCE = (("high", "figures from records the members produced themselves (tr
               ("low", "incomplete data: amounts without a USD figure, traces that stop where the data stops"))
 LARGE_THEFT_USD = Decimal(100_000_000)
 UNANSWERED_DAYS = 14   # a freeze request without an answer this long before quarter end needs a decision
-ISSUER_OF_ASSET = {"USDT": "Tether", "USDC": "Circle", "EURC": "Circle"}
 
 
 def likelihood(p: float) -> str:
@@ -205,7 +204,7 @@ def _changes(fig: dict[str, Any], prev: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _freeze_tables(fig: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    fr, flows = fig["freeze"], fig["flows"]
+    fr = fig["freeze"]
     juris = []
     for j in fr.jurisdictions:
         for row in j.amount_rows():
@@ -219,16 +218,9 @@ def _freeze_tables(fig: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict
         entry = issuers.setdefault(str(obj.get("exchange")), {"requested": AssetTotals(), "frozen": AssetTotals()})
         entry["requested"].add_entries(obj.get("deposit_addresses"))
         entry["frozen"].add_entries(obj.get("frozen"))
-    for route in flows.per_trace:  # holdings an issuer froze on its own (blacklist events), from the traces
-        obj = route["record"].object
-        frozen_at = {(f.get("chain"), f.get("address")): f for f in obj.get("frozen") or ()}
-        for h in obj.get("holdings") or ():
-            if not h.get("frozen"):
-                continue
-            event = frozen_at.get((h.get("chain"), h.get("address"))) or {}
-            name = str(event.get("issuer") or ISSUER_OF_ASSET.get(str(h.get("asset", "")).upper()) or "issuer unknown")
-            entry = issuers.setdefault(name, {"requested": AssetTotals(), "frozen": AssetTotals()})
-            entry["frozen"].add_entries([h])
+    for row in fr.issuer_frozen:  # stablecoins an issuer blacklisted (traces' `frozen`), asked or not
+        entry = issuers.setdefault(row["issuer"], {"requested": AssetTotals(), "frozen": AssetTotals()})
+        entry["frozen"].add((row["chain"], row["asset"]), int(row["frozen_base_units"]))
     rows = []
     for name, entry in sorted(issuers.items()):
         for chain, asset in sorted(set(entry["requested"].assets()) | set(entry["frozen"].assets())):

@@ -25,7 +25,7 @@ from trilateral.report.figures_incidents import incident_figures, stolen_table
 from trilateral.report.figures_intel import intel_figures
 from trilateral.report.figures_techniques import technique_figures
 from trilateral.report.quarter import Quarter
-from trilateral.report.records import Record, Sources
+from trilateral.report.records import Record, RecordSet, Sources
 from trilateral.report.summary import summary_sentences
 
 TLP_COLOURS = {Tlp.CLEAR: "#FFFFFF", Tlp.GREEN: "#33FF00", Tlp.AMBER: "#FFC000", Tlp.AMBER_STRICT: "#FFC000",
@@ -51,15 +51,16 @@ def compute_figures(records: list[Record], quarter: Quarter, prices: Prices | No
                     actors: ActorCatalog | None = None) -> dict[str, Any]:
     """Every figure of the report, from the records only (one incident per theft: `dedup`)."""
     corr = [c for c in correlations or () if quarter.contains(c.get("created"))]
-    dedup = deduplicate(records)
-    records = dedup.records
+    stored = records if isinstance(records, RecordSet) else RecordSet(records)
+    dedup = deduplicate(stored)
+    records = dedup.records  # intel counts what members stored (below); every other figure, one per theft
     figures: dict[str, Any] = {
         "quarter": quarter,
         "dedup": dedup,
         "incidents": incident_figures(records, quarter, prices, actors=actors),
         "flows": flow_figures(records, quarter, prices),
         "freeze": freeze_figures(records, quarter),
-        "intel": intel_figures(records, quarter, corr),
+        "intel": intel_figures(stored, quarter, corr),
         "techniques": technique_figures(records, quarter),
         "actions": action_figures(records, quarter),
         "correlations": corr,
@@ -67,7 +68,7 @@ def compute_figures(records: list[Record], quarter: Quarter, prices: Prices | No
     figures["summary"] = summary_sentences(figures)
     before = quarter.previous()
     previous = {"flows": flow_figures(records, before, prices), "freeze": freeze_figures(records, before),
-                "intel": intel_figures(records, before, [], counts_only=True)}
+                "intel": intel_figures(stored, before, [], counts_only=True)}
     figures["assessment"] = assess(figures, previous)
     return figures
 

@@ -49,25 +49,47 @@ class FreezeFigures:
     issuer_frozen: list[dict[str, Any]] = field(default_factory=list)  # per issuer, chain, asset
 
 
+ISSUER_OF_ASSET = {"USDT": "Tether", "USDC": "Circle"}
+
+
+def _frozen_rows(trace: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trace's `frozen` rows with asset and amount; rows of older traces (address and source only)
+    take them from the trace's holdings marked frozen at that address."""
+    held = {}
+    for h in trace.get("holdings") or ():
+        if h.get("frozen"):
+            held.setdefault((h.get("chain"), h.get("address")), []).append(h)
+    out = []
+    for f in trace.get("frozen") or ():
+        if f.get("amount_base_units") is not None:
+            out.append(f)
+        else:
+            out += [{**h, **{k: v for k, v in f.items() if v is not None}}
+                    for h in held.get((f.get("chain"), f.get("address")), ())]
+    return out
+
+
 def _issuer_frozen(traces: list[Record], quarter: Quarter, sources: Sources) -> list[dict[str, Any]]:
     """Stolen stablecoins an issuer blacklisted (the traces' `frozen`: blacklist events or labels),
     by the quarter of the blacklisting (the trace's creation when the time is unknown); an address
     seen by several traces counts once."""
     seen: dict[tuple[str, str, str, str], tuple[int, Record]] = {}
     for rec in traces:
-        for f in rec.object.get("frozen") or ():
+        for f in _frozen_rows(rec.object):
             when = parse_time(f.get("block_time")) or parse_time(rec.object.get("created"))
             if not (when and quarter.contains(when)):
                 continue
-            key = (str(f.get("issuer") or "unknown issuer"), str(f.get("chain", "")), str(f.get("asset", "")),
-                   str(f.get("address", "")))
+            asset = str(f.get("asset", ""))
+            issuer = f.get("issuer") or ISSUER_OF_ASSET.get(asset.upper()) or "unknown issuer"
+            key = (str(issuer), str(f.get("chain", "")), asset, str(f.get("address", "")))
             seen[key] = (max(seen.get(key, (0, rec))[0], base_units_of(f)), rec)
     totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for (issuer, chain, asset, _), (amount, rec) in seen.items():
         totals[(issuer, chain, asset)][0] += amount
         totals[(issuer, chain, asset)][1] += 1
         sources.add(rec)
-    return [{"issuer": i, "chain": c, "asset": a, "frozen": format_amount(v, a), "addresses": n}
+    return [{"issuer": i, "chain": c, "asset": a, "frozen": format_amount(v, a), "frozen_base_units": v,
+             "addresses": n}
             for (i, c, a), (v, n) in sorted(totals.items())]
 
 

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from trilateral.chain import ChainStore
 from trilateral.core.amount import format_units
+from trilateral.core.chains import normalise_address as shown_address
 from trilateral.core.chains import tron_to_base58, tron_to_hex
 from trilateral.core.errors import InputError
 from trilateral.trace.account import AccountChain, BridgeLink, run_account_pass
@@ -327,7 +328,7 @@ class Tracer:
                              strict=True))
         for aid, sym in symbols.items():
             if contracts.get(aid):
-                result.contracts[(chain, sym or f"asset:{aid}")] = str(contracts[aid]).lower()
+                result.contracts[(chain, sym or f"asset:{aid}")] = shown_address(chain, str(contracts[aid]))
             result.decimals[(chain, sym or f"asset:{aid}")] = int(
                 assets.column("decimals").to_pylist()[assets.column("asset_id").to_pylist().index(aid)])
         payouts = {(rows.tx_hash[i], int(rows.from_id[i]), int(rows.to_id[i])): rows.amount[i]

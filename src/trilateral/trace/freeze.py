@@ -82,8 +82,7 @@ def freeze_plan(result: TraceResult, findings: dict[str, Any], members: Iterable
         ident = hashlib.sha256(json.dumps([findings["seeds"], kind, name, findings["policy"]],
                                           sort_keys=True).encode()).hexdigest()[:16]
         deposits = [_deposit(result, o, price, into, victims, evidence_paths) for o in offs]
-        share = max((sum(int(d["amount_base_units"]) for d in deposits if (d["chain"], d["asset"]) == k) / v
-                     for k, v in basis.items() if v), default=0.0)
+        share = _share(result, deposits, basis)
         usd = [d["usd"] for d in deposits]
         usd_total = sum((Decimal(u) for u in usd if u is not None), Decimal(0))
         priced = bool(usd) and all(u is not None for u in usd)
@@ -104,6 +103,22 @@ def freeze_plan(result: TraceResult, findings: dict[str, Any], members: Iterable
     for group in (requests, below):
         group.sort(key=lambda r: -r["share_of_stolen"])
     return requests, below
+
+
+def _share(result: TraceResult, deposits: list[dict[str, Any]], basis: dict[tuple[str, str], int]) -> float:
+    """The largest share of an asset's stolen value these deposits hold. Amounts compare by ticker in
+    the asset's own units, so USDT stolen on Ethereum and cashed out on Tron (or bridged to BSC with 18
+    decimals) is measured against the USDT stolen."""
+    def units(chain: str, asset: str, base: int) -> Decimal:
+        return Decimal(base) / (Decimal(10) ** result.decimals.get((chain, asset), 18))
+
+    stolen: dict[str, Decimal] = {}
+    for (chain, asset), v in basis.items():
+        stolen[asset] = stolen.get(asset, Decimal(0)) + units(chain, asset, v)
+    held: dict[str, Decimal] = {}
+    for d in deposits:
+        held[d["asset"]] = held.get(d["asset"], Decimal(0)) + units(d["chain"], d["asset"], int(d["amount_base_units"]))
+    return max((float(held.get(a, 0) / v) for a, v in stolen.items() if v), default=0.0)
 
 
 def _contract_key(contract: str | None) -> str:

@@ -166,6 +166,11 @@ class _BlockRun:
         block, chain_kv = self.block, self.core.chain_kv(self.block.chain)
         if block.assets:
             self.core.assets.setdefault(block.chain, {}).update(block.assets)
+        for contract, address, added in block.blacklists:  # the issuer froze (or released) an address
+            if added:
+                chain_kv.put("blacklisted", (contract, address), 1)
+            elif (contract, address) in chain_kv.maps["blacklisted"]:
+                chain_kv.delete("blacklisted", (contract, address))
         for pool, _tx in block.mixer_deposits:
             chain_kv.put("pool_times", pool, (*chain_kv.get("pool_times", pool, ()), block.timestamp))
             if pool not in chain_kv.maps["pool_roles"]:
@@ -385,8 +390,11 @@ class _BlockRun:
 
     def finish(self) -> None:
         """Stablecoins that came to rest in this block at an address no service controls: the
-        issuer can freeze them there."""
+        issuer can freeze them there (unless it already blacklisted the address: no alert then)."""
+        blacklisted = self.core.chain_kv(self.chain).maps["blacklisted"]
         for (case_id, address, asset), tx in sorted(self.stable.items()):
+            if (asset, address) in blacklisted:
+                continue
             case = self.core.cases[case_id]
             held = case.kv.maps["ledgers"][(address, asset)].tainted
             alerted = case.kv.get("stable", (address, asset), 0)

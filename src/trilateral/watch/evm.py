@@ -3,7 +3,12 @@ transactions, ERC-20 `Transfer` logs, Tornado-style pool `Deposit`/`Withdrawal` 
 
 from __future__ import annotations
 
-from trilateral.chain.ethereum_etl import ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL
+from trilateral.chain.ethereum_etl import (
+    BLACKLIST_TOPICS,
+    ERC20_TRANSFER,
+    TORNADO_DEPOSIT,
+    TORNADO_WITHDRAWAL,
+)
 from trilateral.chain.rpc import DECIMALS_SELECTOR, SYMBOL_SELECTOR, RpcClient, _abi_string
 from trilateral.core.chains import CHAINS
 from trilateral.core.errors import InputError
@@ -40,7 +45,8 @@ class EvmAdapter:
         if any(b is None for b in raw):
             raise InputError(f"node {self.client.url} has no block in {lo}..{hi}")
         logs = self.client.call("eth_getLogs", {"fromBlock": hex(lo), "toBlock": hex(hi),
-                                                "topics": [[ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL]]})
+                                                "topics": [[ERC20_TRANSFER, TORNADO_DEPOSIT, TORNADO_WITHDRAWAL,
+                                                            *BLACKLIST_TOPICS]]})
         valued = [tx for b in raw for tx in b["transactions"] if int(tx["value"], 16) and tx.get("to")]
         receipts = self.client.batch([("eth_getTransactionReceipt", [tx["hash"]]) for tx in valued])
         ok = {tx["hash"] for tx, rc in zip(valued, receipts, strict=True) if rc and rc.get("status") != "0x0"}
@@ -68,6 +74,12 @@ class EvmAdapter:
                                                     address, int(log["data"], 16)))
                     if address not in self.tokens:
                         new_tokens.add(address)
+                elif topics[0] in BLACKLIST_TOPICS:  # Tether: address in data; Circle: indexed
+                    name = BLACKLIST_TOPICS[topics[0]]
+                    word = log["data"] if name.endswith("BlackList") else (topics[1] if len(topics) > 1 else "")
+                    if len(word) == 66:
+                        block.blacklists.append((address, "0x" + word[-40:].lower(), name in ("AddedBlackList",
+                                                                                              "Blacklisted")))
                 elif topics[0] == TORNADO_DEPOSIT:
                     block.mixer_deposits.append((address, tx["hash"]))
                 elif topics[0] == TORNADO_WITHDRAWAL:

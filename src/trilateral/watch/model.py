@@ -57,6 +57,7 @@ class Block:
     mixer_deposits: list[tuple[str, str]] = field(default_factory=list)  # (pool, tx_hash) Deposit events
     utxo_txs: list[UtxoTx] = field(default_factory=list)
     assets: dict[str, tuple[str, int]] = field(default_factory=dict)  # asset key -> (ticker, decimals)
+    blacklists: list[tuple[str, str, bool]] = field(default_factory=list)  # (token contract, address, added?)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ MISSING: Any = object()
 # map name -> kind of its values, for the JSON codec
 MAPS = {"ledgers": "ledger", "first_in": "plain", "sends": "sends", "gas": "plain", "touched": "plain",
         "depositors": "plain", "relayers": "plain", "roles": "role", "pools": "pool", "stable": "plain",
-        "edges": "plain", "utxos": "utxo", "pool_times": "plain", "pool_roles": "plain"}
+        "edges": "plain", "utxos": "utxo", "pool_times": "plain", "pool_roles": "plain", "blacklisted": "plain"}
 
 UndoEntry = tuple[str, str, Any, Any]  # (owner, map, key, old value or MISSING)
 

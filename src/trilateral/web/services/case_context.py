@@ -104,7 +104,7 @@ def context(hub: Any, principal: Principal, case: Case) -> CaseContext:
     ident = incident_id(case)
     out = CaseContext(ident)
     since = datetime.now(UTC) - timedelta(days=ALERT_WINDOW_DAYS)
-    out.alerts = [a for a in new_alerts(hub, principal, since, limit=2000)[0]
+    out.alerts = [a for a in new_alerts(hub, principal, since, limit=500)[0]
                   if a.case_name.casefold() == case.name.casefold()][:50]
     if ident is None:
         return out

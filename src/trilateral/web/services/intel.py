@@ -18,8 +18,8 @@ from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub.recipients import with_recipients
 
 PAGE = 50
-SCAN_BATCH = 500
-SCAN_BATCHES = 10  # a filtered feed reads at most 5,000 visible objects per screen, then offers "more"
+SCAN_BATCH = 200
+SCAN_BATCHES = 25  # a filtered feed reads at most 5,000 visible objects per screen, then offers "more"
 SCAN_SECONDS = 0.08  # ... or stops after this long: a screen stays fast, "next page" continues the scan
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024

@@ -5,7 +5,7 @@ policy's twin, one collection (or one type) at a time so each read is an index s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from trilateral.core.principal import Principal
@@ -15,9 +15,6 @@ from trilateral.web.services.intel import FeedItem, item
 ALERT_TYPE = "x-trilateral-watch-alert"
 PAGE = 50
 LIVE_BATCH = 50
-MIN_WINDOW = timedelta(minutes=1)  # Today's partners: windows shrink to this, then a burst is walked by keys
-BURST_PAGE = 10_000
-BURST_PAGES = 2  # a minute of more than 20,000 objects in one collection shows the newest of its first 20,000
 
 
 @dataclass(frozen=True)
@@ -54,19 +51,11 @@ def alert(rec: Any) -> Alert:
 
 
 def new_alerts(hub: Any, principal: Principal, since: datetime, limit: int = PAGE) -> tuple[list[Alert], bool]:
-    """Alerts added since `since`, newest first, and whether more than `limit` were found.
+    """Alerts added since `since`, newest first, and whether there were more than `limit`.
 
-    One type across every collection: the hub seeks its (type, date added) index."""
-    found: list[Alert] = []
-    cursor, more = None, False
-    for _ in range(4):  # at most 2,000 alerts a window; Intel lists the rest
-        page = hub.query(principal, collection=None, added_after=since, types=[ALERT_TYPE], limit=500, cursor=cursor)
-        found.extend(map(alert, page.records))
-        cursor, more = (page.next_cursor, True) if page.more else (None, False)
-        if cursor is None:
-            break
-    found.sort(key=lambda a: a.date_added, reverse=True)
-    return found[:limit], more or len(found) > limit
+    One type across every collection, newest first: the hub reads its (type, date added) index backwards."""
+    page = hub.newest(principal, collection=None, added_after=since, types=[ALERT_TYPE], limit=limit)
+    return list(map(alert, page.records)), page.more
 
 
 def partner_items(hub: Any, principal: Principal, since: datetime, own: set[str],
@@ -74,43 +63,16 @@ def partner_items(hub: Any, principal: Principal, since: datetime, own: set[str]
     """The newest objects other agencies shared since `since`, in every collection, newest first; and
     whether there were more. Alerts are left to their own list.
 
-    The hub reads oldest first, so per collection the window shrinks towards now (a quarter each
-    time) until it holds no more than a page, which is then the newest objects: one index seek on
-    (collection, date added) per try, a few tries at most. A burst (more than a page in the last
-    minute) is walked as a manifest, keys only, and its newest objects read by id."""
+    Per collection one read of its (collection, date added) index backwards (`Hub.newest`); the own
+    agency's objects are skipped afterwards, so a page of them leaves fewer partners shown."""
     found: list[FeedItem] = []
     more = False
-    now = datetime.now(UTC)
     for c in hub.collections(principal):
-        window = now - since
-        while True:
-            page = hub.query(principal, collection=c.id, added_after=now - window, limit=limit * 2)
-            if not page.more:
-                records = page.records
-                break
-            more = True
-            if window <= MIN_WINDOW:
-                records = _newest_by_manifest(hub, principal, c.id, now - window, limit * 4)
-                break
-            window = window / 4
-        found.extend(i for i in map(item, records) if i.submitter not in own and i.type != ALERT_TYPE)
+        page = hub.newest(principal, collection=c.id, added_after=since, limit=limit * 2)
+        found.extend(i for i in map(item, page.records) if i.submitter not in own and i.type != ALERT_TYPE)
+        more = more or page.more
     found.sort(key=lambda i: i.date_added, reverse=True)
     return found[:limit], more or len(found) > limit
-
-
-def _newest_by_manifest(hub: Any, principal: Principal, collection: str, after: datetime, n: int) -> list[Any]:
-    keys: list[Any] = []
-    cursor = None
-    for _ in range(BURST_PAGES):
-        page = hub.manifest(principal, collection=collection, added_after=after, limit=BURST_PAGE, cursor=cursor)
-        keys.extend(page.records)
-        cursor = page.next_cursor if page.more else None
-        if cursor is None:
-            break
-    newest = sorted(keys, key=lambda r: r.date_added, reverse=True)[:n]
-    if not newest:
-        return []
-    return hub.query(principal, collection=collection, ids=[r.id for r in newest], limit=len(newest)).records
 
 
 def live_batch(hub: Any, principal: Principal, since: dict[str, datetime]) -> list[tuple[str, dict[str, Any], datetime]]:

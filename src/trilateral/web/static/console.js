@@ -46,4 +46,6 @@
     if (empty) empty.remove();
   });
   source.addEventListener("signed-out", () => { source.close(); window.location.href = "/login"; });
+  // an answer that is not a stream (401: the session ended before the stream opened) closes it for good
+  source.onerror = () => { if (source.readyState === EventSource.CLOSED) window.location.href = "/login"; };
 })();

@@ -28,7 +28,7 @@ def upgrade() -> None:
     else:
         target = "json_extract(body, '$.target_ref')"
     op.execute(sa.text(
-        f"UPDATE objects SET ref_id = {target} WHERE stix_type = 'relationship' AND ref_id IS NULL "
+        f"UPDATE objects SET ref_id = lower({target}) WHERE stix_type = 'relationship' AND ref_id IS NULL "
         f"AND length({target}) <= {MAX_REF}"))
 
 
