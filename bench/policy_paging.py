@@ -1,4 +1,4 @@
-"""Cost of the issue-14 read rules (served date_added ranks, copies, granular checks) on paging.
+"""Cost of the issue-14 read rules (shadow copies, encrypted cursors, granular checks) on paging.
 
 Fills a hub with N indicators in batches of 5,000 (one in five RED, so readers other than the
 submitter skip hidden rows), then pages through `shared` as the submitter (US) and as another

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -133,3 +134,18 @@ def _check_bodies(nodes: dict[str, Node]) -> None:
     for node in nodes.values():
         for key, digest in node.held().items():
             assert bodies.setdefault(key, digest) == digest or key[1] == 1798675200000000, key
+
+
+def test_a_sighting_flows_back_to_the_node_that_shared_the_indicator(nodes: dict[str, Node]) -> None:
+    shared = indicator(Tlp.AMBER, n=9003)
+    nodes["US"].post("US", [shared])
+    converge(nodes)
+    sighting = {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}",
+                "created": "2026-01-02T00:00:00.000Z", "modified": "2026-01-02T00:00:00.000Z",
+                "sighting_of_ref": shared["id"], "count": 3,
+                "object_marking_refs": shared["object_marking_refs"]}
+    nodes["KR"].post("HANGANG", [sighting])  # KR's exchange saw it
+    converge(nodes)
+    with nodes["US"].hub() as hub:
+        counts = hub.sighting_counts(principal("US"), shared["id"])
+    assert counts.get("KR") == 1, counts

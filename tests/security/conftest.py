@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,26 +17,17 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.hub.conftest import indicator as hub_indicator
 from tests.taxii.conftest import TaxiiServer, hub_database, running_server
-from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
-from trilateral.hub.recipients import with_recipients
+from trilateral.core.tlp import Tlp
 
 TAXII = "application/taxii+json;version=2.1"
-T0 = "2026-03-01T00:00:00.000Z"
 COLLECTION = "/api/v1/collections/shared/"
 
 
-def indicator(tlp: Tlp | None = Tlp.GREEN, *, stix_id: str | None = None, modified: str = T0,
-              recipients: list[str] | None = None, value: str = "198.51.100.7", **extra: Any) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "type": "indicator", "spec_version": "2.1", "id": stix_id or f"indicator--{uuid.uuid4()}",
-        "created": T0, "modified": modified, "name": f"bad {value}",
-        "pattern": f"[ipv4-addr:value = '{value}']", "pattern_type": "stix", "valid_from": T0,
-    }
-    if tlp is not None:
-        obj["object_marking_refs"] = [TLP2_MARKING_IDS[tlp]]
-    obj.update(extra)
-    return with_recipients(obj, recipients) if recipients else obj
+def indicator(tlp: Tlp | None = Tlp.GREEN, *, value: str = "198.51.100.7", **extra: Any) -> dict[str, Any]:
+    """tests/hub's indicator with the marking first (these tests vary it more than the value)."""
+    return hub_indicator(value, tlp, **extra)
 
 
 @dataclass

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from tests.security.conftest import COLLECTION, Hub, indicator
@@ -108,7 +110,8 @@ def test_7_no_counts_from_date_added_gaps_or_cursors(hub: Hub) -> None:
     again = hub.get("JP", COLLECTION + "objects/", limit=2, **{"match[id]": ",".join(visible)}).json()
     assert first["more"] and first["next"] != again["next"]  # randomised: equal positions look different
     raw = base64.urlsafe_b64decode(first["next"] + "=" * (-len(first["next"]) % 4))
-    assert b'"s"' not in raw and b"{" not in raw
+    with pytest.raises(ValueError):  # the old cursor was readable JSON holding the global row number
+        json.loads(raw)
     forged = first["next"][:-4] + ("AAAA" if not first["next"].endswith("AAAA") else "BBBB")
     assert hub.get("JP", COLLECTION + "objects/", next=forged).status_code == 400
     assert hub.get("US", COLLECTION + "objects/", limit=2, next=first["next"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 import time
 import uuid
@@ -41,6 +42,8 @@ from trilateral.hub.schema import (
 from trilateral.hub.types import SubmitResult, from_micros, parse_timestamp, to_micros
 
 BATCH_SIZE = 5000
+_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,63}$")
+_STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 DATE_WINDOW_US = 100_000  # date_added offsets of one batch are drawn from [0, this) (see store_batch)
 _RANDOM = secrets.SystemRandom()
 _IN_CHUNK = 500
@@ -170,6 +173,10 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
         recipients = recipients_of(obj)
     except (TypeError, ValueError) as exc:
         return Failure(position, stix_id, version, f"{stix_id}: {exc}")
+    bad_code = next((c for c in sorted(recipients) if not _CODE.match(c)), None)
+    if bad_code is not None:
+        return Failure(position, stix_id, version, f"{stix_id}: recipient {bad_code[:70]!r} is not a principal "
+                       "code (2-64 letters, digits, '-' or '_')", tlp, frozenset())
     if len(recipients) > max_recipients:
         return Failure(position, stix_id, version, f"{stix_id}: names {len(recipients)} recipients; at most "
                        f"{max_recipients} are allowed (TRILATERAL_MAX_RECIPIENTS)", tlp, recipients)
@@ -254,7 +261,8 @@ def _version_micros(version: str | None) -> int | None:
 
 def known_versions(engine: sa.Engine, collection: str, items: list[Any]) -> set[tuple[str, int, str]]:
     """(id, modified_us, content hash) of stored versions of the ids in `items`."""
-    ids = {o["id"].lower() for o in items if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    ids = {o["id"].lower() for o in items
+           if isinstance(o, dict) and isinstance(o.get("id"), str) and _STIX_ID.match(o["id"])}
     with engine.connect() as conn:
         return {(i, m, h) for (i, m), h in _stored_versions(conn, collection, ids).items()}
 
@@ -448,7 +456,18 @@ def correlate(conn: sa.Connection, lo: int, hi: int, status_id: str, member: str
 
 def _detail(status_id: str, item: Prepared | Failure, outcome: str, message: str) -> tuple:
     recipients = orjson.dumps(sorted(item.recipients)).decode() if item.recipients else "[]"
+    if isinstance(item, Failure):  # its id, version and message echo arbitrary input: fit the columns
+        return (status_id, item.position, _text(item.stix_id, 128), _text(item.version, 40), outcome,
+                _text(message, 4000), int(item.tlp), recipients)
     return (status_id, item.position, item.stix_id, item.version, outcome, message, int(item.tlp), recipients)
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """`value` storable in a text column of `limit` characters on both databases (PostgreSQL refuses NUL)."""
+    if value is None:
+        return None
+    value = value.replace("\x00", "\\u0000")
+    return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
 def submit(engine: sa.Engine, settings: Settings, principal: Principal, payload: Any, collection: str,

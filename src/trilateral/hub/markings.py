@@ -69,7 +69,8 @@ def claimed_tlp(definition: dict[str, Any]) -> Tlp | None:
     """The strictest TLP level a marking-definition claims anywhere in its text, if any."""
     text = orjson.dumps({k: v for k, v in definition.items() if k not in ("id", "created_by_ref")}).decode()
     levels = [_TLP_WORDS[re.sub(r"\s", "", m.group(1)).lower()] for m in _TLP_CLAIM.finditer(text)]
-    for ext in (definition.get("extensions") or {}).values():
+    extensions = definition.get("extensions")
+    for ext in extensions.values() if isinstance(extensions, dict) else ():
         if isinstance(ext, dict) and isinstance(ext.get("tlp_2_0"), str) and ext["tlp_2_0"].lower() in _TLP_WORDS:
             levels.append(_TLP_WORDS[ext["tlp_2_0"].lower()])
     tlp1 = definition.get("definition")

@@ -41,7 +41,10 @@ def recipients_of(obj: dict[str, Any]) -> frozenset[str]:
     if "extensions" not in obj and RECIPIENTS_PROPERTY not in obj:  # most objects
         return _NOBODY
     codes: set[str] = set()
-    ext = (obj.get("extensions") or {}).get(RECIPIENTS_EXTENSION_ID)
+    extensions = obj.get("extensions") or {}
+    if not isinstance(extensions, dict):
+        raise ValueError("extensions must be a JSON object keyed by extension-definition id")
+    ext = extensions.get(RECIPIENTS_EXTENSION_ID)
     for source in (ext.get(RECIPIENTS_PROPERTY) if isinstance(ext, dict) else None,
                    obj.get(RECIPIENTS_PROPERTY)):
         if source is None:

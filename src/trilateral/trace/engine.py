@@ -231,6 +231,8 @@ class Tracer:
         activity: dict[int, PoolActivity] = {}
 
         def load_pools() -> None:
+            if options.mixer_min_confidence > 1:
+                return  # nothing can be linked: payouts stay plain (clean) transfers from the pool
             new = [a for a, r in roles.items() if r.kind == "mixer" and a not in activity]
             for pool, transfers in load_pool_transfers(self.con, store, chain, new, since).items():
                 activity[pool] = pool_activity(pool, transfers, pool_events.get(pool, []))
@@ -266,7 +268,8 @@ class Tracer:
             load_pools()
             reached_pools = {p: int(reach[p]) for p in activity if reach[p] < NEVER}
             funded = first_funding(graph.from_id, graph.to_id, graph.timestamp, graph.asset_id, reach,
-                                   sorted({w.to for p in reached_pools for w in activity[p].withdrawals}))
+                                   sorted({w.to for p in reached_pools for w in activity[p].withdrawals})) \
+                if "gas_funding" in options.mixer_heuristics else {}
             for w in linkable(activity, reached_pools, lambda a, t: bool(reach[a] <= t), options.mixer_window,
                               options.mixer_min_confidence, options.mixer_heuristics, funded):
                 if reach[w.to] > w.timestamp:  # some heuristic could link it: its recipient is reached

@@ -99,6 +99,7 @@ class MixerBook:
         self.tainted_counts: Counter[int] = Counter()  # pool -> tainted deposits so far
         self.recipient_pattern: dict[int, Counter[int]] = {}  # recipient -> withdrawals per pool
         self.depositor_pattern: dict[int, Counter[int]] = {}  # depositor -> deposits per pool
+        self.pool_depositors: dict[int, set[int]] = defaultdict(set)  # pool -> every depositor
 
     def set_deposit_times(self, pool: int, times: list[int]) -> None:
         self.deposit_counts[pool] = sorted(times)
@@ -109,6 +110,7 @@ class MixerBook:
             for _, who in ds:
                 if who >= 0:
                     self.depositor_pattern.setdefault(who, Counter())[pool] += 1
+                    self.pool_depositors[pool].add(who)
         for w in withdrawals:
             self.recipient_pattern.setdefault(w.to, Counter())[w.pool] += 1
 
@@ -149,8 +151,9 @@ class MixerBook:
         pattern = self.recipient_pattern.get(w.to)
         if "multi_denomination" in on and pattern and sum(pattern.values()) >= 2 and \
                 all(self.tainted_counts[p] >= n for p, n in pattern.items() if p != w.pool):
-            honest = sum(1 for who, dep in self.depositor_pattern.items()
-                         if who not in self.depositors and all(dep[p] >= n for p, n in pattern.items()))
+            sets = sorted((self.pool_depositors.get(p, set()) for p in pattern), key=len)
+            honest = sum(1 for who in sets[0].intersection(*sets[1:]) if who not in self.depositors and
+                         all(self.depositor_pattern[who][p] >= n for p, n in pattern.items()))
             found.append({"heuristic": "multi_denomination", "confidence": round(MULTI_DENOMINATION / (1 + honest), 4),
                           "withdrawals": sum(pattern.values()), "honest_matches": honest})
         return found, prior

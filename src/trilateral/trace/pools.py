@@ -156,6 +156,8 @@ def linkable(activity: dict[int, PoolActivity], pool_reached: dict[int, int], is
     is_reached(address, time) -> bool: whether the address held taint by then."""
     from trilateral.trace.mixers import TIMING_WINDOW
 
+    if min_confidence > 1:
+        return []  # nothing can be linked (e.g. a trace that does not follow mixers)
     recipients: Counter = Counter(w.to for p in pool_reached for w in activity[p].withdrawals)
     out = []
     for pool, start in pool_reached.items():
