@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 peer_app = typer.Typer(help="Peer nodes: the other members' Trilateral nodes (federation).", no_args_is_help=True)
 
@@ -69,9 +75,11 @@ def peer_remove(code: str) -> None:
 def sync(peer: str | None = typer.Option(None, "--peer", help="Only this peer.")) -> None:
     """Sync with the peers once, in the foreground; non-zero naming each peer that failed."""
     from trilateral.federation.sync import sync_all
+    from trilateral.hub import Hub
 
-    with _hub() as hub:
-        results = sync_all(hub, peer.upper() if peer else None)
+    # serving=True: a long writer; SQLite WAL checkpoints run in a background thread, not in its commits
+    with Hub.open(create=False, serving=True) as hub, _progress() as advance:
+        results = sync_all(hub, peer.upper() if peer else None, progress=advance)
     for r in results:
         if not r.pulled:
             typer.echo(f"{r.peer}: not pulled (no token: it reads this node, this node does not read it)")
@@ -85,6 +93,25 @@ def sync(peer: str | None = typer.Option(None, "--peer", help="Only this peer.")
     if failed:
         typer.echo("error: sync failed with " + ", ".join(f"{r.peer} ({r.error})" for r in failed), err=True)
         raise typer.Exit(1)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int], None]]:
+    """A progress bar (stderr) per peer: objects read from it so far (the total is not known ahead)."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("sync {task.description}: {task.completed:,} objects read"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(peer: str, objects: int) -> None:
+            if peer not in tasks:
+                tasks[peer] = bar.add_task(peer, total=None)
+            bar.advance(tasks[peer], objects)
+
+        yield advance
 
 
 def register(app: typer.Typer) -> None:

@@ -38,6 +38,7 @@ class Page:
     more: bool
     next_token: str | None
     date_added_last: str | None
+    raw: bytes = b""  # the envelope as received (what a validation worker reads)
 
 
 class TaxiiPeer:
@@ -115,7 +116,7 @@ class TaxiiPeer:
             provenance = []
         nxt = body.get("next")
         return Page(objects, provenance, bool(body.get("more")), nxt if isinstance(nxt, str) else None,
-                    response.headers.get("X-TAXII-Date-Added-Last"))
+                    response.headers.get("X-TAXII-Date-Added-Last"), response.content)
 
 
 class InvalidNext(PeerError):

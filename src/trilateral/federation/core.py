@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub.recipients import with_recipients
@@ -26,12 +26,13 @@ class Provenance:
     origin: str
     submitter: str
     submitter_member: str
+    KEYS: ClassVar[tuple[str, str, str]] = ("origin", "submitter", "submitter_member")
 
     @classmethod
     def from_peer(cls, peer: str, claimed: Any) -> Provenance:
         """The provenance a peer states for one object; a plain TAXII feed states none: it is the peer's."""
         if isinstance(claimed, dict):
-            origin, submitter, member = (claimed.get(k) for k in ("origin", "submitter", "submitter_member"))
+            origin, submitter, member = (claimed.get(k) for k in cls.KEYS)
             if all(isinstance(v, str) and v for v in (origin, submitter, member)):
                 return cls(str(origin).upper(), str(submitter).upper(), str(member).upper())
         return cls(peer, peer, peer)

@@ -21,7 +21,7 @@ from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 from trilateral.hub import audit
 from trilateral.hub.database import AUDIT_LOCK_KEY
 from trilateral.hub.hub import Hub
-from trilateral.hub.ingest import _RANDOM, DATE_WINDOW_US
+from trilateral.hub.ingest import DATE_WINDOW_US, random_offsets
 from trilateral.hub.schema import object_recipients, objects, principals
 
 CODE_KEY = "x_trilateral_code"
@@ -95,7 +95,7 @@ def _readd_named(conn: sa.Connection, code: str) -> int:
         last = conn.execute(sa.select(sa.func.max(o.date_added_us)).where(o.collection == collection)).scalar()
         start = max(time.time_ns() // 1000, (last or 0) + 1)
         # random gaps, as hub.ingest.store_batch draws them (gaps must not count hidden versions)
-        offsets = sorted(_RANDOM.sample(range(max(DATE_WINDOW_US, 20 * len(seqs))), len(seqs)))
+        offsets = sorted(random_offsets(max(DATE_WINDOW_US, 20 * len(seqs)), len(seqs)))
         for offset, seq in zip(offsets, seqs, strict=True):
             conn.execute(objects.update().where(o.seq == seq).values(date_added_us=start + offset))
     return len(rows)

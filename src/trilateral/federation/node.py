@@ -113,7 +113,7 @@ class BackgroundSync:
     def _run(self) -> None:
         from trilateral.federation.sync import sync_all
 
-        hub = Hub.open(self.settings, create=False)
+        hub = Hub.open(self.settings, create=False, serving=True)  # WAL checkpoints off the sync's commits
         try:
             while not self._stop.is_set():
                 try:

@@ -16,7 +16,7 @@ from trilateral.hub.database import text_in
 from trilateral.hub.schema import meta, objects
 
 NODE_KEY = "federation_node"
-_CHUNK = 500
+_CHUNK = 5000  # ids per look-up: one parameter each (database.text_in)
 
 
 def now_us() -> int:

@@ -3,7 +3,9 @@
 Each page is stored in one transaction together with its provenance rows and the advanced cursor,
 so a crash (kill -9) anywhere leaves either the page and its cursor or neither: the next round
 resumes exactly after the last stored page, and re-reading a page is harmless (idempotent on
-(id, modified)). Validation runs before the transaction, as in `hub.ingest`.
+(id, modified)). Pages are stored strictly in the peer's order; while one is stored, the next
+ones are already being fetched (`prefetch.py`) and validated in worker processes (`validation.py`),
+before and outside the transaction, as in `hub.ingest`.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from trilateral.core.principal import Principal, PrincipalKind
-from trilateral.core.tlp import MARKING_ID_TO_TLP
-from trilateral.federation import directory, schema, store, tombstones
-from trilateral.federation.client import InvalidNext, Page, PeerCollection, PeerError, TaxiiPeer
+from trilateral.federation import directory, schema, store, tombstones, validation
+from trilateral.federation.client import Page, PeerCollection, PeerError, TaxiiPeer
 from trilateral.federation.core import TOMBSTONE_TYPE, Cursor, Provenance, Verdict, judge
+from trilateral.federation.prefetch import Fetched, Prefetch
 from trilateral.hub import ingest
 from trilateral.hub.database import bulk_insert, reading, writing
 from trilateral.hub.hub import SHARED, Hub
@@ -44,8 +49,10 @@ class PeerResult:
         return self.error is None
 
 
-def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE) -> list[PeerResult]:
-    """Sync with every peer (or `only` that one); each peer's failure is recorded, not raised."""
+def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE,
+             progress: Callable[[str, int], None] | None = None) -> list[PeerResult]:
+    """Sync with every peer (or `only` that one); each peer's failure is recorded, not raised.
+    `progress(peer, n)`: n more objects of that peer's pages were stored (for a progress bar)."""
     with reading(hub.engine) as conn:
         node = store.node_code(conn)
         peers = store.peers(conn, only)
@@ -61,7 +68,7 @@ def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE) -> l
             results.append(PeerResult(peer.code, pulled=False))
             continue
         try:
-            sync_peer(hub, node, peer, result, page_size)
+            sync_peer(hub, node, peer, result, page_size, progress)
         except PeerError as exc:
             result.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one bad peer must not stop the others; the error is kept
@@ -73,50 +80,78 @@ def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE) -> l
     return results
 
 
-def sync_peer(hub: Hub, node: str, peer: store.Peer, result: PeerResult, page_size: int = PAGE_SIZE) -> None:
+def sync_peer(hub: Hub, node: str, peer: store.Peer, result: PeerResult, page_size: int = PAGE_SIZE,
+              progress: Callable[[str, int], None] | None = None) -> None:
     local = {c.id for c in hub.collections(Principal(node, PrincipalKind.MEMBER))}
     with TaxiiPeer(peer.url, node, peer.token) as client:
         for collection in client.collections():
             target = collection.id if collection.id in local else SHARED
-            _pull_collection(hub, node, peer.code, client, collection, target, result, page_size)
+            _pull_collection(hub, node, peer.code, client, collection, target, result, page_size, progress)
 
 
 def _pull_collection(hub: Hub, node: str, peer: str, client: TaxiiPeer, collection: PeerCollection, target: str,
-                     result: PeerResult, page_size: int) -> None:
+                     result: PeerResult, page_size: int, progress: Callable[[str, int], None] | None) -> None:
     with reading(hub.engine) as conn:
         cursor = store.load_cursor(conn, peer, collection.id)
-    while True:
+
+    def hand_over(raw: bytes) -> Future[validation.ValidatedPage] | None:
+        return validation.ValidationPool.submit(raw, hub.settings.database_url, target)
+
+    with Prefetch(client, collection, cursor, page_size, hand_over) as pages:
+        for item in pages:
+            if isinstance(item, Cursor):  # the peer refused our `next`: the round restarts (idempotent)
+                with writing(hub.engine) as conn:
+                    store.save_cursor(conn, peer, collection.id, item)
+                continue
+            store_page(hub, node, peer, collection.id, target, item.page, _validated(hub, target, item), item.after,
+                       result)
+            if progress is not None:
+                progress(peer, len(item.page.objects))
+
+
+def _validated(hub: Hub, collection: str, fetched: Fetched) -> validation.ValidatedPage:
+    if fetched.validation is not None:
         try:
-            page = client.page(collection, cursor.params(page_size))
-        except InvalidNext:
-            cursor = cursor.restart_round()
-            with writing(hub.engine) as conn:
-                store.save_cursor(conn, peer, collection.id, cursor)
-            continue
-        after = cursor.after_page(more=page.more, next_token=page.next_token, last=page.date_added_last)
-        apply_page(hub, node, peer, collection.id, target, page, after, result)
-        cursor = after
-        if not page.more or not page.next_token:
-            return
+            return fetched.validation.result()
+        except BrokenProcessPool:  # a worker died (killed, out of memory): this page inline, a new pool later
+            validation.ValidationPool.broken()
+    items = [o for o in fetched.page.objects if isinstance(o, dict)]
+    return validation.validate(items, ingest.known_versions(hub.engine, collection, items))
 
 
 def apply_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str, page: Page, after: Cursor,
                result: PeerResult) -> None:
-    """Judge, validate and store one page, its provenance and the cursor after it, in one transaction."""
+    """Validate (inline) and store one page: what `_pull_collection` does with each page it fetches."""
     items = [o for o in page.objects if isinstance(o, dict)]
-    provs = [Provenance.from_peer(peer, page.provenance[i] if page.provenance else None)
-             for i, o in enumerate(page.objects) if isinstance(o, dict)]
-    known = ingest.known_versions(hub.engine, collection, items)
-    prepared = [ingest.prepare(i, obj, known) for i, obj in enumerate(items)]
+    checked = validation.validate(items, ingest.known_versions(hub.engine, collection, items))
+    store_page(hub, node, peer, cursor_key, collection, page, checked, after, result)
+
+
+def store_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str, page: Page,
+               checked: validation.ValidatedPage, after: Cursor, result: PeerResult) -> None:
+    """Judge and store one validated page, its provenance and the cursor after it, in one transaction."""
+    stated: dict[tuple | None, Provenance] = {}  # a page names a handful of distinct provenances: read each once
+    provs = []
+    for i, o in enumerate(page.objects):
+        if isinstance(o, dict):
+            claimed = page.provenance[i] if page.provenance else None
+            key = tuple(claimed.get(k) for k in Provenance.KEYS) if isinstance(claimed, dict) else None
+            try:
+                prov = stated.get(key)  # type: ignore[arg-type]
+                if prov is None:
+                    prov = stated[key] = Provenance.from_peer(peer, claimed)  # type: ignore[index]
+            except TypeError:  # a value that is not hashable (so not valid either): read it alone
+                prov = Provenance.from_peer(peer, claimed)
+            provs.append(prov)
     with writing(hub.engine) as conn:
-        ids = [p.stix_id for p in prepared if isinstance(p, ingest.Prepared)]
+        ids = [p.stix_id for p in checked.results if isinstance(p, ingest.Prepared)]
         owners = store.owners(conn, ids)
         dead = store.tombstoned(conn, collection, ids)
         groups: dict[Provenance, list[ingest.Prepared]] = {}
         stones: list[tuple[dict, str]] = []
         entries: list[tuple[dict, str]] = []
-        for obj, prov, prep in zip(items, provs, prepared, strict=True):
-            if obj.get("id") in MARKING_ID_TO_TLP:
+        for position, (prov, prep) in enumerate(zip(provs, checked.results, strict=True)):
+            if prep is None:
                 continue  # the standard TLP definitions: built into every hub
             if isinstance(prep, ingest.Failure):
                 result.refused.append(prep.reason)
@@ -131,12 +166,11 @@ def apply_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str,
                 continue
             owners.setdefault(prep.stix_id, prov.submitter)
             groups.setdefault(prov, []).append(prep)
-            if prep.stix_type == TOMBSTONE_TYPE:
-                stones.append((obj, prov.origin))
-            elif prep.stix_type == "identity" and directory.CODE_KEY in obj:
-                entries.append((obj, prov.origin))
+            if position in checked.kept:
+                obj = checked.kept[position]
+                (stones if prep.stix_type == TOMBSTONE_TYPE else entries).append((obj, prov.origin))
         for prov, group in groups.items():
-            _store_group(conn, peer, collection, prov, group, result)
+            _store_group(conn, peer, collection, prov, group, result, fresh=checked.fresh)
         for stone, origin in stones:
             result.deleted += tombstones.apply(conn, collection, stone, origin)
         for entry, origin in entries:
@@ -147,7 +181,7 @@ def apply_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str,
 
 
 def _store_group(conn, peer: str, collection: str, prov: Provenance, group: list[ingest.Prepared],  # type: ignore[no-untyped-def]
-                 result: PeerResult) -> None:
+                 result: PeerResult, fresh: bool = False) -> None:
     """Store versions under their original submitter (so the policy reads them as at their origin)."""
     if prov.submitter == prov.submitter_member:
         submitter = Principal(prov.submitter, PrincipalKind.MEMBER)
@@ -158,7 +192,7 @@ def _store_group(conn, peer: str, collection: str, prov: Provenance, group: list
     ingest.create_status(conn, status_id, submitter, collection, len(group), f'{{"federation": "{peer}"}}')
     outcome = SubmitResult(status_id=status_id, date_added=from_micros(stamp), total=len(group))
     ingest.store_batch(conn, submitter, collection, status_id, SYNCED_FROM + prov.origin, group, outcome,
-                       recipients_checked=True)
+                       none_stored=fresh, recipients_checked=True)
     versions = {(p.stix_id, p.version or ""): p.modified_us for p in group}
     rows = [(collection, sid, versions[(sid, v)], prov.origin, peer, stamp) for sid, v in outcome.stored]
     bulk_insert(conn, schema.objects, ("collection", "stix_id", "modified_us", "origin", "via", "received_us"), rows)

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -197,11 +198,15 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], ro
 
 
 def text_in(conn: sa.Connection, column: sa.ColumnElement, values: list[str]) -> sa.ColumnElement:
-    """`column IN values`, as `= ANY(array)` on PostgreSQL: one parameter, one cached plan, instead
-    of an IN list with hundreds of parameters planned afresh each time (15 ms per 1,000 ids)."""
+    """`column IN values` with one parameter: `= ANY(array)` on PostgreSQL, a JSON array read by
+    `json_each` on SQLite. Why: an IN list with hundreds of parameters is compiled by SQLAlchemy
+    and planned by the database afresh each time (15 ms per 1,000 ids on PostgreSQL; on SQLite
+    SQLAlchemy's expansion alone cost ~25 µs an id when syncing); one parameter keeps one cached
+    statement and plan, and the database still probes the column's index for each value."""
     if conn.dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(sa.Text)))
-    return column.in_(values)
+    listed = sa.select(sa.column("value")).select_from(sa.func.json_each(sa.bindparam(None, orjson.dumps(values).decode())))
+    return column.in_(listed.scalar_subquery())
 
 
 @contextmanager

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
-import secrets
+import struct
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -45,8 +46,7 @@ BATCH_SIZE = 5000
 _CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,63}$")
 _STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 DATE_WINDOW_US = 100_000  # date_added offsets of one batch are drawn from [0, this) (see store_batch)
-_RANDOM = secrets.SystemRandom()
-_IN_CHUNK = 500
+_IN_CHUNK = 5000  # ids per look-up: one parameter each (database.text_in)
 
 
 @dataclass(slots=True)
@@ -232,10 +232,9 @@ def _too_deep(obj: Any) -> bool:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
             return True
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+        for child in value.values() if isinstance(value, dict) else value:
+            if isinstance(child, (dict, list)):  # noqa: UP038 - the tuple form is the faster one
+                stack.append((child, depth + 1))
     return False
 
 
@@ -315,7 +314,7 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
     last = conn.execute(sa.select(sa.func.max(objects.c.date_added_us))
                         .where(objects.c.collection == collection)).scalar()
     date_added = max(time.time_ns() // 1000, (last or 0) + 1)
-    offsets = _RANDOM.sample(range(max(DATE_WINDOW_US, 20 * len(batch))), len(batch))
+    offsets = random_offsets(max(DATE_WINDOW_US, 20 * len(batch)), len(batch))
     ids = {p.stix_id for p in batch if isinstance(p, Prepared)}
     authors = {p.created_by_ref for p in batch if isinstance(p, Prepared) and p.created_by_ref}
     ledger = ownership.Ledger(ownership.load_owners(conn, ids | authors))
@@ -340,6 +339,24 @@ def store_batch(conn: sa.Connection, principal: Principal, collection: str, stat
     result.duplicates.extend(outcome.duplicates)
     result.failed.extend(outcome.failed)
     return date_added + min(offsets[:len(outcome.to_insert)], default=0)
+
+
+def random_offsets(window: int, count: int) -> list[int]:
+    """`count` distinct offsets in [0, window), each drawn independently from the OS's CSPRNG.
+
+    Why not `SystemRandom().sample`: it makes one urandom call per draw (~4 µs an object, a tenth of
+    storing one); here one call serves the whole batch. Rejecting repeats gives exactly sampling
+    without replacement; reducing 64 random bits modulo the window biases by < window / 2**64.
+    """
+    chosen: set[int] = set()
+    out: list[int] = []
+    while len(out) < count:
+        for (value,) in struct.iter_unpack("<Q", os.urandom(8 * (count - len(out)))):
+            value %= window
+            if value not in chosen:
+                chosen.add(value)
+                out.append(value)
+    return out
 
 
 def _known_codes(conn: sa.Connection, codes: set[str]) -> set[str]:

@@ -28,7 +28,7 @@ SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
     "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
     "user-account", "windows-registry-key", "x509-certificate"})
-_CHUNK = 500
+_CHUNK = 5000  # ids per look-up: one parameter each (database.text_in)
 
 
 def is_sco(stix_type: str) -> bool:
