@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from trilateral.core.errors import InputError
+from trilateral.screening import MAX_HOPS
 
 refdata_app = typer.Typer(help="Reference data: MITRE ATT&CK profiles, sanctions lists.", no_args_is_help=True)
 
@@ -114,10 +115,19 @@ def attribute(
         typer.echo(f"shared {doc['shared']['relationship']} (confidence {doc['shared']['confidence']})")
 
 
+def _hops_in_range(value: int) -> int:
+    """--hops within what the screening API allows (each hop is a pass over every transfer)."""
+    if not 0 <= value <= MAX_HOPS:
+        raise typer.BadParameter(f"{value} is outside the allowed range 0 to {MAX_HOPS} "
+                                 "(the screening API's bound)")
+    return value
+
+
 def screen(
     addresses: list[str] = typer.Argument(None, help="Addresses to screen"),
     chain: str | None = typer.Option(None, "--chain", help="ethereum|bsc|polygon|arbitrum|optimism|base|avalanche|tron|bitcoin (default: guessed per address)"),
-    hops: int = typer.Option(3, "--hops", min=0, help="Exposure: how many hops back to look (0 = none)."),
+    hops: int = typer.Option(3, "--hops", callback=_hops_in_range,
+                             help=f"Exposure: how many hops back to look, 0 (none) to {MAX_HOPS}."),
     as_code: str | None = typer.Option(None, "--as", help="Also match hub indicators this member may read."),
     file: Path | None = typer.Option(None, "--file", help="A file of addresses, one a line (batch mode)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
+from trilateral.screening import MAX_HOPS
 from trilateral.taxii.auth import require_principal
 
 MAX_ADDRESSES = 100_000
@@ -21,7 +22,7 @@ router = APIRouter(tags=["screening"])
 class ScreenRequest(BaseModel):
     addresses: list[str] = Field(..., min_length=1, max_length=MAX_ADDRESSES)
     chain: str | None = None
-    hops: int = Field(3, ge=0, le=10)
+    hops: int = Field(3, ge=0, le=MAX_HOPS)
 
 
 def _screener(request: Request):
