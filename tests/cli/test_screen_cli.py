@@ -44,3 +44,54 @@ def test_the_screening_service_bounds_hops_for_every_caller(home: Path) -> None:
         screen_addresses([ADDRESS], hops=MAX_HOPS + 1)
     with pytest.raises(InputError, match="hops must be between 0"):
         screen_addresses([ADDRESS], hops=-1)
+
+
+def _indicator_bundle(address: str) -> dict:
+    t = "2026-02-01T00:00:00.000Z"
+    from trilateral.core.tlp import Tlp, tlp2_marking_definition
+
+    return {"type": "bundle", "id": "bundle--6c7d1a52-0000-4000-8000-0000000000a1", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--6c7d1a52-0000-4000-8000-0000000000a2",
+         "created": t, "modified": t, "name": "Drainer wallet", "pattern_type": "stix", "valid_from": t,
+         "pattern": f"[cryptocurrency-wallet:address = '{address}']",
+         "object_marking_refs": [tlp2_marking_definition(Tlp.GREEN)["id"]]}]}
+
+
+def _screen(*args: str):
+    from typer.testing import CliRunner
+
+    from trilateral.cli import app
+
+    return CliRunner().invoke(app, ["screen", ADDRESS, *args])
+
+
+def test_without_lists_or_hub_reader_the_note_says_no_hit_is_possible_and_how_to_get_lists(home: Path) -> None:
+    done = _screen("--hops", "0", "--json")
+    assert done.exit_code == 0, done.output
+    assert "no labels or sanctions lists are imported" in done.stderr
+    assert "no address can have a direct hit" in done.stderr
+    assert "`trilateral refdata update`" in done.stderr and "`trilateral labels import FILE`" in done.stderr
+    assert done.stdout.startswith("[")  # --json: the note stays on stderr
+
+
+def test_with_a_hub_reader_the_note_does_not_deny_the_hub_hit_printed_below_it(home: Path) -> None:
+    # the note said "no direct hit is possible" above a line reading "HIT hub:US: Drainer wallet"
+    from trilateral.hub import Hub
+
+    with Hub.open() as hub:
+        hub.init()
+        assert not hub.submit(hub.principal("US"), _indicator_bundle(ADDRESS)).failed
+    done = _screen("--hops", "0", "--as", "KR")
+    assert done.exit_code == 0, done.output
+    assert "HIT hub:US" in done.stdout
+    assert "no direct hit is possible" not in done.stderr and "no address can have a direct hit" not in done.stderr
+    assert "direct hits come only from hub indicators KR may read" in done.stderr
+
+
+def test_exposure_on_a_chain_with_no_data_is_named_as_unmeasured(home: Path) -> None:
+    done = _screen("--hops", "2")
+    assert done.exit_code == 0, done.output
+    assert "exposure 0.0000" in done.stdout
+    assert ("no ethereum transfers are ingested, so exposure on ethereum is not measured (shown as 0): "
+            "run `trilateral chain ingest --chain ethereum ...`") in done.stderr
+    assert "not measured" not in _screen("--hops", "0").stderr  # no exposure asked, nothing to say

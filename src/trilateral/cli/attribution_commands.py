@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from trilateral.core.errors import InputError
+from trilateral.core.settings import Settings
 from trilateral.screening import MAX_HOPS
 
 refdata_app = typer.Typer(help="Reference data: MITRE ATT&CK profiles, sanctions lists.", no_args_is_help=True)
@@ -140,19 +141,39 @@ def screen(
         todo += read_address_file(file)
     if not todo:
         raise InputError("no addresses: pass ADDR... or --file FILE")
-    from trilateral.core.settings import Settings
-    from trilateral.labels import LabelStore
-
-    if LabelStore(Settings.from_env()).is_empty():
-        typer.echo("note: no labels or sanctions lists imported yet, so no direct hit is possible: "
-                   "run `trilateral labels import FILE` or `trilateral refdata update`", err=True)
-    results = screen_addresses(todo, chain=chain, hops=hops, reader_code=as_code)
+    settings = Settings.from_env()
+    results = screen_addresses(todo, chain=chain, hops=hops, reader_code=as_code, settings=settings)
+    for note in _missing_data_notes(settings, results, hops, as_code, chain is not None):
+        typer.echo(f"note: {note}", err=True)
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False))
         return
     for r in results:
         hits = "; ".join(_hit_text(h) for h in r["hits"])
         typer.echo(f"{r['address']} ({r['chain']}) exposure {r['exposure']:.4f} {'HIT ' + hits if hits else 'clean'}")
+
+
+def _missing_data_notes(settings: Settings, results: list[dict], hops: int, reader: str | None,
+                        chain_given: bool) -> list[str]:
+    """What the screen could not look at, so that "clean" and "exposure 0" are not read as findings."""
+    from trilateral.labels import LabelStore
+    from trilateral.screening.service import chains_without_data
+
+    notes = []
+    if LabelStore(settings).is_empty():
+        fix = ("import them with `trilateral refdata update` (OFAC SDN and OpenSanctions, online) or "
+               "`trilateral labels import FILE`")
+        if reader:
+            notes.append(f"no labels or sanctions lists are imported in {settings.home}: direct hits come only "
+                         f"from hub indicators {reader} may read; {fix}")
+        else:
+            notes.append(f"no labels or sanctions lists are imported in {settings.home} and no --as CODE names "
+                         f"a hub reader, so no address can have a direct hit; {fix}")
+    if hops > 0:
+        for chain in chains_without_data(settings, results, chain_given=chain_given):
+            notes.append(f"no {chain} transfers are ingested, so exposure on {chain} is not measured (shown as 0): "
+                         f"run `trilateral chain ingest --chain {chain} ...`")
+    return notes
 
 
 def _hit_text(hit: dict) -> str:

@@ -335,6 +335,20 @@ class Screener:
         return chains, texts, hits
 
 
+def chains_without_data(settings: Settings, results: list[dict], *, chain_given: bool) -> list[str]:
+    """Known chains of `results` whose exposure had no ingested transfers to look at (reported as 0.0).
+    Without --chain an EVM address is measured on every ingested EVM chain, so one of them is enough."""
+    from trilateral.chain import ChainStore
+
+    ingested = set(ChainStore(settings.chain_dir).chains())
+    missing = set()
+    for chain in {r["chain"] for r in results} & set(CHAINS):
+        measured = chain in ingested or (not chain_given and chain in EVM_CHAINS and bool(ingested & set(EVM_CHAINS)))
+        if not measured:
+            missing.add(chain)
+    return sorted(missing)
+
+
 def screen_addresses(addresses: list[str], *, chain: str | None = None, hops: int = 3,
                      reader_code: str | None = None, settings: Settings | None = None) -> list[dict]:
     """The `screen` command: hub indicators count only when a reader (`--as CODE`) is named."""
