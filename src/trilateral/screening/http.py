@@ -42,9 +42,14 @@ def screen(body: ScreenRequest, request: Request, principal: Principal = Depends
     """[{"address", "chain", "hits": [{"source", "entity", "programs", "category", "label", "confidence", "list",
     "entry_id", "list_date", "abuse", "status", "first_listed", "last_listed", "delisted_on", "history"}],
     "exposure"}]"""
+    from trilateral.web.limits import TooMuchWork, limiter
+
     screener = _screener(request)
-    try:
-        hub_intel = screener.hub_intel(request.app.state.hub, principal)
-        return screener.screen(body.addresses, chain=body.chain, hops=body.hops, hub_intel=hub_intel)
+    try:  # the console's limiter: one budget per principal however it screens
+        with limiter(request.app).slot(principal.code, "screen", request.url.path):
+            hub_intel = screener.hub_intel(request.app.state.hub, principal)
+            return screener.screen(body.addresses, chain=body.chain, hops=body.hops, hub_intel=hub_intel)
+    except TooMuchWork as exc:
+        raise HTTPException(status_code=429, detail=str(exc), headers=exc.headers) from None
     except InputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
