@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.screening.conftest import ofac_labels  # noqa: F401  (the real OFAC list in the label store)
 from trilateral.core.errors import InputError
 from trilateral.screening import MAX_HOPS
 
@@ -95,3 +96,23 @@ def test_exposure_on_a_chain_with_no_data_is_named_as_unmeasured(home: Path) -> 
     assert ("no ethereum transfers are ingested, so exposure on ethereum is not measured (shown as 0): "
             "run `trilateral chain ingest --chain ethereum ...`") in done.stderr
     assert "not measured" not in _screen("--hops", "0").stderr  # no exposure asked, nothing to say
+
+
+def test_labels_without_any_sanctions_list_are_named_so(home: Path, tmp_path: Path) -> None:
+    # a store holding only service labels (exchanges) screened the Ronin thief "clean" without a word
+    from trilateral.labels import LabelStore
+
+    tagpack = tmp_path / "services.yaml"
+    tagpack.write_text("title: services\ncreator: test\nis_public: true\nlastmod: '2026-01-01'\ntags:\n"
+                       "- label: Some Exchange hot wallet\n  address: '0x" + "1" * 40 + "'\n  currency: ETH\n"
+                       "  category: exchange\n  source: https://example.org\n  confidence: service_data\n")
+    assert LabelStore().import_file(tagpack).ok
+    done = _screen("--hops", "0")
+    assert "none of the labels imported" in done.stderr and "no address can be a sanctions hit" in done.stderr
+    assert "`trilateral refdata update`" in done.stderr
+
+
+def test_no_note_once_a_sanctions_list_is_imported(ofac_labels: dict) -> None:  # noqa: F811
+    done = _screen("--hops", "0")
+    assert done.exit_code == 0 and "HIT" in done.stdout  # the Ronin bridge thief is on the SDN list
+    assert "note:" not in done.stderr

@@ -156,19 +156,24 @@ def screen(
 def _missing_data_notes(settings: Settings, results: list[dict], hops: int, reader: str | None,
                         chain_given: bool) -> list[str]:
     """What the screen could not look at, so that "clean" and "exposure 0" are not read as findings."""
+    import pyarrow.compute as pc
+
     from trilateral.labels import LabelStore
     from trilateral.screening.service import chains_without_data
 
     notes = []
-    if LabelStore(settings).is_empty():
-        fix = ("import them with `trilateral refdata update` (OFAC SDN and OpenSanctions, online) or "
-               "`trilateral labels import FILE`")
-        if reader:
-            notes.append(f"no labels or sanctions lists are imported in {settings.home}: direct hits come only "
-                         f"from hub indicators {reader} may read; {fix}")
-        else:
-            notes.append(f"no labels or sanctions lists are imported in {settings.home} and no --as CODE names "
-                         f"a hub reader, so no address can have a direct hit; {fix}")
+    labels = LabelStore(settings)
+    fix = ("import them with `trilateral refdata update` (OFAC SDN and OpenSanctions, online) or "
+           "`trilateral labels import FILE`")
+    if labels.is_empty() and reader:
+        notes.append(f"no labels or sanctions lists are imported in {settings.home}: direct hits come only from "
+                     f"hub indicators {reader} may read; {fix}")
+    elif labels.is_empty():
+        notes.append(f"no labels or sanctions lists are imported in {settings.home} and no --as CODE names a hub "
+                     f"reader, so no address can have a direct hit; {fix}")
+    elif not pc.any(pc.equal(labels.stored().column("category"), "sanctioned")).as_py():
+        notes.append(f"none of the labels imported in {settings.home} marks a sanctioned address (no OFAC SDN or "
+                     f"OpenSanctions list), so no address can be a sanctions hit; {fix}")
     if hops > 0:
         for chain in chains_without_data(settings, results, chain_given=chain_given):
             notes.append(f"no {chain} transfers are ingested, so exposure on {chain} is not measured (shown as 0): "
