@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 
 from trilateral.core.errors import InputError
+from trilateral.core.settings import Settings
+from trilateral.screening import MAX_HOPS
 
 refdata_app = typer.Typer(help="Reference data: MITRE ATT&CK profiles, sanctions lists.", no_args_is_help=True)
 
@@ -114,10 +116,19 @@ def attribute(
         typer.echo(f"shared {doc['shared']['relationship']} (confidence {doc['shared']['confidence']})")
 
 
+def _hops_in_range(value: int) -> int:
+    """--hops within what the screening API allows (each hop is a pass over every transfer)."""
+    if not 0 <= value <= MAX_HOPS:
+        raise typer.BadParameter(f"{value} is outside the allowed range 0 to {MAX_HOPS} "
+                                 "(the screening API's bound)")
+    return value
+
+
 def screen(
     addresses: list[str] = typer.Argument(None, help="Addresses to screen"),
     chain: str | None = typer.Option(None, "--chain", help="ethereum|bsc|polygon|arbitrum|optimism|base|avalanche|tron|bitcoin (default: guessed per address)"),
-    hops: int = typer.Option(3, "--hops", min=0, help="Exposure: how many hops back to look (0 = none)."),
+    hops: int = typer.Option(3, "--hops", callback=_hops_in_range,
+                             help=f"Exposure: how many hops back to look, 0 (none) to {MAX_HOPS}."),
     as_code: str | None = typer.Option(None, "--as", help="Also match hub indicators this member may read."),
     file: Path | None = typer.Option(None, "--file", help="A file of addresses, one a line (batch mode)."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
@@ -130,19 +141,44 @@ def screen(
         todo += read_address_file(file)
     if not todo:
         raise InputError("no addresses: pass ADDR... or --file FILE")
-    from trilateral.core.settings import Settings
-    from trilateral.labels import LabelStore
-
-    if LabelStore(Settings.from_env()).is_empty():
-        typer.echo("note: no labels or sanctions lists imported yet, so no direct hit is possible: "
-                   "run `trilateral labels import FILE` or `trilateral refdata update`", err=True)
-    results = screen_addresses(todo, chain=chain, hops=hops, reader_code=as_code)
+    settings = Settings.from_env()
+    results = screen_addresses(todo, chain=chain, hops=hops, reader_code=as_code, settings=settings)
+    for note in _missing_data_notes(settings, results, hops, as_code, chain is not None):
+        typer.echo(f"note: {note}", err=True)
     if as_json:
         typer.echo(json.dumps(results, ensure_ascii=False))
         return
     for r in results:
         hits = "; ".join(_hit_text(h) for h in r["hits"])
         typer.echo(f"{r['address']} ({r['chain']}) exposure {r['exposure']:.4f} {'HIT ' + hits if hits else 'clean'}")
+
+
+def _missing_data_notes(settings: Settings, results: list[dict], hops: int, reader: str | None,
+                        chain_given: bool) -> list[str]:
+    """What the screen could not look at, so that "clean" and "exposure 0" are not read as findings."""
+    import pyarrow.compute as pc
+
+    from trilateral.labels import LabelStore
+    from trilateral.screening.service import chains_without_data
+
+    notes = []
+    labels = LabelStore(settings)
+    fix = ("import them with `trilateral refdata update` (OFAC SDN and OpenSanctions, online) or "
+           "`trilateral labels import FILE`")
+    if labels.is_empty() and reader:
+        notes.append(f"no labels or sanctions lists are imported in {settings.home}: direct hits come only from "
+                     f"hub indicators {reader} may read; {fix}")
+    elif labels.is_empty():
+        notes.append(f"no labels or sanctions lists are imported in {settings.home} and no --as CODE names a hub "
+                     f"reader, so no address can have a direct hit; {fix}")
+    elif not pc.any(pc.equal(labels.stored().column("category"), "sanctioned")).as_py():
+        notes.append(f"none of the labels imported in {settings.home} marks a sanctioned address (no OFAC SDN or "
+                     f"OpenSanctions list), so no address can be a sanctions hit; {fix}")
+    if hops > 0:
+        for chain in chains_without_data(settings, results, chain_given=chain_given):
+            notes.append(f"no {chain} transfers are ingested, so exposure on {chain} is not measured (shown as 0): "
+                         f"run `trilateral chain ingest --chain {chain} ...`")
+    return notes
 
 
 def _hit_text(hit: dict) -> str:

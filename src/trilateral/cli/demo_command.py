@@ -40,6 +40,7 @@ def demo_command(
     from trilateral.demo import DemoOptions, run_demo
     from trilateral.demo.run import StepRecord
 
+    attack = attack if attack is not None else attack_in_data_dir(home)
     for path, what in ((attack, "--attack"), (incidents, "--incidents")):
         if path is not None and not path.exists():
             raise ConfigurationError(f"{what} {path} does not exist")
@@ -50,6 +51,8 @@ def demo_command(
     os.environ["TRILATERAL_HOME"] = str(home.expanduser().resolve())
     os.environ.pop("TRILATERAL_DATABASE_URL", None)  # the demo runs on the embedded default
     console.print(f"[bold]Trilateral demo[/bold] in {options.home} ({transfers:,} transfers, seed {seed})")
+    if attack is not None:
+        console.print(f"    ATT&CK data: {attack}", highlight=False, soft_wrap=True)
     started = time.perf_counter()
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
@@ -72,6 +75,20 @@ def demo_command(
         _federated(console, options.home)
     if serve:
         _serve(console, summary, host, port)
+
+
+def attack_in_data_dir(demo_home: Path) -> Path | None:
+    """Without --attack, the ATT&CK data `trilateral refdata update` or `refdata import` put in the
+    user's data dir ($TRILATERAL_HOME), so the demo's hint "run `trilateral refdata update`" holds.
+    Never a file inside the demo's own home: the demo deletes that first."""
+    from trilateral.core.settings import Settings
+    from trilateral.refdata.catalog import stored_source
+
+    settings = Settings.from_env()
+    source = stored_source(settings)
+    if source is None or source.is_relative_to(demo_home.expanduser().resolve()):
+        return None
+    return source
 
 
 def _federated(console, home: Path) -> None:  # type: ignore[no-untyped-def]

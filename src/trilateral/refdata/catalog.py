@@ -174,3 +174,20 @@ def load_catalog(settings: Settings | None = None) -> AttackCatalog:
         )
     with path.open(encoding="utf-8") as fh:
         return AttackCatalog.from_json(json.load(fh))
+
+
+def stored_source(settings: Settings | None = None) -> Path | None:
+    """The ATT&CK file or directory this data dir's catalog was built from (`refdata update` keeps its
+    download under refdata/downloads/), when it still exists; None without a catalog or source."""
+    settings = settings or Settings.from_env()
+    path = settings.refdata_dir / CATALOG_FILE
+    if not path.is_file():
+        return None
+    try:
+        with path.open(encoding="utf-8") as fh:
+            source = json.load(fh).get("source") or ""
+    except (OSError, ValueError, AttributeError):
+        return None
+    found = Path(source) if source else None
+    return found if found is not None and found.is_absolute() and found.exists() else None
+

@@ -73,7 +73,7 @@ class OfflineError(TrilateralError):
 def import_attack(path: Path, settings: Settings | None = None) -> tuple[AttackCatalog, Path]:
     """Build profiles from a local ATT&CK bundle, directory or groups-techniques CSV and store them."""
     settings = settings or Settings.from_env()
-    path = Path(path)
+    path = Path(path).resolve()  # the catalog names its source; absolute, so `stored_source` finds it again
     catalog = catalog_from_uses_csv(path) if path.suffix.lower() == ".csv" else load_attack(path)
     stored = catalog.save(settings.refdata_dir)
     remember_attack_names(catalog, settings)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
+from trilateral.screening import MAX_HOPS
 from trilateral.taxii.auth import require_principal
 
 MAX_ADDRESSES = 100_000
@@ -21,7 +22,7 @@ router = APIRouter(tags=["screening"])
 class ScreenRequest(BaseModel):
     addresses: list[str] = Field(..., min_length=1, max_length=MAX_ADDRESSES)
     chain: str | None = None
-    hops: int = Field(3, ge=0, le=10)
+    hops: int = Field(3, ge=0, le=MAX_HOPS)
 
 
 def _screener(request: Request):
@@ -41,9 +42,14 @@ def screen(body: ScreenRequest, request: Request, principal: Principal = Depends
     """[{"address", "chain", "hits": [{"source", "entity", "programs", "category", "label", "confidence", "list",
     "entry_id", "list_date", "abuse", "status", "first_listed", "last_listed", "delisted_on", "history"}],
     "exposure"}]"""
+    from trilateral.web.limits import TooMuchWork, limiter
+
     screener = _screener(request)
-    try:
-        hub_intel = screener.hub_intel(request.app.state.hub, principal)
-        return screener.screen(body.addresses, chain=body.chain, hops=body.hops, hub_intel=hub_intel)
+    try:  # the console's limiter: one budget per principal however it screens
+        with limiter(request.app).slot(principal.code, "screen", request.url.path):
+            hub_intel = screener.hub_intel(request.app.state.hub, principal)
+            return screener.screen(body.addresses, chain=body.chain, hops=body.hops, hub_intel=hub_intel)
+    except TooMuchWork as exc:
+        raise HTTPException(status_code=429, detail=str(exc), headers=exc.headers) from None
     except InputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None

@@ -18,6 +18,7 @@ import pyarrow as pa
 from trilateral.core.chains import CHAINS, EVM_CHAINS
 from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
+from trilateral.screening import MAX_HOPS
 from trilateral.screening.direct import (
     HubIntel,
     build_hub_intel,
@@ -84,6 +85,13 @@ def known_chain(name: str) -> str:
     if chain not in known:
         raise InputError(f"unknown chain {name!r}; known: {', '.join(sorted(known))}")
     return chain
+
+
+def check_hops(hops: int) -> int:
+    """`hops` if within 0..MAX_HOPS, else an InputError naming the allowed range."""
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= MAX_HOPS:
+        raise InputError(f"hops must be between 0 and {MAX_HOPS} (got {hops!r})")
+    return hops
 
 
 class Screener:
@@ -233,6 +241,7 @@ class Screener:
     def screen(self, addresses: Iterable[str], *, chain: str | None = None, hops: int = 3,
                hub_intel: HubIntel | None = None) -> list[dict]:
         """[{"address", "chain", "hits", "exposure"}] in input order."""
+        check_hops(hops)
         if chain is not None:
             chain = known_chain(chain)
         # a batch allocates ~100,000 small dicts at once: cyclic GC passes over the label index would
@@ -324,6 +333,20 @@ class Screener:
         for p, extra in hub_intel.hits_for(texts).items():
             hits[p] = dedupe(hits.get(p, []) + extra)
         return chains, texts, hits
+
+
+def chains_without_data(settings: Settings, results: list[dict], *, chain_given: bool) -> list[str]:
+    """Known chains of `results` whose exposure had no ingested transfers to look at (reported as 0.0).
+    Without --chain an EVM address is measured on every ingested EVM chain, so one of them is enough."""
+    from trilateral.chain import ChainStore
+
+    ingested = set(ChainStore(settings.chain_dir).chains())
+    missing = set()
+    for chain in {r["chain"] for r in results} & set(CHAINS):
+        measured = chain in ingested or (not chain_given and chain in EVM_CHAINS and bool(ingested & set(EVM_CHAINS)))
+        if not measured:
+            missing.add(chain)
+    return sorted(missing)
 
 
 def screen_addresses(addresses: list[str], *, chain: str | None = None, hops: int = 3,

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from trilateral.core.errors import TrilateralError
 from trilateral.web.deps import Viewer, active_principal, check_csrf, current_viewer
+from trilateral.web.limits import TooMuchWork, limiter
 from trilateral.web.routes_pages import feed_query
 from trilateral.web.services import cases as case_service
 from trilateral.web.services import intel, recent
@@ -39,8 +40,8 @@ def _count(text: str | None) -> int | None:
     return int(text) if text and len(text) <= 18 and text.isascii() and text.isdigit() else None
 
 
-def _error(message: str, status: int) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 @router.get("/feed")
@@ -91,7 +92,11 @@ async def case_graph(case_id: str, request: Request, viewer: Viewer = Depends(cu
     case = _case(request, viewer, case_id)
     if case is None:
         return _error("no such case that you may read", 404)
-    graph = await run_in_threadpool(case_service.case_graph, case, _count(request.query_params.get("budget")))
+    try:
+        async with limiter(request.app).aslot(viewer.principal.code, "graph", request.url.path):
+            graph = await run_in_threadpool(case_service.case_graph, case, _count(request.query_params.get("budget")))
+    except TooMuchWork as exc:
+        return _error(str(exc), 429, exc.headers)
     return _json(graph)
 
 
@@ -143,9 +148,12 @@ async def screen_json(request: Request, viewer: Viewer = Depends(current_viewer)
     if problem:
         return _error(problem, 400)
     try:
-        results = await run_in_threadpool(screen_form, request.app, viewer.principal,
-                                          "\n".join(body.get("addresses") or []), b"", body.get("chain") or "",
-                                          body.get("hops", 3))
+        async with limiter(request.app).aslot(viewer.principal.code, "screen", request.url.path):
+            results = await run_in_threadpool(screen_form, request.app, viewer.principal,
+                                              "\n".join(body.get("addresses") or []), b"", body.get("chain") or "",
+                                              body.get("hops", 3))
+    except TooMuchWork as exc:
+        return _error(str(exc), 429, exc.headers)
     except (TrilateralError, ValueError) as exc:
         return _error(str(exc), 400)
     return _json(results)

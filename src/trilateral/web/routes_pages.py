@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from trilateral.core.errors import InputError, TrilateralError
 from trilateral.core.tlp import Tlp
 from trilateral.web.app import render
 from trilateral.web.deps import Viewer, check_csrf, current_viewer
+from trilateral.web.limits import TooMuchWork, limiter
 from trilateral.web.services import cases as case_service
 from trilateral.web.services import intel, today
 
@@ -130,13 +132,24 @@ async def screening(request: Request, viewer: Viewer = Depends(current_viewer)) 
     data = await upload.read() if upload is not None and getattr(upload, "filename", "") else b""
     text = str(form.get("addresses") or "")
     try:
-        results = screen_form(request.app, viewer.principal, text, data, str(form.get("chain") or ""),
-                              int(str(form.get("hops") or "3")))
+        hops = int(str(form.get("hops") or "3"))
+        async with limiter(request.app).aslot(viewer.principal.code, "screen", request.url.path):
+            results = await run_in_threadpool(screen_form, request.app, viewer.principal, text, data,
+                                              str(form.get("chain") or ""), hops)
         error = ""
+    except TooMuchWork as exc:
+        return _refused(render(request, "screening.html", viewer, status=429, results=None, error=str(exc),
+                               text=text), exc)
     except (TrilateralError, ValueError) as exc:
         results, error = None, str(exc)
     return render(request, "screening.html", viewer, status=400 if error else 200, results=results, error=error,
                   text=text)
+
+
+def _refused(response: Response, exc: TooMuchWork) -> Response:
+    """A 429 page that says when to come back."""
+    response.headers.update(exc.headers)
+    return response
 
 
 @router.get("/reports")
@@ -149,16 +162,22 @@ def reports_page(request: Request, viewer: Viewer = Depends(current_viewer)) -> 
 
 @router.post("/reports")
 async def make_report(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
-    from trilateral.web.services.reports import generate, list_reports
+    from trilateral.web.services.reports import generate, list_reports, parse_quarter
 
     form = await request.form()
     check_csrf(request, viewer, form)
     quarter = str(form.get("quarter") or "").strip()
     try:
-        generate(request.app.state.hub, viewer.principal, quarter, pdf=form.get("pdf") == "on")
+        quarter = parse_quarter(quarter)
+        # seconds of CPU (HTML + PDF): limited per principal, and off the event loop so that others'
+        # pages and TAXII calls go on meanwhile
+        async with limiter(request.app).aslot(viewer.principal.code, "report", request.url.path):
+            await run_in_threadpool(generate, request.app.state.hub, viewer.principal, quarter,
+                                    pdf=form.get("pdf") == "on")
     except TrilateralError as exc:
-        return render(request, "reports.html", viewer, status=400, error=str(exc),
-                      reports=list_reports(_home(request), viewer.principal), quarter=quarter)
+        page = render(request, "reports.html", viewer, status=429 if isinstance(exc, TooMuchWork) else 400,
+                      error=str(exc), reports=list_reports(_home(request), viewer.principal), quarter=quarter)
+        return _refused(page, exc) if isinstance(exc, TooMuchWork) else page
     return RedirectResponse("/reports", status_code=303)
 
 

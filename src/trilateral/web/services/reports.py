@@ -22,12 +22,18 @@ def reports_dir(home: Path, principal: Principal) -> Path:
     return home / "console-reports" / principal.code
 
 
+def parse_quarter(text: str) -> str:
+    """`2026q3` -> `2026Q3`; an InputError for anything else (checked before any work is counted)."""
+    quarter = text.strip().upper()
+    if not QUARTER_RE.match(quarter):
+        raise InputError(f"quarter {quarter!r} is not like 2026Q3")
+    return quarter
+
+
 def generate(hub: Any, principal: Principal, quarter: str, pdf: bool = False) -> Any:
     from trilateral.report import quarterly_report
 
-    quarter = quarter.strip().upper()
-    if not QUARTER_RE.match(quarter):
-        raise InputError(f"quarter {quarter!r} is not like 2026Q3")
+    quarter = parse_quarter(quarter)
     out = reports_dir(hub.settings.home, principal) / quarter
     return quarterly_report(hub, quarter, principal.code, out, pdf=pdf)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from trilateral.core.errors import InputError
 from trilateral.core.principal import Principal
+from trilateral.screening import MAX_HOPS
 
 MAX_ADDRESSES = 10_000
 
@@ -39,8 +40,8 @@ def screener(app: Any) -> Any:
 
 
 def screen_form(app: Any, principal: Principal, text: str, upload: bytes, chain: str, hops: int) -> list[dict]:
-    if not 0 <= hops <= 10:
-        raise InputError("hops must be between 0 and 10")
+    if not 0 <= hops <= MAX_HOPS:
+        raise InputError(f"hops must be between 0 and {MAX_HOPS}")
     s = screener(app)
     hub_intel = s.hub_intel(app.state.hub, principal)
     return s.screen(addresses_from(text, upload), chain=chain or None, hops=hops, hub_intel=hub_intel)
