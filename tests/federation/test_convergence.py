@@ -8,12 +8,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import scratch_postgres
-from tests.federation.nodes import Node, converge, federation
+from tests.federation.nodes import TAXII, Node, converge, federation
 from tests.federation.stixgen import Ledger, indicator, principal, random_batch
 from trilateral.core.tlp import Tlp
 
@@ -149,3 +150,38 @@ def test_a_sighting_flows_back_to_the_node_that_shared_the_indicator(nodes: dict
     with nodes["US"].hub() as hub:
         counts = hub.sighting_counts(principal("US"), shared["id"])
     assert counts.get("KR") == 1, counts
+
+
+def _served(nodes: dict[str, Node], source: str, reader: str, params: dict[str, str]) -> tuple[int, set[str]]:
+    """What `source`'s node serves `reader`'s node (with the token the reader's node presents)."""
+    from trilateral.federation import store
+    from trilateral.hub.database import reading
+
+    with nodes[reader].hub() as hub, reading(hub.engine) as conn:
+        token = next(p.token for p in store.peers(conn, source))
+    response = httpx.get(f"{nodes[source].base}/api/v1/collections/shared/objects/",
+                         params={"limit": "10000", "match[version]": "all", **params},
+                         headers={"Accept": TAXII}, auth=(reader, token), timeout=60)
+    if response.status_code != 200:
+        return response.status_code, set()
+    return 200, {o["id"] for o in response.json().get("objects", [])}
+
+
+def test_a_node_reads_each_object_from_its_origin_when_it_reads_the_origin(nodes: dict[str, Node]) -> None:
+    """In a full mesh KR asks US to leave out what US received from JP (KR reads JP itself): each
+    object then crosses the network once; without the parameter US forwards JP's objects too."""
+    jp_obj, us_obj = indicator(Tlp.GREEN, n=9101), indicator(Tlp.GREEN, n=9102)
+    nodes["JP"].post("JP", [jp_obj])
+    nodes["US"].post("US", [us_obj])
+    converge(nodes)
+    status, forwarded = _served(nodes, "US", "KR", {})
+    assert status == 200 and {jp_obj["id"], us_obj["id"]} <= forwarded
+    status, direct = _served(nodes, "US", "KR", {"x_trilateral_skip_origins": "JP"})
+    assert status == 200 and us_obj["id"] in direct and jp_obj["id"] not in direct
+    for bad in ("jp", "J P", "X" * 65, ",".join(f"N{i:02d}" for i in range(65))):
+        status, _ = _served(nodes, "US", "KR", {"x_trilateral_skip_origins": bad})
+        assert status == 400, bad
+    # sync sends it: a round after convergence finds nothing, not even forwarded copies
+    for node in nodes.values():
+        for r in node.sync():
+            assert r.ok and r.received == 0 and r.duplicates == 0, r

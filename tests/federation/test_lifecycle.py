@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -90,6 +91,24 @@ def _sync_cli(node: Node, peer: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat after the command name: state, parent pid, ... (None: no such process)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has exited (its reaper may be slow)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p.name) for p in Path("/proc").glob("[0-9]*") if (f := _stat(int(p.name))) and f[1] == str(pid)
+            and f[0] != "Z"]
+
+
 def _wait(predicate, timeout: float = 240) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -105,8 +124,11 @@ def test_kill_9_of_a_syncing_node_and_of_its_peer_then_restart(nodes: dict[str, 
     # 1. the syncing process dies (kill -9) after some pages are stored
     proc = _sync_cli(kr, "US")
     _wait(lambda: _progress(kr, "US") or proc.poll() is not None)
+    workers = _children(proc.pid)  # pages of 1,000 are validated in worker processes
     proc.kill()
     proc.wait()
+    assert workers, "premise: the sync validated its pages in worker processes"
+    _wait(lambda: not any(_alive(pid) for pid in workers), timeout=30)  # none left behind, orphaned
     held = {sid for sid, _ in kr.held()}
     assert 0 < sum(1 for o in bulk if o["id"] in held) < len(bulk)
     # 2. the peer being read dies (kill -9) mid-round: the sync fails naming it

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trilateral.hub.observables import normalise, observables_of
 
@@ -36,3 +40,18 @@ def test_values_come_from_scos_and_observed_data() -> None:
     od = {"type": "observed-data", "objects": {"0": {"type": "email-addr", "value": "X@Y.example"},
                                               "1": {"type": "file", "hashes": {"MD5": "ABCD"}}}}
     assert observables_of(od) == {("email", "x@y.example"), ("md5", "abcd")}
+
+
+_OCTETS = st.one_of(st.integers(0, 300).map(str), st.integers(0, 99).map(lambda n: f"0{n}"),
+                    st.sampled_from(["", "-1", "1e2", "0x1f", "٣", " 7"]))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_OCTETS, min_size=3, max_size=5).map(".".join))
+def test_ipv4_fast_path_agrees_with_ipaddress(raw: str) -> None:
+    """The dotted-quad fast path answers exactly what `ipaddress` answers, for valid and invalid text."""
+    try:
+        expected: str | None = str(ipaddress.ip_network(raw.strip(), strict=False)).removesuffix("/32")
+    except ValueError:
+        expected = None
+    assert normalise("ipv4", raw) == expected

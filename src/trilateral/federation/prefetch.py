@@ -21,7 +21,7 @@ from typing import Any
 
 from trilateral.federation.client import InvalidNext, Page, PeerCollection, TaxiiPeer
 from trilateral.federation.core import Cursor
-from trilateral.federation.validation import POOL_MIN_OBJECTS
+from trilateral.federation.validation import POOL_MIN_OBJECTS, ValidationPool
 
 _END = object()
 
@@ -35,9 +35,11 @@ class Fetched:
 
 class Prefetch:
     def __init__(self, client: TaxiiPeer, collection: PeerCollection, cursor: Cursor, page_size: int,
-                 hand_over: Callable[[bytes], Future[Any] | None], depth: int = 3) -> None:
+                 hand_over: Callable[[bytes], Future[Any] | None], extra: dict[str, str] | None = None,
+                 depth: int = 3) -> None:
         self.client, self.collection, self.cursor, self.page_size = client, collection, cursor, page_size
         self.hand_over = hand_over
+        self.extra = extra or {}
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"prefetch-{collection.id}", daemon=True)
@@ -81,14 +83,17 @@ class Prefetch:
         try:
             while not self.stopping.is_set():
                 try:
-                    page = self.client.page(self.collection, cursor.params(self.page_size))
+                    page = self.client.page(self.collection, {**cursor.params(self.page_size), **self.extra})
                 except InvalidNext:
                     cursor = cursor.restart_round()
                     if not self._put(cursor):
                         return
                     continue
                 after = cursor.after_page(more=page.more, next_token=page.next_token, last=page.date_added_last)
-                validation = self.hand_over(page.raw) if len(page.objects) >= POOL_MIN_OBJECTS else None
+                # a small page is validated inline, unless workers already run (the writer then never
+                # pays the validators' import)
+                big = len(page.objects) >= POOL_MIN_OBJECTS or ValidationPool.running()
+                validation = self.hand_over(page.raw) if big and page.objects else None
                 if not self._put(Fetched(page, after, validation)):
                     if validation is not None:
                         validation.cancel()

@@ -28,6 +28,7 @@ from trilateral.hub.database import bulk_insert, reading, writing
 from trilateral.hub.hub import SHARED, Hub
 from trilateral.hub.reads import SYNCED_FROM
 from trilateral.hub.types import SubmitResult, from_micros
+from trilateral.taxii.params import SKIP_ORIGINS
 
 log = logging.getLogger("trilateral.federation")
 PAGE_SIZE = int(os.environ.get("TRILATERAL_SYNC_PAGE_SIZE", "5000"))
@@ -56,6 +57,7 @@ def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE,
     with reading(hub.engine) as conn:
         node = store.node_code(conn)
         peers = store.peers(conn, only)
+        read_directly = {p.code for p in store.peers(conn) if p.token}
     if node is None:
         raise PeerError("this hub is not a federation node: run `trilateral init --node CODE` first")
     if only is not None and not peers:
@@ -68,7 +70,7 @@ def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE,
             results.append(PeerResult(peer.code, pulled=False))
             continue
         try:
-            sync_peer(hub, node, peer, result, page_size, progress)
+            sync_peer(hub, node, peer, result, page_size, progress, skip=read_directly - {peer.code})
         except PeerError as exc:
             result.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one bad peer must not stop the others; the error is kept
@@ -81,23 +83,28 @@ def sync_all(hub: Hub, only: str | None = None, page_size: int = PAGE_SIZE,
 
 
 def sync_peer(hub: Hub, node: str, peer: store.Peer, result: PeerResult, page_size: int = PAGE_SIZE,
-              progress: Callable[[str, int], None] | None = None) -> None:
+              progress: Callable[[str, int], None] | None = None, skip: set[str] | frozenset[str] = frozenset()) -> None:
+    """Pull every collection of `peer` we may read. `skip`: the other nodes this node reads directly;
+    the peer leaves out what it received from them (each object comes once, from its origin;
+    forwarded copies only of origins this node does not read, as in a ring)."""
+    extra = {SKIP_ORIGINS: ",".join(sorted(skip))} if skip else {}
     local = {c.id for c in hub.collections(Principal(node, PrincipalKind.MEMBER))}
     with TaxiiPeer(peer.url, node, peer.token) as client:
         for collection in client.collections():
             target = collection.id if collection.id in local else SHARED
-            _pull_collection(hub, node, peer.code, client, collection, target, result, page_size, progress)
+            _pull_collection(hub, node, peer.code, client, collection, target, result, page_size, progress, extra)
 
 
 def _pull_collection(hub: Hub, node: str, peer: str, client: TaxiiPeer, collection: PeerCollection, target: str,
-                     result: PeerResult, page_size: int, progress: Callable[[str, int], None] | None) -> None:
+                     result: PeerResult, page_size: int, progress: Callable[[str, int], None] | None,
+                     extra: dict[str, str]) -> None:
     with reading(hub.engine) as conn:
         cursor = store.load_cursor(conn, peer, collection.id)
 
     def hand_over(raw: bytes) -> Future[validation.ValidatedPage] | None:
         return validation.ValidationPool.submit(raw, hub.settings.database_url, target)
 
-    with Prefetch(client, collection, cursor, page_size, hand_over) as pages:
+    with Prefetch(client, collection, cursor, page_size, hand_over, extra) as pages:
         for item in pages:
             if isinstance(item, Cursor):  # the peer refused our `next`: the round restarts (idempotent)
                 with writing(hub.engine) as conn:

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -90,9 +91,18 @@ def validate_raw(raw: bytes, database_url: str, collection: str) -> ValidatedPag
     return validate(items, ingest.known_versions(_engine(database_url), collection, items))
 
 
-def _warm_up() -> None:
-    """Import the validators in each worker as it starts, not on its first page."""
-    from trilateral.hub import stixfast  # noqa: F401 - the import is the point (it takes seconds)
+def _start_worker() -> None:
+    """In each worker as it starts: exit when the syncing process dies (a worker of a `sync` killed
+    with -9 would otherwise wait for pages forever). The validators are imported on the first object
+    that needs them (seconds of CPU: not for a round of copies this node already holds)."""
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, name="watch-parent", daemon=True).start()
 
 
 class ValidationPool:
@@ -101,6 +111,10 @@ class ValidationPool:
 
     _lock = threading.Lock()
     _pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def running(cls) -> bool:
+        return cls._pool is not None
 
     @classmethod
     def submit(cls, raw: bytes, database_url: str, collection: str) -> Future[ValidatedPage] | None:
@@ -112,7 +126,7 @@ class ValidationPool:
             if cls._pool is None:
                 # spawn, not fork: the server syncs from a thread, and forking a threaded process is unsafe
                 cls._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_warm_up)
+                                                initializer=_start_worker)
             try:
                 return cls._pool.submit(validate_raw, raw, database_url, collection)
             except (BrokenProcessPool, RuntimeError):

@@ -235,7 +235,8 @@ class Hub:
     def query(self, principal: Principal, *, collection: str | None = SHARED, added_after: datetime | str | None = None,
               ids: Sequence[str] | None = None, types: Sequence[str] | None = None,
               versions: str | Sequence[str] = ("last",), spec_versions: Sequence[str] | None = None,
-              limit: int | None = None, cursor: str | None = None, audit: bool = True) -> QueryPage:
+              limit: int | None = None, cursor: str | None = None, audit: bool = True,
+              skip_origins: Sequence[str] = ()) -> QueryPage:
         """One page of the versions the principal may read (TAXII 2.1 filter semantics).
 
         `audit=False`: the caller audits what it actually returns (`audit_returned`), e.g. the TAXII
@@ -243,6 +244,7 @@ class Hub:
         if collection is not None:
             self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
+        filters.skip_origins = tuple(sorted(set(skip_origins)))
         with reading(self.engine) as conn:
             filters.peer = self._peer_view(conn, principal)
             result = reads.query_page(conn, self.cursor_secret, principal, filters, limit, cursor)
@@ -272,10 +274,11 @@ class Hub:
     def manifest(self, principal: Principal, *, collection: str = SHARED, added_after: datetime | str | None = None,
                  ids: Sequence[str] | None = None, types: Sequence[str] | None = None,
                  versions: str | Sequence[str] = ("last",), spec_versions: Sequence[str] | None = None,
-                 limit: int | None = None, cursor: str | None = None) -> QueryPage:
+                 limit: int | None = None, cursor: str | None = None, skip_origins: Sequence[str] = ()) -> QueryPage:
         """Like query, records are ManifestRecord(id, date_added, version, media_type)."""
         self.collection(principal, collection)
         filters = reads.Filters(collection, added_after, ids, types, versions, spec_versions)
+        filters.skip_origins = tuple(sorted(set(skip_origins)))
         with reading(self.engine) as conn:
             filters.peer = self._peer_view(conn, principal)
             return reads.manifest_page(conn, self.cursor_secret, principal, filters, limit, cursor)

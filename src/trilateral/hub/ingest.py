@@ -149,7 +149,6 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
     those exact bytes were validated when first stored. `refused`: ids of marking-definitions of
     the same submission that claim a TLP level under a non-OASIS id (objects naming them fail).
     """
-    observables, stixcheck, stixfast = _validation()
     if not isinstance(obj, dict):
         return Failure(position, None, None, f"object {position}: not a JSON object")
     stix_id, stix_type = obj.get("id"), obj.get("type")
@@ -210,6 +209,8 @@ def prepare(position: int, obj: Any, known: set[tuple[str, int, str]] | None = N
         if modified_us is not None and (stix_id, modified_us, content_hash) in known:
             prepared.modified_us = modified_us
             return prepared
+    # imported only now: a page of versions already stored (a peer's forwarded copies) never needs them
+    observables, stixcheck, stixfast = _validation()
     plain = stixfast.plain_indicator(obj)  # valid for certain, and already read (see stixfast); None: not known yet
     modified_us = plain.modified_us if plain is not None else _version_micros(version)
     prepared.modified_us = modified_us or 0

@@ -89,18 +89,24 @@ class Filters:
         # set when the caller is a peer node (federation): it reads on behalf of the principals it
         # hosts, and is never served the versions that came from it (docs/federation.md)
         self.peer: str | None = None
+        # origins whose received versions the reader leaves out (it reads those nodes directly)
+        self.skip_origins: tuple[str, ...] = ()
 
     def digest(self, kind: str) -> str:
         data = [kind, self.collection, self.added_after, self.ids, self.types, self.versions, self.spec_versions,
                 self.within]
         if self.peer is not None:
             data.append(["peer", self.peer])
+        if self.skip_origins:
+            data.append(["skip", list(self.skip_origins)])
         return hashlib.sha256(orjson.dumps(data)).hexdigest()[:32]
 
     def where(self, principal: Principal, o: Any) -> list[sa.ColumnElement]:
         conds: list[sa.ColumnElement] = [self._visible(principal, o)]
-        if self.peer is not None:  # a plain column test: no join for the planner to get wrong
-            conds.append(sa.or_(o.c.source.is_(None), o.c.source != SYNCED_FROM + self.peer))
+        left_out = sorted({*([self.peer] if self.peer is not None else []), *self.skip_origins})
+        if left_out:  # a plain column test: no join for the planner to get wrong
+            sources = [SYNCED_FROM + code for code in left_out]
+            conds.append(sa.or_(o.c.source.is_(None), o.c.source.not_in(sources)))
         if self.collection is not None:
             conds.append(o.c.collection == self.collection)
         elif self.within is not None:

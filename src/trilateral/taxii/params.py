@@ -27,7 +27,13 @@ _STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,248}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}
 _STIX_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,249}$")
 _SPEC_VERSIONS = {"2.0", "2.1"}
 _VERSION_WORDS = {"first", "last", "all"}
-_KNOWN = {"limit", "next", "added_after", "match[id]", "match[type]", "match[version]", "match[spec_version]"}
+# x_trilateral_skip_origins: a federation node reading a peer leaves out what the peer received from
+# nodes it reads directly (docs/federation.md); an x_ parameter other TAXII servers ignore
+SKIP_ORIGINS = "x_trilateral_skip_origins"
+_KNOWN = {"limit", "next", "added_after", "match[id]", "match[type]", "match[version]", "match[spec_version]",
+          SKIP_ORIGINS}
+_ORIGIN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,63}$")
+MAX_SKIP_ORIGINS = 64
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class Filters:
     spec_versions: tuple[str, ...] | None = None
     limit: int = DEFAULT_PAGE_SIZE
     next_token: str | None = None
+    skip_origins: tuple[str, ...] = ()
 
 
 def is_stix_id(text: str) -> bool:
@@ -119,6 +126,13 @@ def parse_filters(params: QueryParams, *, allow: frozenset[str] | None = None,
         if value not in _VERSION_WORDS:
             parse_timestamp(value, "match[version]")
 
+    skip = _split(params, SKIP_ORIGINS) or []
+    if len(skip) > MAX_SKIP_ORIGINS:
+        raise TaxiiError(400, f"{SKIP_ORIGINS} names {len(skip)} nodes; at most {MAX_SKIP_ORIGINS}")
+    for value in skip:
+        if not _ORIGIN.match(value):
+            raise TaxiiError(400, f"{SKIP_ORIGINS}={value[:70]!r} is not a member code (upper-case letters, "
+                                  "digits, '-' or '_')")
     next_token = params.get("next")
     if next_token is not None and not next_token.strip():
         next_token = None
@@ -130,4 +144,5 @@ def parse_filters(params: QueryParams, *, allow: frozenset[str] | None = None,
         spec_versions=tuple(dict.fromkeys(spec_versions)) if spec_versions else None,
         limit=limit,
         next_token=next_token,
+        skip_origins=tuple(sorted(set(skip))),
     )

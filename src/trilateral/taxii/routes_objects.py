@@ -57,7 +57,8 @@ def _fetch(hub: Any, principal: Principal, collection_id: str, filters: Filters,
                       types=list(filters.types) if filters.types else None,
                       versions=filters.versions,
                       spec_versions=list(filters.spec_versions) if filters.spec_versions else None,
-                      limit=limit, cursor=cursor, **({} if manifest else {"audit": False}))
+                      limit=limit, cursor=cursor, skip_origins=filters.skip_origins,
+                      **({} if manifest else {"audit": False}))
     except (InputError, ValueError) as exc:  # a bad or foreign `next`, or a filter the hub refuses
         raise TaxiiError(400, str(exc)) from None
 
