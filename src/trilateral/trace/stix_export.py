@@ -3,7 +3,8 @@ as indicators, `indicates` relationships, an x-trilateral-trace object and one
 x-trilateral-freeze-request per exchange, all marked TLP:AMBER unless told otherwise.
 
 Indicator patterns use the STIX patterning form `[cryptocurrency-wallet:address = '<address>']`
-with `pattern_type: stix` (the cryptocurrency-wallet observable of the STIX 2.1 common objects);
+with `pattern_type: stix` (STIX 2.1 has no core wallet SCO: this is the spelling of dogesec's
+extension SCO; the hub also reads OpenCTI's `:value` and other feeds' spellings, hub/observables.py);
 both the `stix2` library and `stix2-validator` accept it (tests/trace/test_stix_export.py).
 """
 
