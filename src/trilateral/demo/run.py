@@ -26,6 +26,13 @@ SCENARIO = "lazarus-bridge-hack"
 # Two client exchanges the demo sponsors; their names match exchanges of the simulated economy, so the
 # freeze requests routed to KR and JP concern them.
 CLIENTS = (("HANGANG", "Hangang Exchange", "KR"), ("SAKURA", "Sakura Exchange", "JP"))
+# Said when there is no ATT&CK data: true for `trilateral demo` and for `make demo` (whose DEMO_ARGS come
+# after its own --attack, and the last --attack wins), and for data stored beforehand in the user's
+# data dir, which the demo reads when --attack is not given (cli/demo_command.attack_in_data_dir).
+SKIPPED_SCORING = ("skipped scoring: no ATT&CK data (pass --attack FILE, or with make "
+                   "`make demo DEMO_ARGS=\"--attack FILE\"`; or first store it in your data dir "
+                   "($TRILATERAL_HOME, default ~/.trilateral) with `trilateral refdata update` (online) or "
+                   "`trilateral refdata import FILE`)")
 
 
 @dataclass
@@ -170,7 +177,7 @@ class Demo:
         self.summary.incident_id = next(o["id"] for o in bundle["objects"] if o["type"] == "incident")
         self.hub.submit(self.principal("US"), bundle, source="victim report (demo)")
         if self.options.attack is None:
-            return "skipped scoring: no ATT&CK data (pass --attack FILE or run `trilateral refdata update`)"
+            return SKIPPED_SCORING
         import_attack(self.options.attack, self.settings)
         result, objects = attribute_file(incident_file, settings=self.settings, reader_code="US")
         share_attribution(result, objects, "US", self.settings)
