@@ -31,7 +31,7 @@ _HASH_KINDS = {"MD5": "md5", "SHA-1": "sha1", "SHA1": "sha1", "SHA-256": "sha256
 # property differently, and a wallet indicator matches screening only if its spelling is here:
 # - OpenCTI 5 and later: `cryptocurrency-wallet:value` (pycti's custom observable has only `value`;
 #   the platform's pattern generator, opencti-graphql/src/python/runtime/stix2_create_pattern.py,
-#   writes `[cryptocurrency-wallet:value = '…']`; connectors such as ThreatView's emit the same);
+#   writes `[cryptocurrency-wallet:value = '…']`; feed scripts written for OpenCTI do the same);
 # - OpenCTI 4: `x-opencti-cryptocurrency-wallet:value` (still in older exports and mirrors);
 # - dogesec's stix2extensions (an extension-definition SCO used by txt2stix/CTI Butler):
 #   `cryptocurrency-wallet:address`;
