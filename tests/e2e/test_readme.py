@@ -3,6 +3,7 @@ against a real `trilateral serve`, and the CLI reference's commands exist."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -46,7 +47,12 @@ def test_readme_walkthrough_runs_command_by_command(tmp_path: Path) -> None:
     assert (case / "findings.json").exists() and (case / "freeze" / "freeze_requests.json").exists()
     assert (tmp_path / "report-group" / "report.pdf").exists()
     assert (tmp_path / "report-hangang" / "report.html").exists()
-    assert (tmp_path / "hangang.json").exists()
+    # the ActorPack step says what it holds (it said "11 labels on 0 addresses ()")
+    assert re.search(r"sim/actors\.yaml \(actorpack\): \d+ actors \(jurisdiction: .*labels no address itself",
+                     done.stderr)
+    # HANGANG, a client of KR, reads the freeze request `trace --share-as US` addressed to it (it read nothing)
+    hangang = json.loads((tmp_path / "hangang.json").read_text())["objects"]
+    assert [o["exchange"] for o in hangang if o["type"] == "x-trilateral-freeze-request"] == ["Hangang Exchange"]
     assert "audit" in done.stdout + done.stderr or done.returncode == 0
 
 

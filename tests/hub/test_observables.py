@@ -55,3 +55,24 @@ def test_ipv4_fast_path_agrees_with_ipaddress(raw: str) -> None:
     except ValueError:
         expected = None
     assert normalise("ipv4", raw) == expected
+
+
+# Wallet spellings of real feeds (STIX 2.1 has no core wallet SCO): OpenCTI 5+, OpenCTI 4, dogesec's
+# extension SCO, and the x- types of smaller tools; each with `value` or `address`.
+WALLET_SPELLINGS = [(t, p) for t in ("cryptocurrency-wallet", "x-opencti-cryptocurrency-wallet",
+                                     "x-cryptocurrency-wallet", "x-crypto-wallet") for p in ("value", "address")]
+
+
+@pytest.mark.parametrize(("sco_type", "prop"), WALLET_SPELLINGS)
+def test_wallet_patterns_and_scos_of_every_feed_spelling_name_the_wallet(sco_type: str, prop: str) -> None:
+    address = "0x52908400098527886E0F7030069857D2E4169EE7"
+    ind = {"type": "indicator", "pattern_type": "stix", "pattern": f"[{sco_type}:{prop} = '{address}']"}
+    assert observables_of(ind) == {("wallet", address.lower())}  # the usual normal form
+    assert observables_of({"type": sco_type, prop: "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"}) == {
+        ("wallet", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT")}
+
+
+def test_wallet_type_properties_other_than_the_address_name_no_wallet() -> None:
+    ind = {"type": "indicator", "pattern_type": "stix",
+           "pattern": "[cryptocurrency-wallet:x_chain = 'ethereum' AND cryptocurrency-wallet:value != '0xab']"}
+    assert observables_of(ind) == set()

@@ -152,11 +152,35 @@ def test_actorpack_gives_jurisdiction_to_tags_of_its_actors(tmp_path: Path) -> N
     labels.import_file(pack)
     assert labels.lookup("ethereum", ["0xaa00000000000000000000000000000000000001"])[0][0].jurisdiction is None
     report = labels.import_file(FIXTURES / "actors.yaml")
-    assert report.format == "actorpack" and report.labels == 2
+    assert report.format == "actorpack" and (report.actors, report.labels, report.addresses) == (2, 0, 0)
+    assert report.tagged_addresses == 2
     up, bf = labels.lookup("ethereum", ["0xaa00000000000000000000000000000000000001",
                                         "0xaa00000000000000000000000000000000000002"])
     assert (up[0].entity, up[0].category, up[0].jurisdiction, up[0].confidence) == ("Upbit", "exchange", "KR", 0.8)
     assert (bf[0].entity, bf[0].jurisdiction) == ("bitFlyer", "JP")
+
+
+def test_actorpack_import_says_it_labels_no_address_and_how_tags_reach_it(tmp_path: Path) -> None:
+    # README walkthrough: `labels import sim/actors.yaml` said "11 labels on 0 addresses ()"
+    labels = store(tmp_path)
+    report = labels.import_file(FIXTURES / "actors.yaml")
+    assert report.ok and (report.actors, report.labels) == (2, 0)
+    assert report.actor_jurisdictions == {"JP": 1, "KR": 1}  # the first jurisdiction is the one tags take
+    text = report.summary()
+    assert "2 actors (jurisdiction: JP 1, KR 1)" in text and "labels no address itself" in text
+    assert "no stored tag names them yet: import the TagPack whose tags do" in text
+    assert "labels on 0 addresses" not in text
+    pack = tmp_path / "tags.yaml"
+    pack.write_text(yaml.safe_dump({"title": "t", "currency": "ETH", "tags": [
+        {"address": "0xAA00000000000000000000000000000000000001", "label": "Upbit deposit", "actor": "upbit"},
+        {"address": "0xAA00000000000000000000000000000000000002", "label": "Binance deposit", "actor": "binance"},
+        {"address": "0xAA00000000000000000000000000000000000003", "label": "a wallet"}]}))
+    tags = labels.import_file(pack)
+    assert (tags.tags_naming_actors, tags.undescribed_actors) == (2, ["binance"])
+    assert "1 actor its tags name in no imported ActorPack (binance)" in tags.summary()
+    again = labels.import_file(FIXTURES / "actors.yaml")
+    assert again.tagged_addresses == 1  # upbit's address; binance is not in this ActorPack
+    assert again.as_dict()["actors"] == 2 and "stored tags of 1 address name them" in again.summary()
 
 
 def test_reimporting_a_source_replaces_its_labels(tmp_path: Path) -> None:

@@ -111,3 +111,26 @@ def test_wallets_the_hub_links_to_a_dprk_group_are_exposure_sources_for_readers(
     assert screen_addresses([target], hops=1)[0]["exposure"] == 0.0  # no reader: labels only
     assert screen_addresses([target], hops=1, reader_code="KR")[0]["exposure"] == 0.25
     assert screen_addresses([target], hops=1, reader_code="US")[0]["exposure"] == 1.0
+
+
+def test_wallet_indicators_in_every_feed_spelling_are_screening_hits(database_url):
+    # `[cryptocurrency-wallet:value = ...]` (OpenCTI's spelling) was stored but never matched: only `:address` did
+    spellings = [("cryptocurrency-wallet", "value"), ("x-opencti-cryptocurrency-wallet", "value"),
+                 ("cryptocurrency-wallet", "address"), ("x-cryptocurrency-wallet", "address"),
+                 ("x-crypto-wallet", "value")]
+    wallets = [f"0xabcdef{n:034x}" for n in range(len(spellings))]
+    objects = []
+    for n, ((sco_type, prop), wallet) in enumerate(zip(spellings, wallets, strict=True)):
+        ind = _indicator(n, wallet, Tlp.AMBER)
+        ind["pattern"] = f"[{sco_type}:{prop} = '0x{wallet[2:].upper()}']"  # mixed case, as EIP-55 writes it
+        objects.append(ind)
+    hub = Hub.open()
+    try:
+        hub.init()
+        hub.submit(hub.principal("US"), {"type": "bundle", "id": "bundle--6c7d1a52-0000-4000-8000-000000000301",
+                                         "objects": objects})
+    finally:
+        hub.close()
+    results = screen_addresses(wallets, reader_code="KR", hops=0)
+    found = {r["address"]: [h["entity"] for h in _hub_hits(r)] for r in results}
+    assert found == {w: [f"Drainer wallet {n}"] for n, w in enumerate(wallets)}

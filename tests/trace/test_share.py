@@ -18,7 +18,8 @@ E = 10**18
 THIEF, A, HOT, VICTIM = (address(n) for n in ["thief", "a", "hot", "victim"])
 
 
-def test_trace_shares_findings_with_members(home: Path, database_url: str, tmp_path: Path):
+def _hangang_case(home: Path, tmp_path: Path) -> str:
+    """Stolen ETH that reaches Hangang Exchange (KR) through one deposit address; the theft's tx hash."""
     e = Etl()
     theft = e.send(1, VICTIM, THIEF, 10 * E)
     e.send(2, THIEF, A, 10 * E)
@@ -36,6 +37,11 @@ def test_trace_shares_findings_with_members(home: Path, database_url: str, tmp_p
     labels = LabelStore()
     labels.import_file(actors)
     labels.import_file(tags)
+    return theft
+
+
+def test_trace_shares_findings_with_members(home: Path, database_url: str, tmp_path: Path):
+    theft = _hangang_case(home, tmp_path)
     hub = Hub.open()
     hub.init()
     res = CliRunner().invoke(app, ["member", "profile", "KR", "--agency", "Korean National Police Agency",
@@ -61,3 +67,24 @@ def test_trace_shares_findings_with_members(home: Path, database_url: str, tmp_p
     patterns = {o["pattern"] for o in objects if o["type"] == "indicator"}
     assert f"[cryptocurrency-wallet:address = '{A}']" in patterns
     assert not {f"[cryptocurrency-wallet:address = '{x}']" for x in (VICTIM, HOT)} & patterns  # victim, exchange
+
+
+def test_trace_share_addresses_the_freeze_request_to_the_client_exchange(home: Path, database_url: str,
+                                                                        tmp_path: Path):
+    # `trace --share-as` left the request unaddressed, so `intel export --as HANGANG` gave 0 objects
+    theft = _hangang_case(home, tmp_path)
+    hub = Hub.open()
+    hub.init()
+    hub.add_principal("HANGANG", "Hangang Exchange", client_of="KR")
+    hub.add_principal("SAKURA", "Sakura Exchange", client_of="JP")
+    res = CliRunner().invoke(app, ["trace", "--chain", "ethereum", "--from", theft, "--json",
+                                   str(tmp_path / "findings.json"), "--share-as", "US"])
+    assert res.exit_code == 0, res.output
+    assert "freeze request to Hangang Exchange addressed to client HANGANG" in res.output
+    hangang = [r.object for r in hub.query(hub.principal("HANGANG")).records]
+    assert [(o["type"], o["exchange"]) for o in hangang] == [("x-trilateral-freeze-request", "Hangang Exchange")]
+    assert hub.query(hub.principal("SAKURA")).records == []  # AMBER from US: not another exchange's business
+    res = CliRunner().invoke(app, ["intel", "export", "--as", "HANGANG", "--out", str(tmp_path / "hangang.json")])
+    assert res.exit_code == 0, res.output
+    exported = json.loads((tmp_path / "hangang.json").read_text())["objects"]
+    assert "x-trilateral-freeze-request" in {o["type"] for o in exported}

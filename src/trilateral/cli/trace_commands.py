@@ -139,7 +139,7 @@ def trace_command(
                 err.print(f"wrote {path}")
     if share_as:
         from trilateral.hub import Hub
-        from trilateral.trace.stix_export import findings_bundle, thief_addresses
+        from trilateral.trace.stix_export import address_to_clients, findings_bundle, thief_addresses
 
         hub = Hub.open(settings, create=False)
         inter = thief_addresses(result, tracer.services(result), min_share=min_share)
@@ -153,8 +153,12 @@ def trace_command(
         bundle = findings_bundle(findings, Tlp.parse(tlp), freeze_requests=requests, intermediaries=inter,
                                  incident_name=incident, victim_name=victim,
                                  incident_ref=linked["id"] if linked else None)
+        # need to know: the client exchange that must freeze reads its own request (as `trilateral demo` does)
+        bundle, addressed = address_to_clients(bundle, hub.list_principals())
         res = hub.submit(hub.principal(share_as.upper()), bundle, source="trilateral trace")
         err.print(f"shared {len(res.stored)} object(s) as {share_as.upper()} ({len(res.failed)} failed)")
+        for exchange, code in addressed:
+            err.print(f"freeze request to {exchange} addressed to client {code}")
         if res.failed:
             raise InputError(f"hub refused {len(res.failed)} object(s): {res.failed[0]}")
 

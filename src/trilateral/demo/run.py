@@ -22,11 +22,17 @@ from trilateral.core.settings import Settings
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp
 
 MARKER = ".trilateral-demo"
-FREEZE_TYPE = "x-trilateral-freeze-request"
 SCENARIO = "lazarus-bridge-hack"
 # Two client exchanges the demo sponsors; their names match exchanges of the simulated economy, so the
 # freeze requests routed to KR and JP concern them.
 CLIENTS = (("HANGANG", "Hangang Exchange", "KR"), ("SAKURA", "Sakura Exchange", "JP"))
+# Said when there is no ATT&CK data: true for `trilateral demo` and for `make demo` (whose DEMO_ARGS come
+# after its own --attack, and the last --attack wins), and for data stored beforehand in the user's
+# data dir, which the demo reads when --attack is not given (cli/demo_command.attack_in_data_dir).
+SKIPPED_SCORING = ("skipped scoring: no ATT&CK data (pass --attack FILE, or with make "
+                   "`make demo DEMO_ARGS=\"--attack FILE\"`; or first store it in your data dir "
+                   "($TRILATERAL_HOME, default ~/.trilateral) with `trilateral refdata update` (online) or "
+                   "`trilateral refdata import FILE`)")
 
 
 @dataclass
@@ -171,7 +177,7 @@ class Demo:
         self.summary.incident_id = next(o["id"] for o in bundle["objects"] if o["type"] == "incident")
         self.hub.submit(self.principal("US"), bundle, source="victim report (demo)")
         if self.options.attack is None:
-            return "skipped scoring: no ATT&CK data (pass --attack FILE or run `trilateral refdata update`)"
+            return SKIPPED_SCORING
         import_attack(self.options.attack, self.settings)
         result, objects = attribute_file(incident_file, settings=self.settings, reader_code="US")
         share_attribution(result, objects, "US", self.settings)
@@ -224,24 +230,19 @@ class Demo:
         return ", ".join(f"{k}: {v}" for k, v in sorted(routed.items()))
 
     def share(self) -> str:
-        from trilateral.hub.recipients import with_recipients
-        from trilateral.trace.stix_export import findings_bundle
+        from trilateral.trace.stix_export import address_to_clients, findings_bundle
 
         inter = [{"chain": c, "address": a} for (c, a, _), v in sorted(self._result.holdings.items()) if v > 0][:200]
         bundle = findings_bundle(self.summary.findings, Tlp.AMBER, incident_ref=self.summary.incident_id,
                                  freeze_requests=self.summary.freeze_requests, intermediaries=inter)
-        addressed = 0
-        client_of_exchange = {name: code for code, name, _ in CLIENTS}
-        for i, obj in enumerate(bundle["objects"]):
-            code = client_of_exchange.get(obj.get("exchange", "")) if obj["type"] == FREEZE_TYPE else None
-            if code:  # need to know: the exchange that must freeze reads its own request
-                bundle["objects"][i] = with_recipients(obj, [code])
-                addressed += 1
+        # need to know: the client exchange that must freeze reads its own request (as `trace --share-as` does)
+        bundle, addressed = address_to_clients(bundle, self.hub.list_principals())
         res = self.hub.submit(self.principal("US"), bundle, source="demo trace")
         if res.failed:
             raise ConfigurationError(f"the hub refused {len(res.failed)} shared object(s); first: {res.failed[0]}")
         self._indicators = [o["id"] for o in bundle["objects"] if o["type"] == "indicator"]
-        return f"{len(res.stored)} STIX objects shared by US; {addressed} freeze request(s) addressed to client exchanges"
+        return (f"{len(res.stored)} STIX objects shared by US; {len(addressed)} freeze request(s) addressed to "
+                "client exchanges")
 
     def sightings(self) -> str:
         count = 0

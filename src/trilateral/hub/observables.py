@@ -27,6 +27,22 @@ _HASH_KINDS = {"MD5": "md5", "SHA-1": "sha1", "SHA1": "sha1", "SHA-256": "sha256
                "SHA-512": "sha512", "SHA512": "sha512", "SHA3-256": "sha3-256", "SSDEEP": "ssdeep",
                "TLSH": "tlsh"}
 
+# Cryptocurrency wallets: STIX 2.1 has no wallet SCO in its core, so feeds name the type and its
+# property differently, and a wallet indicator matches screening only if its spelling is here:
+# - OpenCTI 5 and later: `cryptocurrency-wallet:value` (pycti's custom observable has only `value`;
+#   the platform's pattern generator, opencti-graphql/src/python/runtime/stix2_create_pattern.py,
+#   writes `[cryptocurrency-wallet:value = '…']`; feed scripts written for OpenCTI do the same);
+# - OpenCTI 4: `x-opencti-cryptocurrency-wallet:value` (still in older exports and mirrors);
+# - dogesec's stix2extensions (an extension-definition SCO used by txt2stix/CTI Butler):
+#   `cryptocurrency-wallet:address`;
+# - smaller tools and feeds: `x-cryptocurrency-wallet` / `x-crypto-wallet`, with either property.
+# MISP (misp-stix) has no wallet pattern: `btc`/`xmr` attributes leave as `x-misp-attribute` custom
+# objects, which are not indicators. Every spelling accepts both properties: they disagree only on
+# the name, never on what the value is.
+_WALLET_TYPES = ("cryptocurrency-wallet", "x-opencti-cryptocurrency-wallet", "x-cryptocurrency-wallet",
+                 "x-crypto-wallet")
+_WALLET_PROPERTIES = ("address", "value")
+
 # (object type, first path step) -> kind of value
 _PATTERN_PATHS = {
     ("ipv4-addr", "value"): "ipv4",
@@ -34,8 +50,7 @@ _PATTERN_PATHS = {
     ("domain-name", "value"): "domain",
     ("url", "value"): "url",
     ("email-addr", "value"): "email",
-    ("cryptocurrency-wallet", "address"): "wallet",
-    ("x-crypto-wallet", "address"): "wallet",
+    **{(wallet_type, prop): "wallet" for wallet_type in _WALLET_TYPES for prop in _WALLET_PROPERTIES},
 }
 
 
@@ -123,8 +138,10 @@ def from_sco(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
             "email-addr": "email"}.get(obj.get("type", ""))
     if kind and isinstance(obj.get("value"), str):
         yield kind, obj["value"]
-    if obj.get("type") in ("cryptocurrency-wallet", "x-crypto-wallet") and isinstance(obj.get("address"), str):
-        yield "wallet", obj["address"]
+    if obj.get("type") in _WALLET_TYPES:  # the SCOs of the same spellings as patterns
+        for prop in _WALLET_PROPERTIES:
+            if isinstance(obj.get(prop), str):
+                yield "wallet", obj[prop]
     if obj.get("type") in ("file", "artifact") and isinstance(obj.get("hashes"), dict):
         for name, value in obj["hashes"].items():
             kind = _hash_kind(name)

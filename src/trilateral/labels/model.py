@@ -142,6 +142,13 @@ class ImportReport:
     delisted: int = 0
     superseded_by: str | None = None
     nothing_imported: str | None = None  # why, when the file gave no label (then the store is unchanged)
+    # ActorPacks describe actors and label no address; tags name actors (labels.actors says how they meet)
+    actors: int = 0
+    actor_jurisdictions: dict[str, int] = field(default_factory=dict)  # first jurisdiction -> actors
+    actors_without_jurisdiction: int = 0
+    tagged_addresses: int = 0  # stored tagged addresses that name one of this ActorPack's actors
+    tags_naming_actors: int = 0  # tags of this TagPack with an `actor`
+    undescribed_actors: list[str] = field(default_factory=list)  # actors they name that no ActorPack describes
 
     @property
     def ok(self) -> bool:
@@ -153,11 +160,17 @@ class ImportReport:
                 "skipped_count": len(self.skipped), "list": self.list_name, "list_date": self.list_date,
                 "list_date_basis": self.date_basis, "previous_version": self.previous_version,
                 "delisted": self.delisted, "superseded_by": self.superseded_by,
-                "nothing_imported": self.nothing_imported}
+                "nothing_imported": self.nothing_imported, "actors": self.actors,
+                "actor_jurisdictions": self.actor_jurisdictions,
+                "actors_without_jurisdiction": self.actors_without_jurisdiction,
+                "tagged_addresses": self.tagged_addresses, "tags_naming_actors": self.tags_naming_actors,
+                "undescribed_actors": self.undescribed_actors}
 
     def summary(self) -> str:
         if self.nothing_imported:
             return f"{self.path} ({self.format}): nothing imported: {self.nothing_imported}"
+        if self.format == "actorpack":
+            return self._actors_summary()
         chains = ", ".join(f"{c} {n:,}" for c, n in sorted(self.by_chain.items()))
         text = f"{self.path} ({self.format}): {self.labels:,} labels on {self.addresses:,} addresses ({chains})"
         if self.list_name:
@@ -170,4 +183,26 @@ class ImportReport:
             text += f"; older than the stored version {self.superseded_by}, so kept as history only"
         if self.skipped:
             text += f"; {len(self.skipped)} entries skipped, first: {self.skipped[0]}"
+        if self.undescribed_actors:
+            named = ", ".join(self.undescribed_actors[:5]) + (", ..." if len(self.undescribed_actors) > 5 else "")
+            text += (f"; {_count(len(self.undescribed_actors), 'actor')} its tags name in no imported ActorPack "
+                     f"({named}): import the ActorPack describing them to give those tags a jurisdiction")
+        elif self.tags_naming_actors:
+            text += f"; {self.tags_naming_actors:,} tags name actors that imported ActorPacks describe"
         return text
+
+    def _actors_summary(self) -> str:
+        """An ActorPack labels no address: say what it holds and how it reaches addresses."""
+        where = ", ".join(f"{j} {n:,}" for j, n in self.actor_jurisdictions.items())
+        if self.actors_without_jurisdiction:
+            where += f"{', ' if where else ''}none {self.actors_without_jurisdiction:,}"
+        text = (f"{self.path} (actorpack): {_count(self.actors, 'actor')} (jurisdiction: {where}); an ActorPack labels "
+                "no address itself: tags naming these actors (`actor:` in a TagPack) take their name, "
+                "jurisdiction and category")
+        if self.tagged_addresses:
+            return text + f"; stored tags of {_count(self.tagged_addresses, 'address')} name them"
+        return text + "; no stored tag names them yet: import the TagPack whose tags do"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}{'es' if noun.endswith('s') else 's'}"

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from trilateral.core.errors import InputError
 from trilateral.core.settings import Settings
+from trilateral.labels.actors import ACTORS_SCHEMA, note_tag_actors, write_actors
 from trilateral.labels.lists import (
     default_list_name,
     metadata,
@@ -33,9 +34,6 @@ from trilateral.labels.lists import (
 from trilateral.labels.model import EVM_CHAINS, LABELS_SCHEMA, ImportReport, Label, labels_table
 from trilateral.labels.versions import collapse, history
 
-ACTORS_SCHEMA = pa.schema([("id", pa.string()), ("label", pa.string()), ("uri", pa.string()),
-                           ("categories", pa.list_(pa.string())), ("jurisdictions", pa.list_(pa.string())),
-                           ("dataset", pa.string())])
 FORMATS = ("tagpack", "actorpack", "sdn-csv", "sdn-xml", "ofac-list", "address-csv", "ftm")
 # what each format needs to yield a label: said when a file yields none
 NEEDS = {"tagpack": "a TagPack needs `tags:` entries with an `address`",
@@ -136,9 +134,7 @@ class LabelStore:
                     report.nothing_imported = _why_empty("actorpack", [])
                     return report
                 self.root.mkdir(parents=True, exist_ok=True)
-                table = pa.Table.from_pylist([{**a, "dataset": report.dataset} for a in actors], schema=ACTORS_SCHEMA)
-                _atomic_write(table, self._dataset_path(report.dataset, "actors"))
-                report.labels = len(actors)
+                write_actors(actors, report, self._dataset_path(report.dataset, "actors"))
                 self._index = None
                 return report
             labels, skipped = read_tagpack(path, doc)
@@ -155,6 +151,8 @@ class LabelStore:
         self._write_version(labels, report, path)
         report.labels = len(labels)
         report.addresses = len({(lab.chain, lab.address) for lab in labels})
+        if fmt == "tagpack":
+            note_tag_actors(labels, report, self.root)
         for lab in labels:
             report.by_chain[lab.chain] = report.by_chain.get(lab.chain, 0) + 1
         return report
@@ -389,4 +387,4 @@ def _fill_actors(table: pa.Table, actors: pa.Table) -> pa.Table:
     return table
 
 
-__all__ = ["ImportReport", "Label", "LabelStore"]
+__all__ = ["ACTORS_SCHEMA", "ImportReport", "Label", "LabelStore"]

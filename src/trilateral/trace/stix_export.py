@@ -3,18 +3,23 @@ as indicators, `indicates` relationships, an x-trilateral-trace object and one
 x-trilateral-freeze-request per exchange, all marked TLP:AMBER unless told otherwise.
 
 Indicator patterns use the STIX patterning form `[cryptocurrency-wallet:address = '<address>']`
-with `pattern_type: stix` (the cryptocurrency-wallet observable of the STIX 2.1 common objects);
+with `pattern_type: stix` (STIX 2.1 has no core wallet SCO: this is the spelling of dogesec's
+extension SCO; the hub also reads OpenCTI's `:value` and other feeds' spellings, hub/observables.py);
 both the `stix2` library and `stix2-validator` accept it (tests/trace/test_stix_export.py).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from trilateral.core.tlp import TLP2_MARKING_IDS, Tlp, tlp2_marking_definition
+from trilateral.hub.recipients import recipients_of, with_recipients
+from trilateral.hub.types import PrincipalInfo
 from trilateral.trace.findings import edges_into, explain
 from trilateral.trace.model import TraceResult
 
@@ -98,8 +103,7 @@ def findings_bundle(findings: dict[str, Any], tlp: Tlp = Tlp.AMBER, *, incident_
                         "target_ref": victim, "object_marking_refs": marking})
     for r in freeze_requests or []:
         objects.append({
-            "type": "x-trilateral-freeze-request", "spec_version": "2.1", "id": _id("x-trilateral-freeze-request",
-                                                                                   r["id"]),
+            "type": FREEZE_TYPE, "spec_version": "2.1", "id": _id(FREEZE_TYPE, r["id"]),
             "created": now, "modified": now, "exchange": r["exchange"], "jurisdiction": r["jurisdiction"],
             "kind": r.get("kind", "exchange"), "reference": r.get("reference"),
             "routed_to": r["routed_to"],
@@ -109,6 +113,36 @@ def findings_bundle(findings: dict[str, Any], tlp: Tlp = Tlp.AMBER, *, incident_
             "incident_ref": incident_ref, "trace_ref": trace_id, "object_marking_refs": marking,
         })
     return {"type": "bundle", "id": _id("bundle", key, now), "objects": [_drop_nulls(o) for o in objects]}
+
+
+FREEZE_TYPE = "x-trilateral-freeze-request"
+
+
+def _name_key(text: str) -> str:
+    """Names compare without case, spaces or punctuation: "Hangang Exchange" = "hangang-exchange"."""
+    return re.sub(r"[^a-z0-9]+", "", text.casefold())
+
+
+def address_to_clients(bundle: dict[str, Any], principals: Iterable[PrincipalInfo]
+                       ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The bundle with each freeze request addressed (`x_trilateral_recipients`) to the client principal
+    that is the exchange (or issuer) asked to freeze, matched on the principal's name or code; and the
+    (exchange, client code) pairs addressed. Under TLP:AMBER a client reads only what its own member
+    submitted or what is addressed to it: without this, the exchange that must act reads nothing."""
+    clients: dict[str, set[str]] = defaultdict(set)
+    for p in principals:
+        if p.kind == "client" and not p.revoked:
+            for text in (p.name, p.code):
+                if text and _name_key(text):
+                    clients[_name_key(text)].add(p.code)
+    objects, addressed = [], []
+    for obj in bundle["objects"]:
+        codes = clients.get(_name_key(str(obj.get("exchange") or ""))) if obj.get("type") == FREEZE_TYPE else None
+        if codes:
+            obj = with_recipients(obj, sorted(codes | recipients_of(obj)))
+            addressed.extend((obj["exchange"], code) for code in sorted(codes))
+        objects.append(obj)
+    return {**bundle, "objects": objects}, addressed
 
 
 STEP_TARGETS = frozenset({"exchange", "mixer", "bridge", "dex_swap", "unresolved"})  # services, not wallets
