@@ -37,9 +37,15 @@ INCIDENTS := $(wildcard $(SHARED_DATA)/dprk_incidents/incidents.csv)
 demo: $(STAMP)
 	$(BIN)/trilateral demo $(if $(ATTACK),--attack $(ATTACK)) $(if $(INCIDENTS),--incidents $(INCIDENTS)) $(DEMO_ARGS)
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist); each test module stays in one process, so a
+# server or node a module shares starts once. `make test TEST_WORKERS=0` runs it in one process.
+# Bytecode caching stays on even where PYTHONDONTWRITEBYTECODE is set: the suite starts hundreds of
+# `trilateral` processes, and recompiling the package in each one cost ~10-15% of the suite's CPU time.
+TEST_WORKERS ?= 2
 test: install
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest \
+	  $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadscope) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
