@@ -1,4 +1,4 @@
-"""Migrations 0005-0006: the console's read indexes exist as hub/schema.py declares them, and the reads they
+"""Migrations 0005-0008: the console's read indexes exist as hub/schema.py declares them, and the reads they
 are for use them (an id look-up without its collection, a type read in date order, a sighting count)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from trilateral.hub import Hub
 from trilateral.hub.schema import objects
 
-CONSOLE_INDEXES = {"ix_objects_stix_id": ["stix_id"], "ix_objects_type": ["stix_type", "date_added_us", "seq"],
-                   "ix_objects_ref": ["ref_id"]}
+CONSOLE_INDEXES = {"ix_objects_type": ["stix_type", "date_added_us", "seq"], "ix_objects_ref": ["ref_id"]}
+VERSION_KEY = ["stix_id", "collection", "modified_us", "submitter_code"]  # also the id look-up's index (0008)
 
 
 def test_migrated_indexes_match_the_schema(hub: Hub) -> None:
@@ -17,6 +17,9 @@ def test_migrated_indexes_match_the_schema(hub: Hub) -> None:
     declared = {i.name: [c.name for c in i.columns] for i in objects.indexes}
     for name, columns in CONSOLE_INDEXES.items():
         assert found.get(name) == columns == declared[name], name
+    assert "ix_objects_stix_id" not in found
+    unique = {tuple(u["column_names"]) for u in sa.inspect(hub.engine).get_unique_constraints("objects")}
+    assert tuple(VERSION_KEY) in unique, unique
 
 
 def test_sqlite_plans_use_the_console_indexes(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +33,8 @@ def test_sqlite_plans_use_the_console_indexes(tmp_path) -> None:  # type: ignore
             def plan(sql: str) -> str:
                 return " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
 
-            assert "ix_objects_stix_id" in plan("SELECT seq FROM objects WHERE stix_id = 'indicator--x'")
+            by_id = plan("SELECT seq FROM objects WHERE stix_id = 'indicator--x'")
+            assert "(stix_id=?)" in by_id and "SCAN" not in by_id, by_id
             assert "ix_objects_type" in plan(
                 "SELECT seq FROM objects WHERE stix_type = 'x-trilateral-action' AND date_added_us > 5 "
                 "ORDER BY date_added_us, seq LIMIT 10")

@@ -1,7 +1,7 @@
-"""Federation tables in the hub database (created by migration 0007_federation).
+"""Federation tables in the hub database (created by migration 0007_federation; 0008 dropped
+`federation_objects`: where a synced version came from is `objects.source`, "federation:<origin>").
 
-Kept apart from `hub.schema` so the hub's own tables stay the hub's; the hub reads
-`federation_objects` only to leave a peer's own objects out of what that peer is served.
+Kept apart from `hub.schema` so the hub's own tables stay the hub's; the hub itself never reads them.
 """
 
 from __future__ import annotations
@@ -32,17 +32,6 @@ cursors = sa.Table(
     sa.Column("next_token", sa.Text, nullable=True),
     sa.Column("round_last", sa.String(40), nullable=True),
     sa.Column("updated_us", sa.BigInteger, nullable=False),
-)
-
-objects = sa.Table(
-    "federation_objects", metadata,
-    sa.Column("collection", sa.String(80), primary_key=True),
-    sa.Column("stix_id", sa.String(128), primary_key=True),
-    sa.Column("modified_us", sa.BigInteger, primary_key=True),
-    sa.Column("origin", sa.String(64), nullable=False),  # node of the original submitter
-    sa.Column("via", sa.String(64), nullable=False),  # peer this node received it from
-    sa.Column("received_us", sa.BigInteger, nullable=False),
-    sa.Index("ix_federation_objects_origin", "origin"),
 )
 
 tombstones = sa.Table(

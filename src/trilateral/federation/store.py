@@ -13,7 +13,7 @@ from trilateral.federation import schema
 from trilateral.federation.core import Cursor
 from trilateral.hub import ownership
 from trilateral.hub.database import text_in
-from trilateral.hub.schema import meta, objects
+from trilateral.hub.schema import meta
 
 NODE_KEY = "federation_node"
 _CHUNK = 5000  # ids per look-up: one parameter each (database.text_in)
@@ -115,17 +115,4 @@ def tombstoned(conn: sa.Connection, collection: str, ids: Iterable[str]) -> set[
         rows = conn.execute(sa.select(t.stix_id, t.modified_us).where(
             t.collection == collection, text_in(conn, t.stix_id, ordered[i:i + _CHUNK])))
         out.update((r.stix_id, r.modified_us) for r in rows)
-    return out
-
-
-def origins(conn: sa.Connection, seqs: list[int]) -> dict[int, str]:
-    """objects.seq -> origin node, for the versions this node received from a peer."""
-    f = schema.objects.c
-    out: dict[int, str] = {}
-    for i in range(0, len(seqs), _CHUNK):
-        rows = conn.execute(sa.select(objects.c.seq, f.origin).select_from(objects.join(
-            schema.objects, sa.and_(f.collection == objects.c.collection, f.stix_id == objects.c.stix_id,
-                                    f.modified_us == objects.c.modified_us)))
-            .where(objects.c.seq.in_(seqs[i:i + _CHUNK])))
-        out.update({r.seq: r.origin for r in rows})
     return out

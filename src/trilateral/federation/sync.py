@@ -1,6 +1,6 @@
 """One sync round: pull every readable collection of each peer over TAXII 2.1 into this node.
 
-Each page is stored in one transaction together with its provenance rows and the advanced cursor,
+Each page is stored in one transaction together with the advanced cursor,
 so a crash (kill -9) anywhere leaves either the page and its cursor or neither: the next round
 resumes exactly after the last stored page, and re-reading a page is harmless (idempotent on
 (id, modified)). Pages are stored strictly in the peer's order; while one is stored, the next
@@ -19,12 +19,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from trilateral.core.principal import Principal, PrincipalKind
-from trilateral.federation import directory, schema, store, tombstones, validation
+from trilateral.federation import directory, store, tombstones, validation
 from trilateral.federation.client import Page, PeerCollection, PeerError, TaxiiPeer
 from trilateral.federation.core import TOMBSTONE_TYPE, Cursor, Provenance, Verdict, judge
 from trilateral.federation.prefetch import Fetched, Prefetch
 from trilateral.hub import ingest
-from trilateral.hub.database import bulk_insert, reading, writing
+from trilateral.hub.database import reading, writing
 from trilateral.hub.hub import SHARED, Hub
 from trilateral.hub.reads import SYNCED_FROM
 from trilateral.hub.types import SubmitResult, from_micros
@@ -189,7 +189,8 @@ def store_page(hub: Hub, node: str, peer: str, cursor_key: str, collection: str,
 
 def _store_group(conn, peer: str, collection: str, prov: Provenance, group: list[ingest.Prepared],  # type: ignore[no-untyped-def]
                  result: PeerResult, fresh: bool = False) -> None:
-    """Store versions under their original submitter (so the policy reads them as at their origin)."""
+    """Store versions under their original submitter (so the policy reads them as at their origin),
+    with `objects.source` = "federation:<origin>": the one record of where a version came from."""
     if prov.submitter == prov.submitter_member:
         submitter = Principal(prov.submitter, PrincipalKind.MEMBER)
     else:
@@ -200,9 +201,6 @@ def _store_group(conn, peer: str, collection: str, prov: Provenance, group: list
     outcome = SubmitResult(status_id=status_id, date_added=from_micros(stamp), total=len(group))
     ingest.store_batch(conn, submitter, collection, status_id, SYNCED_FROM + prov.origin, group, outcome,
                        none_stored=fresh, recipients_checked=True)
-    versions = {(p.stix_id, p.version or ""): p.modified_us for p in group}
-    rows = [(collection, sid, versions[(sid, v)], prov.origin, peer, stamp) for sid, v in outcome.stored]
-    bulk_insert(conn, schema.objects, ("collection", "stix_id", "modified_us", "origin", "via", "received_us"), rows)
     result.received += len(outcome.stored)
     result.duplicates += len(outcome.duplicates)
     result.refused.extend(reason for _, reason in outcome.failed)

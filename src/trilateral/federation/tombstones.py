@@ -21,6 +21,7 @@ from trilateral.federation import schema
 from trilateral.federation.core import TOMBSTONE_TYPE, tombstone
 from trilateral.federation.store import now_us
 from trilateral.hub import ingest
+from trilateral.hub.reads import SYNCED_FROM
 from trilateral.hub.schema import object_recipients, objects
 from trilateral.hub.types import SubmitResult, format_timestamp, from_micros, parse_timestamp, to_micros
 
@@ -67,19 +68,16 @@ def apply(conn: sa.Connection, collection: str, stone: dict, origin: str) -> int
         modified_us = to_micros(parse_timestamp(version))
     except ValueError:
         return 0
-    f, o = schema.objects.c, objects.c
     t = schema.tombstones.c
     exists = conn.execute(sa.select(t.stix_id).where(t.collection == collection, t.stix_id == target,
                                                      t.modified_us == modified_us)).first()
     if exists is None:
         conn.execute(schema.tombstones.insert().values(collection=collection, stix_id=target, modified_us=modified_us,
                                                        origin=origin, deleted_us=now_us()))
-    mine = sa.and_(f.collection == collection, f.stix_id == target, f.modified_us == modified_us, f.origin == origin)
-    if conn.execute(sa.select(f.stix_id).where(mine)).first() is None:
-        return 0  # not something sync created from that origin: left alone
-    done = conn.execute(objects.delete().where(o.collection == collection, o.stix_id == target,
-                                               o.modified_us == modified_us))
-    conn.execute(schema.objects.delete().where(mine))
+    o = objects.c
+    # only what sync stored from that origin (objects.source): never a local submitter's version
+    done = conn.execute(objects.delete().where(o.stix_id == target, o.collection == collection,
+                                               o.modified_us == modified_us, o.source == SYNCED_FROM + origin))
     return done.rowcount or 0
 
 

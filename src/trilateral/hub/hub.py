@@ -378,18 +378,13 @@ class Hub:
 
     def provenance(self, records: Sequence[Any]) -> list[dict[str, str]]:
         """Origin node and original submitter of each record (StoredObject), for a peer's sync."""
-        from trilateral.federation import store as federation_store
-
-        with reading(self.engine) as conn:
-            node = federation_store.node_code(conn) or ""
-            origin = federation_store.origins(conn, [r.seq for r in records if getattr(r, "seq", 0)])
+        node = self.node_code or ""
         out = []
         for r in records:
-            seq = getattr(r, "seq", 0)
-            if not seq:  # a built-in TLP 2.0 definition served by the TAXII layer
+            if not getattr(r, "seq", 0):  # a built-in TLP 2.0 definition served by the TAXII layer
                 out.append({"origin": node, "submitter": node, "submitter_member": node})
                 continue
-            out.append({"origin": origin.get(seq, node), "submitter": r.submitted_by,
+            out.append({"origin": r.origin or node, "submitter": r.submitted_by,
                         "submitter_member": r.submitter_member})
         return out
 

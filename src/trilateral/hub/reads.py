@@ -185,7 +185,7 @@ def columns_of(kind: str) -> list[sa.Column]:
     o = objects
     columns = [o.c.seq, o.c.collection, o.c.stix_id, o.c.version, o.c.modified_us, o.c.date_added_us,
                o.c.spec_version, o.c.tlp, o.c.submitter_code, o.c.submitter_member]
-    return columns + [o.c.body] if kind == "objects" else columns
+    return columns + [o.c.body, o.c.source] if kind == "objects" else columns
 
 
 def newest_page(conn: sa.Connection, principal: Principal, filters: Filters, limit: int) -> QueryPage:
@@ -215,7 +215,7 @@ def page(conn: sa.Connection, secret: bytes, principal: Principal, filters: Filt
     columns = columns_of(kind)
     order: tuple[Any, ...] = (o.c.date_added_us, o.c.seq)
     if filters.ids and conn.dialect.name == "sqlite":
-        # An id look-up must probe uq_objects_version (collection, stix_id, ...). Sorting on the bare
+        # An id look-up must probe uq_objects_version (stix_id, collection, ...). Sorting on the bare
         # columns lets SQLite's planner walk ix_objects_page instead, which reads the whole collection
         # (O(N) per look-up); sorting on an expression takes that index out of the choice.
         order = (o.c.date_added_us + 0, o.c.seq)
@@ -235,7 +235,12 @@ def stored_object(row: sa.Row, principal: Principal | None = None) -> StoredObje
     return StoredObject(id=row.stix_id, modified=version_text(row), date_added=from_micros(row.date_added_us),
                         spec_version=row.spec_version, tlp=Tlp(row.tlp), submitted_by=row.submitter_code,
                         raw_json=body, collection=row.collection, seq=row.seq,
-                        submitter_member=row.submitter_member)
+                        submitter_member=row.submitter_member, origin=origin_of(row.source))
+
+
+def origin_of(source: str | None) -> str | None:
+    """The node a version came from when federation sync stored it (`objects.source`), else None."""
+    return source[len(SYNCED_FROM):] if source and source.startswith(SYNCED_FROM) else None
 
 
 def body_for(principal: Principal, row: Any) -> str:

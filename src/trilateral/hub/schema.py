@@ -48,13 +48,13 @@ objects = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     # a copy whose submitter does not own the id (hub/ownership.py): read by its submitter only
     sa.Column("shadow", sa.Boolean(create_constraint=False), nullable=False, server_default=sa.false()),
-    sa.UniqueConstraint("collection", "stix_id", "modified_us", "submitter_code", name="uq_objects_version"),
+    # stix_id first (migration 0008): the same index serves id look-ups without a collection, so a
+    # stored version costs one insert keyed by a random id, not two
+    sa.UniqueConstraint("stix_id", "collection", "modified_us", "submitter_code", name="uq_objects_version"),
     sa.Index("ix_objects_page", "collection", "date_added_us", "seq"),
-    # migration 0006 (console reads): id look-ups without a collection; only sightings and
-    # relationships carry a ref, so that index is partial
+    # migration 0006 (console reads): only sightings and relationships carry a ref, so that index is partial
     sa.Index("ix_objects_ref", "ref_id", sqlite_where=sa.text("ref_id IS NOT NULL"),
              postgresql_where=sa.text("ref_id IS NOT NULL")),
-    sa.Index("ix_objects_stix_id", "stix_id"),
     sa.Index("ix_objects_type", "stix_type", "date_added_us", "seq"),
 )
 

@@ -91,6 +91,7 @@ class StoredObject:
     collection: str = "shared"
     seq: int = 0
     submitter_member: str = ""
+    origin: str | None = None  # the node federation sync received it from (None: stored here)
 
     @cached_property
     def object(self) -> dict[str, Any]:
